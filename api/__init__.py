@@ -1,0 +1,1 @@
+"""The hairkg web service: a thin Flask layer over `kb`."""
