@@ -1,0 +1,85 @@
+"""The application factory: settings and store in, a Flask app with every blueprint out."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, jsonify, request
+
+from api.config import Settings
+from kb.store import SparqlStore, StoreError
+
+
+def create_app(settings: Settings | None = None, store: SparqlStore | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    if store is None:
+        store = store_for(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["hairkg.settings"] = settings
+    app.extensions["hairkg.store"] = store
+    logging.basicConfig(level=settings.log_level.upper())
+
+    _register_request_hooks(app)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _blueprints():
+    # Imported here so that each module can use current_store()/current_settings().
+    return []
+
+
+def store_for(settings: Settings) -> SparqlStore:
+    if settings.store_query_url:
+        return SparqlStore(
+            settings.store_query_url,
+            settings.store_update_url or None,
+            timeout_s=settings.query_timeout_cap_s,
+        )
+    if not settings.store_url:
+        raise ValueError("no store configured: set HAIRKG_STORE_URL or run `hairkg serve`")
+    return SparqlStore.for_server(settings.store_url, timeout_s=settings.query_timeout_cap_s)
+
+
+def current_store() -> SparqlStore:
+    return current_app.extensions["hairkg.store"]
+
+
+def current_settings() -> Settings:
+    return current_app.extensions["hairkg.settings"]
+
+
+def healthz():
+    """Ready when the store answers: load balancers and tests wait on this."""
+    store = current_store()
+    try:
+        version = store.version(max_age_s=0)
+    except StoreError as error:
+        return jsonify(status="unavailable", error=str(error)), 503
+    return jsonify(status="ok", datasetVersion=version)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        g.request_started = time.perf_counter()
+        incoming = request.headers.get("X-Request-Id", "")
+        # Accept a caller's id only when it is short and printable: it is echoed and logged.
+        ok = 0 < len(incoming) <= 128 and incoming.isascii() and incoming.isprintable()
+        g.request_id = incoming if ok else uuid.uuid4().hex
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        started = g.get("request_started")
+        if started is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response

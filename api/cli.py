@@ -1,0 +1,77 @@
+"""The `hairkg` command: the knowledge-base commands of `kb.cli` plus `serve`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from api.config import Settings
+from kb import cli as kb_cli
+
+
+def add_serve_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the SPARQL endpoint, Linked Data pages and JSON API",
+        description=(
+            "Run the service under gunicorn. By default it keeps its data in an embedded "
+            "Oxigraph store in --data-dir, loaded with the release graph on first start; "
+            "with --store-url it serves an existing SPARQL 1.1 server instead."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", type=Path, help="directory of the embedded store")
+    where.add_argument(
+        "--store-url",
+        help="base URL of a SPARQL server with /query, /update and /store (e.g. Oxigraph)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument(
+        "--query-timeout", type=float, help="default per-query time limit in seconds"
+    )
+    parser.add_argument(
+        "--query-timeout-cap",
+        type=float,
+        help="the most any query may run, in seconds (enforced in the engine)",
+    )
+    parser.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from api.server import serve
+
+    settings = Settings.from_env(
+        data_dir=args.data_dir,
+        store_url=args.store_url,
+        query_timeout_s=args.query_timeout,
+        query_timeout_cap_s=args.query_timeout_cap,
+    )
+    serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = kb_cli.build_parser()
+    subparsers = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    add_serve_command(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Service settings: one dataclass, filled from defaults, then environment, then CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ENV_PREFIX = "HAIRKG_"
+
+
+def default_data_dir() -> Path:
+    """``var/`` inside the checkout (git-ignored); the working directory when installed."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").exists():
+        return checkout / "var"
+    return Path.cwd() / "hairkg-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the data lives: a SPARQL server base URL (remote mode) or set by `hairkg serve`
+    # to the Oxigraph server it runs on the data dir.
+    store_url: str = ""
+    # Separate endpoints for servers that do not use Oxigraph's /query, /update layout.
+    store_query_url: str = ""
+    store_update_url: str = ""
+    data_dir: Path = field(default_factory=default_data_dir)
+    # Public base URL of this service, for links in service descriptions; derived from the
+    # request when empty.
+    public_url: str = ""
+    query_timeout_s: float = 10.0  # default per-query limit
+    query_timeout_cap_s: float = 30.0  # operator's cap: no request may ask for more
+    max_query_length: int = 100_000  # characters in a query or update
+    max_body_bytes: int = 10 * 1024 * 1024
+    anonymous_row_cap: int = 10_000  # rows in one result for requests without a token
+    # Endpoints SPARQL SERVICE may call; empty means SERVICE is refused.
+    service_allowlist: tuple[str, ...] = ()
+    cors_origins: str = "*"
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _coerce(f.type, raw)
+        settings = cls(**values)
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+    def effective_timeout(self, requested_s: float | None) -> float:
+        """The limit for one query: the default, or what the client asked, never above the cap."""
+        limit = self.query_timeout_s if requested_s is None else requested_s
+        return max(0.001, min(limit, self.query_timeout_cap_s))
+
+
+def _coerce(kind: str, raw: str):
+    if kind in ("float",):
+        return float(raw)
+    if kind in ("int",):
+        return int(raw)
+    if kind == "Path":
+        return Path(raw)
+    if kind.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw

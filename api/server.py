@@ -1,0 +1,127 @@
+"""`hairkg serve`: prepare the store, then run the app under gunicorn.
+
+Embedded mode (the default): the data dir holds an Oxigraph database; on first start it is
+filled with the release graph (ontology + knowledge base + inferences), later starts reuse
+it. Remote mode (``--store-url``): the same service in front of an existing SPARQL server,
+loaded on first start if it is empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import gunicorn.app.base
+
+from api.config import Settings
+from kb.oxigraph_server import ManagedOxigraph, load_file
+from kb.store import SparqlStore, dataset_version_for
+
+log = logging.getLogger("hairkg.serve")
+
+
+def progress(message: str) -> None:
+    print(f"hairkg: {message}", file=sys.stderr, flush=True)
+
+
+def build_release_file(build_dir: Path) -> Path:
+    """The release graph (validated, with inferences) as N-Quads, built unless up to date."""
+    from kb.build import build_release  # the reasoner is only needed on first start
+    from kb.sources import source_files
+
+    release = build_dir / "release.nq"
+    if release.exists():
+        newest_source = max(source.path.stat().st_mtime for source in source_files())
+        if release.stat().st_mtime >= newest_source:
+            progress(f"using the release graph already built in {build_dir}")
+            return release
+
+    progress(f"building the release graph into {build_dir} (validation and reasoning)...")
+    summary = build_release(build_dir)
+    progress(f"built {summary.total_triples} triples")
+    return build_dir / "release.nq"
+
+
+def prepare_embedded_store(settings: Settings) -> ManagedOxigraph:
+    """Starts Oxigraph on the data dir, loading the release graph the first time."""
+    location = settings.data_dir / "oxigraph"
+    first_start = not (location / "CURRENT").exists()
+    release = None
+    if first_start:
+        release = build_release_file(settings.data_dir / "build")
+        progress(f"loading {release} into {location}")
+        load_file(location, release)
+    server = ManagedOxigraph(location, timeout_cap_s=settings.query_timeout_cap_s)
+    server.start()
+    if release is not None:
+        store = server.store()
+        store.update(store.set_version_update(dataset_version_for(release.read_bytes())))
+    progress(f"store ready at {server.url} ({location})")
+    return server
+
+
+def prepare_remote_store(settings: Settings) -> None:
+    """Loads the release graph into an empty remote store; leaves a filled one alone."""
+    store = SparqlStore.for_server(settings.store_url, timeout_s=settings.query_timeout_cap_s)
+    if not store.ping(timeout_s=5.0):
+        raise SystemExit(f"hairkg: the store at {settings.store_url} does not answer SPARQL")
+    if store.is_empty():
+        release = build_release_file(settings.data_dir / "build")
+        progress(f"loading {release} into {settings.store_url}")
+        data = release.read_bytes()
+        store.load_nquads(data)
+        store.update(store.set_version_update(dataset_version_for(data)))
+
+
+class _Gunicorn(gunicorn.app.base.BaseApplication):
+    def __init__(self, settings: Settings, options: dict):
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from api.app import create_app
+
+        return create_app(self.settings)
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 2,
+    threads: int = 8,
+) -> None:
+    """Runs until SIGINT/SIGTERM. Workers are stateless: all data is in the store."""
+    oxigraph = None
+    if settings.store_url:
+        prepare_remote_store(settings)
+    else:
+        oxigraph = prepare_embedded_store(settings)
+        settings = replace(settings, store_url=oxigraph.url)
+    options = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        # Above the query cap, so that gunicorn never kills a worker for a query that
+        # Oxigraph is about to stop itself.
+        "timeout": int(settings.query_timeout_cap_s) + 30,
+        "graceful_timeout": 10,
+        "loglevel": settings.log_level,
+        "accesslog": "-" if settings.log_level == "debug" else None,
+        "proc_name": "hairkg",
+    }
+    progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
+    try:
+        _Gunicorn(settings, options).run()
+    finally:
+        if oxigraph:
+            oxigraph.stop()

@@ -1,0 +1,162 @@
+"""The embedded default store: an Oxigraph server that hairkg runs on its own data dir.
+
+The Oxigraph binary comes from the ``oxigraph`` PyPI package. hairkg starts it on a free
+loopback port, with the union default graph (queries without ``GRAPH`` see every graph) and
+with the operator's query time cap, which Oxigraph enforces inside the engine. If the process
+dies, a watchdog restarts it on the same port; RocksDB's write-ahead log makes every
+acknowledged write survive that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from kb.store import SparqlStore
+
+log = logging.getLogger(__name__)
+
+
+class OxigraphNotFound(RuntimeError):
+    pass
+
+
+def oxigraph_binary() -> str:
+    """The ``oxigraph`` executable installed beside this Python, or on PATH."""
+    beside = Path(sys.executable).with_name("oxigraph")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("oxigraph")
+    if not found:
+        raise OxigraphNotFound(
+            "the oxigraph server binary is missing: install the 'oxigraph' package (pip)"
+        )
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def load_file(location: Path, nquads: Path) -> None:
+    """Bulk-loads an N-Quads file into the store at ``location`` (server not running)."""
+    location.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [oxigraph_binary(), "load", "--location", str(location), "--file", str(nquads)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"oxigraph load failed: {result.stderr.strip()}")
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the parent process dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+class ManagedOxigraph:
+    """Runs ``oxigraph serve`` on ``location`` until ``stop()``; restarts it if it dies."""
+
+    def __init__(self, location: Path, *, timeout_cap_s: float, host: str = "127.0.0.1"):
+        self.location = location
+        self.timeout_cap_s = timeout_cap_s
+        self.host = host
+        self.port = free_port(host)
+        self._process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.location.parent / "oxigraph.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def store(self, **kwargs) -> SparqlStore:
+        return SparqlStore.for_server(self.url, **kwargs)
+
+    def start(self, ready_timeout_s: float = 30.0) -> None:
+        self.location.mkdir(parents=True, exist_ok=True)
+        self._spawn()
+        self._wait_ready(ready_timeout_s)
+        self._watchdog = threading.Thread(target=self._watch, name="oxigraph-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        process = self._process
+        if process and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _spawn(self) -> None:
+        command = [
+            oxigraph_binary(),
+            "serve",
+            "--location",
+            str(self.location),
+            "--bind",
+            f"{self.host}:{self.port}",
+            "--union-default-graph",
+            "--timeout-s",
+            str(max(1, round(self.timeout_cap_s))),
+        ]
+        log.info("starting %s", " ".join(command))
+        with self.log_path.open("ab") as log_file:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                # Its own session: a Ctrl-C meant for hairkg reaches it through stop().
+                start_new_session=True,
+                # ...and it dies with hairkg even on kill -9, so no orphan keeps the store locked.
+                preexec_fn=_die_with_parent,
+            )
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        store = self.store()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process and self._process.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-2000:].strip()
+                raise RuntimeError(
+                    f"oxigraph exited at start ({self._process.returncode}); "
+                    f"{self.log_path}: {tail}"
+                )
+            if store.ping(timeout_s=1.0):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"oxigraph did not answer within {timeout_s:g} s at {self.url}")
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            process = self._process
+            if process and process.poll() is not None and not self._stopping.is_set():
+                log.error("oxigraph exited with %s; restarting", process.returncode)
+                with contextlib.suppress(Exception):
+                    self._spawn()
+                    self._wait_ready(30.0)

@@ -1,0 +1,274 @@
+"""The triple store, reached through the SPARQL 1.1 Protocol.
+
+hairkg talks to exactly one kind of store: a SPARQL 1.1 Query/Update server. In the default
+set-up that server is an Oxigraph process hairkg starts on the data dir (see
+``kb.oxigraph_server``); with ``--store-url`` it is any existing engine. One code path for both
+keeps the API processes stateless, lets several of them share one store, and gives real query
+cancellation: Oxigraph stops a query at its ``--timeout-s``, which an in-process pyoxigraph
+store cannot do (it has no timeout and holds its RocksDB lock in one process only).
+
+Internal callers use the typed helpers (``select``, ``ask``, ``construct``); user queries from
+``/sparql`` go through ``query`` and get the engine's answer as bytes to re-serialise.
+Values reach SPARQL text only as terms serialised by pyoxigraph (``sparql_term``), never as
+pasted user strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+import urllib3
+
+from kb.namespaces import HK, META_GRAPH
+
+# Oxigraph answers 200 and then cuts the body with this text when --timeout-s expires.
+_OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"
+
+SOLUTIONS_JSON = "application/sparql-results+json"
+GRAPH_NTRIPLES = "application/n-triples"
+DATASET_NQUADS = "application/n-quads"
+# One Accept for every query form: the engine picks by the form of the query.
+_ACCEPT_ANY = f"{SOLUTIONS_JSON}, {GRAPH_NTRIPLES};q=0.9"
+
+VERSION_SUBJECT = ox.NamedNode(str(META_GRAPH) + "#dataset")
+VERSION_PREDICATE = ox.NamedNode(str(HK.datasetVersion))
+
+
+class StoreError(Exception):
+    """The store refused or failed an operation; ``status`` is the HTTP status to answer."""
+
+    status = 500
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or answered with a server error."""
+
+    status = 503
+
+
+class QueryTimeout(StoreError):
+    """The operation ran past its time limit and was stopped."""
+
+    status = 503
+
+    def __init__(self, limit_s: float):
+        super().__init__(f"query exceeded the time limit of {limit_s:g} s and was stopped")
+        self.limit_s = limit_s
+
+
+class QueryRejected(StoreError):
+    """The engine rejected the request (syntax error, unsupported feature): a client error."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """An engine response: its media type and body, for the protocol layer to re-serialise."""
+
+    content_type: str
+    body: bytes
+
+    @property
+    def is_graph(self) -> bool:
+        return self.content_type in (GRAPH_NTRIPLES, DATASET_NQUADS)
+
+
+def sparql_term(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+    """A term as SPARQL text. pyoxigraph's ``str()`` is the N-Triples form, which escapes
+    every character that could end the term; this is how values enter internal queries."""
+    if not isinstance(term, ox.NamedNode | ox.Literal):
+        raise TypeError(f"only IRIs and literals can be bound, not {type(term).__name__}")
+    return str(term)
+
+
+def values_clause(variable: str, terms: Iterable[ox.NamedNode | ox.Literal]) -> str:
+    """A ``VALUES ?variable { ... }`` block binding ``variable`` to validated terms."""
+    if not variable.isidentifier():
+        raise ValueError(f"not a SPARQL variable name: {variable!r}")
+    return f"VALUES ?{variable} {{ {' '.join(sparql_term(t) for t in terms)} }}"
+
+
+class SparqlStore:
+    """A SPARQL 1.1 Protocol client with a pooled keep-alive connection per host."""
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        *,
+        timeout_s: float = 10.0,
+        max_connections: int = 16,
+    ):
+        self.query_url = query_url
+        self.update_url = update_url
+        self.store_url = store_url  # Graph Store Protocol endpoint, for bulk loads
+        self.timeout_s = timeout_s
+        self._http = urllib3.PoolManager(
+            maxsize=max_connections, block=False, retries=False, headers={"User-Agent": "hairkg"}
+        )
+        self._version: tuple[float, str] | None = None
+        self._version_lock = threading.Lock()
+
+    @classmethod
+    def for_server(cls, base_url: str, **kwargs) -> SparqlStore:
+        """A store for a server with Oxigraph's layout (/query, /update, /store)."""
+        base = base_url.rstrip("/")
+        return cls(base + "/query", base + "/update", base + "/store", **kwargs)
+
+    # -- raw protocol -------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        timeout_s: float | None = None,
+        accept: str = _ACCEPT_ANY,
+    ) -> RawResult:
+        """Runs a query; returns the engine's response as it came (after checks)."""
+        limit = timeout_s or self.timeout_s
+        fields = [("query", sparql)]
+        fields += [("default-graph-uri", g) for g in default_graphs]
+        fields += [("named-graph-uri", g) for g in named_graphs]
+        response = self._request(
+            "POST",
+            self.query_url,
+            body=urlencode(fields).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                "Accept": accept,
+            },
+            limit=limit,
+        )
+        body = response.data
+        if response.status >= 400:
+            self._raise_for(response.status, body)
+        if _OXIGRAPH_CANCELLED in body[-200:]:
+            raise QueryTimeout(limit)
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        return RawResult(content_type, body)
+
+    def update(self, sparql_update: str, *, timeout_s: float | None = None) -> None:
+        """Runs a SPARQL 1.1 Update as one transaction on the engine."""
+        if not self.update_url:
+            raise StoreError("this store has no update endpoint configured")
+        response = self._request(
+            "POST",
+            self.update_url,
+            body=sparql_update.encode(),
+            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+            limit=timeout_s or self.timeout_s,
+        )
+        if response.status >= 400:
+            self._raise_for(response.status, response.data)
+        self._version = None
+
+    # -- typed helpers for internal queries ---------------------------------------------
+
+    def select(self, sparql: str, *, timeout_s: float | None = None) -> list[ox.QuerySolution]:
+        raw = self.query(sparql, timeout_s=timeout_s, accept=SOLUTIONS_JSON)
+        return list(ox.parse_query_results(raw.body, ox.QueryResultsFormat.JSON))
+
+    def ask(self, sparql: str, *, timeout_s: float | None = None) -> bool:
+        raw = self.query(sparql, timeout_s=timeout_s, accept=SOLUTIONS_JSON)
+        return bool(ox.parse_query_results(raw.body, ox.QueryResultsFormat.JSON))
+
+    def construct(self, sparql: str, *, timeout_s: float | None = None) -> list[ox.Triple]:
+        raw = self.query(sparql, timeout_s=timeout_s, accept=GRAPH_NTRIPLES)
+        return list(ox.parse(raw.body, ox.RdfFormat.N_TRIPLES))
+
+    # -- dataset ------------------------------------------------------------------------
+
+    def load_nquads(self, data: bytes, *, timeout_s: float = 600.0) -> None:
+        """Adds N-Quads to the store (Graph Store Protocol POST on the dataset)."""
+        if not self.store_url:
+            raise StoreError("this store has no graph store endpoint configured")
+        response = self._request(
+            "POST",
+            self.store_url,
+            body=data,
+            headers={"Content-Type": DATASET_NQUADS},
+            limit=timeout_s,
+        )
+        if response.status >= 400:
+            self._raise_for(response.status, response.data)
+        self._version = None
+
+    def version(self, max_age_s: float = 1.0) -> str:
+        """The dataset version: changes with every write hairkg makes. Cached ``max_age_s``."""
+        cached = self._version
+        now = time.monotonic()
+        if cached and now - cached[0] < max_age_s:
+            return cached[1]
+        with self._version_lock:
+            rows = self.select(
+                f"SELECT ?v WHERE {{ GRAPH {sparql_term(ox.NamedNode(str(META_GRAPH)))} "
+                f"{{ {sparql_term(VERSION_SUBJECT)} {sparql_term(VERSION_PREDICATE)} ?v }} }}"
+            )
+            version = rows[0]["v"].value if rows else "unversioned"
+            self._version = (now, version)
+            return version
+
+    def set_version_update(self, version: str) -> str:
+        """The SPARQL Update that records ``version``; append it to a write to make it atomic."""
+        graph = sparql_term(ox.NamedNode(str(META_GRAPH)))
+        subject, predicate = sparql_term(VERSION_SUBJECT), sparql_term(VERSION_PREDICATE)
+        return (
+            f"DELETE WHERE {{ GRAPH {graph} {{ {subject} {predicate} ?old }} }} ;\n"
+            f"INSERT DATA {{ GRAPH {graph} {{ {subject} {predicate} "
+            f"{sparql_term(ox.Literal(version))} }} }}"
+        )
+
+    def is_empty(self) -> bool:
+        return not self.ask("ASK { GRAPH ?g { ?s ?p ?o } }")
+
+    def triple_count(self) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows[0]["n"].value)
+
+    def ping(self, timeout_s: float = 2.0) -> bool:
+        try:
+            self.query("ASK {}", timeout_s=timeout_s, accept=SOLUTIONS_JSON)
+        except StoreError:
+            return False
+        return True
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _request(self, method, url, *, body, headers, limit):
+        try:
+            return self._http.request(
+                method,
+                url,
+                body=body,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=2.0, read=limit + 0.5),
+                preload_content=True,
+            )
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise QueryTimeout(limit) from error
+        except urllib3.exceptions.HTTPError as error:
+            raise StoreUnavailable(f"the triple store at {url} is unreachable: {error}") from error
+
+    @staticmethod
+    def _raise_for(status: int, body: bytes):
+        message = body.decode("utf-8", "replace").strip() or f"HTTP {status}"
+        if status in (400, 406, 415):
+            raise QueryRejected(message)
+        if status in (408, 504) or "timeout" in message.lower():
+            raise QueryTimeout(0)
+        raise StoreUnavailable(f"the triple store answered {status}: {message[:500]}")
+
+
+def dataset_version_for(data: bytes) -> str:
+    """A content hash used as the version of a freshly loaded dataset."""
+    return hashlib.sha256(data).hexdigest()[:16]

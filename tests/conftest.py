@@ -1,0 +1,120 @@
+"""Fixtures that start the real thing: `hairkg serve` processes on loopback ports.
+
+The release graph is built once per test session and copied into each server's data dir,
+so every server starts from the same validated data without re-running the reasoner.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kb.oxigraph_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+HAIRKG = [sys.executable, "-m", "api.cli"]
+
+
+@dataclass
+class RunningServer:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+    log_path: Path
+
+    def get(self, path: str, headers: dict | None = None, timeout: float = 30):
+        """GET returning (status, headers, body) without raising on 4xx/5xx."""
+        request = urllib.request.Request(self.url + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory) -> Path:
+    """The release graph (asserted + inferred), built once with the real reasoner."""
+    from kb.build import build_release
+
+    out = tmp_path_factory.mktemp("release")
+    build_release(out)
+    return out
+
+
+def start_server(
+    data_dir: Path,
+    *,
+    release_dir: Path | None = None,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    ready_timeout_s: float = 90,
+) -> RunningServer:
+    """Starts `hairkg serve` and waits for /healthz. The caller stops it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if release_dir is not None and "--store-url" not in extra_args:
+        # Pre-seed the build so the first start loads without re-running the reasoner.
+        build = data_dir / "build"
+        if not build.exists():
+            shutil.copytree(release_dir, build)
+    port = free_port()
+    args = [*HAIRKG, "serve", "--port", str(port), "--workers", "2", *extra_args]
+    if "--store-url" not in extra_args:
+        args += ["--data-dir", str(data_dir)]
+    log_path = data_dir / "server.log"
+    process = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
+    server = RunningServer(f"http://127.0.0.1:{port}", data_dir, process, log_path)
+    deadline = time.monotonic() + ready_timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"hairkg serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            status, _, _ = server.get("/healthz", timeout=2)
+            if status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"hairkg serve did not become ready:\n{server.log()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, release_dir) -> RunningServer:
+    """One shared read-only server on the shipped data (tests must not write to it)."""
+    running = start_server(tmp_path_factory.mktemp("server"), release_dir=release_dir)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def base_url(server) -> str:
+    return server.url
