@@ -29,6 +29,7 @@ def progress(message: str) -> None:
 def build_release_file(build_dir: Path) -> Path:
     """The release graph (validated, with inferences) as N-Quads, built unless up to date."""
     from kb.build import build_release  # the reasoner is only needed on first start
+
     from kb.sources import source_files
 
     release = build_dir / "release.nq"

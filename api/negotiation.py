@@ -1,0 +1,102 @@
+"""Content negotiation per RFC 9110 §12.5.1, shared by every route that offers formats.
+
+``choose`` picks the offered media type the client prefers: the highest q-value, more
+specific ranges winning over wildcards for the same type, ``q=0`` excluding a type, and the
+server's order breaking ties. ``None`` means nothing offered is acceptable (answer 406).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    subtype: str
+    q: float
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def specificity(self) -> int:
+        if self.type == "*":
+            return 0
+        if self.subtype == "*":
+            return 1
+        return 2 + len(self.params)
+
+    def matches(self, media_type: str) -> bool:
+        offered_type, _, offered_subtype = media_type.partition("/")
+        return (self.type in ("*", offered_type)) and (self.subtype in ("*", offered_subtype))
+
+
+class BadAcceptHeader(ValueError):
+    pass
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """The media ranges of an Accept header; an empty or absent header accepts anything."""
+    if not header or not header.strip():
+        return [MediaRange("*", "*", 1.0)]
+    ranges = []
+    for part in header.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        media, *raw_params = (p.strip() for p in part.split(";"))
+        kind, slash, subkind = media.lower().partition("/")
+        if not slash or not kind or not subkind or (kind == "*" and subkind != "*"):
+            # Tolerate what browsers and old clients send ("*" alone) instead of failing.
+            if media == "*":
+                kind, subkind = "*", "*"
+            else:
+                continue
+        q, params = 1.0, []
+        for param in raw_params:
+            name, _, value = param.partition("=")
+            name, value = name.strip().lower(), value.strip().strip('"')
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0 if value == "" else 1.0
+                q = min(max(q, 0.0), 1.0)
+            elif name:
+                params.append((name, value))
+        ranges.append(MediaRange(kind, subkind, q, tuple(params)))
+    return ranges or [MediaRange("*", "*", 1.0)]
+
+
+def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
+    """The q-value the client gives ``media_type``: from its most specific matching range."""
+    best: MediaRange | None = None
+    for media_range in ranges:
+        if media_range.matches(media_type) and (
+            best is None or media_range.specificity > best.specificity
+        ):
+            best = media_range
+    return best.q if best else 0.0
+
+
+def choose(accept: str | None, offered: Sequence[str]) -> str | None:
+    """The offered type the client prefers, or None if none is acceptable."""
+    ranges = parse_accept(accept)
+    best, best_q = None, 0.0
+    for media_type in offered:  # server order breaks ties: the first offer wins
+        q = quality(ranges, media_type)
+        if q > best_q:
+            best, best_q = media_type, q
+    return best
+
+
+def prefers_html(accept: str | None) -> bool:
+    """True for browsers: HTML is acceptable and no RDF or JSON type is preferred over it."""
+    if not accept:
+        return False
+    ranges = parse_accept(accept)
+    html = quality(ranges, "text/html")
+    return html > 0 and all(
+        quality([r for r in ranges if r.type != "*"], other) <= html
+        for other in ("application/json", "text/turtle", "application/ld+json")
+    )
