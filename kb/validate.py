@@ -46,8 +46,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     consistent: bool | None = None
-    inferred: Graph | None = None
-    dataset: Dataset | None = None
+    inferred: Graph | None = field(default=None, repr=False)
+    dataset: Dataset | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
