@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
 
 def _blueprints():
     # Imported here so that each module can use current_store()/current_settings().
-    return []
+    from api.sparql import bp as sparql_bp
+
+    return [sparql_bp]
 
 
 def store_for(settings: Settings) -> SparqlStore:

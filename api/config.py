@@ -33,11 +33,23 @@ class Settings:
     query_timeout_cap_s: float = 30.0  # operator's cap: no request may ask for more
     max_query_length: int = 100_000  # characters in a query or update
     max_body_bytes: int = 10 * 1024 * 1024
+    # Longest request target (path and query string) a GET may use; longer ones get 414 and
+    # should POST. Below gunicorn's request-line limit (4094 bytes) so that the client gets 414.
+    max_url_length: int = 4000
     anonymous_row_cap: int = 10_000  # rows in one result for requests without a token
     # Endpoints SPARQL SERVICE may call; empty means SERVICE is refused.
     service_allowlist: tuple[str, ...] = ()
     cors_origins: str = "*"
     log_level: str = "info"
+    # JSON API (api/rest.py): related-content weights (see kb/related.py) and index freshness.
+    related_about_weight: float = 1.0
+    related_mentions_weight: float = 0.5
+    # One hop through these properties (hk: names, skos:broader or full IRIs) = weight.
+    related_link_weights: str = (
+        "treats=0.6,actsThrough=0.4,mechanismInvolvedIn=0.4,skos:broader=0.5"
+    )
+    related_sibling_factor: float = 0.5  # two hops via a shared target: weight x this
+    index_check_interval_s: float = 0.5  # how often a request may look at the dataset version
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -1,0 +1,549 @@
+"""``/sparql``: the SPARQL 1.1 Protocol query operation, with the service's limits.
+
+Requests: GET with ``query``; POST ``application/x-www-form-urlencoded`` (``query`` in the body,
+dataset parameters in the body or the URL); POST ``application/sparql-query`` (the query as the
+body, dataset parameters in the URL). ``default-graph-uri`` and ``named-graph-uri`` go to the
+store unchanged. ``GET /sparql`` without a query is the SPARQL Service Description (or the query
+UI for browsers). Every error is a plain-text message naming the problem (``api.errors``).
+
+Beyond the protocol: ``format`` overrides Accept, ``timeout`` lowers the time limit, SELECT
+answers are cut at the anonymous row cap (signalled, see ``api.sparql_results``), SERVICE is
+refused unless allow-listed (``kb.sparql_guard``), and responses carry CORS headers, an ETag
+from the dataset version and the request, and a ``db`` Server-Timing entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from api import sparql_results as results
+from api.errors import text_error
+from api.negotiation import choose, prefers_html
+from kb import sparql_guard
+from kb.namespaces import PREFIXES, VOID
+from kb.store import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
+
+bp = Blueprint("sparql", __name__)
+
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+CACHE_CONTROL = "public, max-age=60"
+TRUNCATED_HEADER = "X-Hairkg-Truncated"
+EXPOSED_HEADERS = f"ETag, X-Request-Id, Server-Timing, {TRUNCATED_HEADER}, Content-Length"
+UPDATE_REFUSED = (
+    "This is the SPARQL query endpoint: it does not run updates. SPARQL Update requests need "
+    "an access token and go to the update endpoint, which this service does not offer yet."
+)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+_RESULT_FORMAT_IRIS = [
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "JSON-LD",
+    "RDF_XML",
+    "N-Quads",
+    "TriG",
+]
+SD_FORMATS = [
+    ("text/turtle", ox.RdfFormat.TURTLE),
+    ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ("application/ld+json", ox.RdfFormat.JSON_LD),
+    ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    ("application/xml", ox.RdfFormat.RDF_XML),
+    ("application/json", ox.RdfFormat.JSON_LD),
+]
+
+
+class ProtocolError(Exception):
+    """A request the protocol refuses: answered as plain text with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+class _TimingHeaders(Headers):
+    """Headers that keep earlier Server-Timing entries when one is set, so that the ``db``
+    entry added here survives the app-wide hook that sets ``app;dur=``."""
+
+    def set(self, _key, _value, **kw):
+        if isinstance(_key, str) and _key.lower() == "server-timing":
+            earlier = self.get(_key)
+            if earlier and str(_value) not in earlier:
+                _value = f"{_value}, {earlier}"
+        super().set(_key, _value, **kw)
+
+
+def _settings():
+    return current_app.extensions["hairkg.settings"]
+
+
+def _store():
+    return current_app.extensions["hairkg.store"]
+
+
+# -- the route -------------------------------------------------------------------------
+
+
+@bp.route("/sparql", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
+def sparql_endpoint():
+    try:
+        if request.method == "OPTIONS":
+            return _preflight()
+        if request.method not in ("GET", "HEAD", "POST"):
+            raise ProtocolError(
+                405,
+                f"Method {request.method} is not allowed on the SPARQL query endpoint: "
+                "use GET or POST.",
+                {"Allow": ALLOWED_METHODS},
+            )
+        params = _request_parameters()
+        queries = params.get("query", [])
+        if "update" in params or params.get("_direct_update"):
+            raise ProtocolError(400, UPDATE_REFUSED)
+        if not queries:
+            if request.method in ("GET", "HEAD") and not _has_protocol_parameters(params):
+                return _service_description(params)
+            raise ProtocolError(400, "Missing the 'query' parameter: send a SPARQL query to run.")
+        if len(queries) > 1:
+            raise ProtocolError(
+                400,
+                f"The 'query' parameter was given {len(queries)} times; send exactly one query.",
+            )
+        return _run_query(queries[0], params)
+    except ProtocolError as error:
+        return text_error(error.status, error.message, error.headers)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    origin = _allowed_origin()
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if origin != "*":
+            response.vary.add("Origin")
+    return response
+
+
+def _allowed_origin() -> str | None:
+    configured = [o.strip() for o in _settings().cors_origins.split(",") if o.strip()]
+    if "*" in configured:
+        return "*"
+    origin = request.headers.get("Origin")
+    return origin if origin and origin in configured else None
+
+
+def _preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Allow"] = ALLOWED_METHODS
+    if request.headers.get("Origin") and _allowed_origin():
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        requested = request.headers.get("Access-Control-Request-Headers", "")
+        allowed = {"content-type", "accept", "x-request-id", "if-none-match"}
+        names = ["content-type", "accept"]
+        names += [h.strip().lower() for h in requested.split(",") if h.strip().lower() in allowed]
+        response.headers["Access-Control-Allow-Headers"] = ", ".join(dict.fromkeys(names))
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+# -- request parsing ----------------------------------------------------------------------
+
+
+def _parse_urlencoded(raw: bytes, where: str) -> list[tuple[str, str]]:
+    try:
+        text = raw.decode("ascii") if raw.isascii() else raw.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(
+            400, f"The {where} is not valid UTF-8 (byte {error.start}): send UTF-8."
+        ) from error
+
+
+def _request_parameters() -> dict:
+    """The protocol parameters of the request, each a list of values."""
+    settings = _settings()
+    url_length = len(request.full_path if request.query_string else request.path)
+    if request.method in ("GET", "HEAD") and url_length > settings.max_url_length:
+        raise ProtocolError(
+            414,
+            f"The request URL is {url_length} characters long; the limit for GET is "
+            f"{settings.max_url_length}. Send long queries with POST.",
+        )
+    pairs = _parse_urlencoded(request.query_string, "query string")
+    if request.method == "POST":
+        pairs += _body_parameters(settings)
+    params: dict = {}
+    for name, value in pairs:
+        params.setdefault(name, []).append(value)
+    return params
+
+
+def _body_parameters(settings) -> list[tuple[str, str]]:
+    content_type = request.headers.get("Content-Type", "")
+    media_type, _, rest = content_type.partition(";")
+    media_type = media_type.strip().lower()
+    charset = _charset(rest)
+    if request.content_length is not None and request.content_length > settings.max_body_bytes:
+        raise _too_large(settings)
+    if media_type not in (FORM, SPARQL_QUERY, SPARQL_UPDATE):
+        described = f"'{content_type}'" if content_type else "no Content-Type"
+        raise ProtocolError(
+            415,
+            f"A POST to the SPARQL endpoint with {described} cannot be read: use "
+            f"Content-Type {FORM} (with a 'query' field) or {SPARQL_QUERY} "
+            "(with the query as the body).",
+        )
+    if charset and charset not in ("utf-8", "utf8"):
+        raise ProtocolError(
+            400, f"The request body is declared as {charset}; only UTF-8 is accepted."
+        )
+    try:
+        body = request.get_data(cache=True)
+    except RequestEntityTooLarge as error:
+        raise _too_large(settings) from error
+    if media_type == SPARQL_UPDATE:
+        return [("_direct_update", "1")]
+    if media_type == FORM:
+        return _parse_urlencoded(body, "form body")
+    try:
+        return [("query", body.decode("utf-8"))]
+    except UnicodeDecodeError as error:
+        raise ProtocolError(
+            400, f"The query is not valid UTF-8 (byte {error.start}): send UTF-8."
+        ) from error
+
+
+def _charset(parameters: str) -> str | None:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _too_large(settings) -> ProtocolError:
+    return ProtocolError(
+        413, f"The request body is larger than the limit of {settings.max_body_bytes} bytes."
+    )
+
+
+def _has_protocol_parameters(params: dict) -> bool:
+    return any(name in params for name in ("default-graph-uri", "named-graph-uri", "timeout"))
+
+
+def _single(params: dict, name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise ProtocolError(400, f"The '{name}' parameter was given {len(values)} times.")
+    return values[0] if values else None
+
+
+# -- running a query ------------------------------------------------------------------
+
+
+def _run_query(query: str, params: dict) -> Response:
+    settings = _settings()
+    store = _store()
+    if len(query) > settings.max_query_length:
+        status = 414 if request.method in ("GET", "HEAD") else 413
+        raise ProtocolError(
+            status,
+            f"The query is {len(query)} characters long; the limit is {settings.max_query_length}.",
+        )
+    limit = settings.effective_timeout(_timeout_parameter(params))
+    default_graphs = params.get("default-graph-uri", [])
+    named_graphs = params.get("named-graph-uri", [])
+    base = _endpoint_url()
+    _check_service_calls(query, base, settings.service_allowlist)
+
+    if sparql_guard.update_keyword(query):
+        raise ProtocolError(400, UPDATE_REFUSED)
+    form = sparql_guard.query_form(query)
+    kind = results.GRAPH if form in ("CONSTRUCT", "DESCRIBE") else results.SOLUTIONS
+    result_format = _negotiate(kind, params, form)
+
+    try:
+        version = store.version()
+    except StoreError as error:
+        return _store_error(error, limit)
+    etag = _etag(version, query, default_graphs, named_graphs, result_format.media_type)
+    cacheable = request.method in ("GET", "HEAD")
+    if cacheable and request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        _cache_headers(response, etag)
+        return response
+
+    # The engine resolves relative IRIs against the endpoint, not its own address. On the
+    # first line, so that positions in syntax errors stay right (corrected for below).
+    prefix = f"BASE <{base}> "
+    started = time.perf_counter()
+    try:
+        raw = store.query(
+            prefix + query,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            timeout_s=limit,
+        )
+    except StoreError as error:
+        return _store_error(error, limit, len(prefix))
+    db_ms = (time.perf_counter() - started) * 1000
+
+    actual_kind = results.GRAPH if raw.is_graph else results.SOLUTIONS
+    if actual_kind != kind:  # the tokenizer guessed wrong: negotiate for what came back
+        result_format = _negotiate(actual_kind, params, form)
+    row_cap = settings.anonymous_row_cap
+    try:
+        rendered = results.render(raw, result_format, row_cap=row_cap, prefixes=PREFIXES)
+    except (SyntaxError, ValueError, KeyError) as error:
+        return text_error(502, f"The triple store returned a result that cannot be read: {error}")
+
+    response = Response(rendered.body, status=200, content_type=rendered.content_type)
+    response.headers = _TimingHeaders(response.headers)
+    response.headers["Server-Timing"] = f"db;dur={db_ms:.1f}"
+    _cache_headers(response, etag)
+    if rendered.truncated_at is not None:
+        response.headers[TRUNCATED_HEADER] = str(rendered.truncated_at)
+    return response
+
+
+def _timeout_parameter(params: dict) -> float | None:
+    value = _single(params, "timeout")
+    if value is None or value.strip() == "":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise ProtocolError(
+            400, f"The 'timeout' parameter must be a positive number of seconds, not {value!r}."
+        )
+    return seconds
+
+
+def _check_service_calls(query: str, base: str, allowlist) -> None:
+    refused = sparql_guard.refused_targets(sparql_guard.service_targets(query, base), allowlist)
+    if not refused:
+        return
+    named = ", ".join(target.written or "(nothing)" for target in refused)
+    if allowlist:
+        allowed = "; allowed endpoints: " + ", ".join(allowlist)
+    else:
+        allowed = "; no endpoint is allowed on this service"
+    raise ProtocolError(
+        403,
+        f"SERVICE calls to other endpoints are refused ({named}): this server does not fetch "
+        f"URLs for clients{allowed}.",
+    )
+
+
+def _negotiate(kind: str, params: dict, form: str | None) -> results.ResultFormat:
+    offered = [f.media_type for f in results.FORMATS_BY_KIND[kind]]
+    what = form or ("CONSTRUCT/DESCRIBE" if kind == results.GRAPH else "SELECT/ASK")
+    primary = ", ".join(results.PRIMARY_TYPES[kind])
+    format_values = params.get("format", [])
+    if any(v.strip() for v in format_values):
+        try:
+            requested = results.formats_for_parameter(format_values)
+        except results.UnknownFormat as error:
+            names = "json, xml, csv, tsv, ttl, nt, jsonld, rdfxml, nq, trig"
+            raise ProtocolError(
+                400, f"Unknown format {str(error)!r}: use one of {names}, or a media type."
+            ) from error
+        if not requested[kind]:
+            raise ProtocolError(
+                406,
+                f"format={','.join(format_values)} is not available for {what} queries; "
+                f"offered: {primary}.",
+            )
+        return results.format_for(kind, requested[kind][0])
+    chosen = choose(request.headers.get("Accept"), offered)
+    if chosen is None:
+        raise ProtocolError(
+            406,
+            f"None of the accepted media types ({request.headers.get('Accept')}) is available "
+            f"for {what} queries; offered: {primary}.",
+        )
+    return results.format_for(kind, chosen)
+
+
+def _etag(version, query, default_graphs, named_graphs, media_type) -> str:
+    digest = hashlib.sha256()
+    for part in (version, query, *default_graphs, "|", *named_graphs, "|", media_type):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    digest.update(str(_settings().anonymous_row_cap).encode())
+    return digest.hexdigest()[:32]
+
+
+def _cache_headers(response: Response, etag: str) -> None:
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept")
+
+
+_POSITION = re.compile(r"(?i)\b(at|line) 1:(\d+)")
+
+
+def _store_error(error: StoreError, limit: float, prefix_length: int = 0) -> Response:
+    if isinstance(error, QueryRejected):
+        message = str(error)
+        if prefix_length:
+            message = _POSITION.sub(
+                lambda m: f"{m.group(1)} 1:{max(1, int(m.group(2)) - prefix_length)}", message
+            )
+        if message.lower().startswith("error at"):
+            return text_error(400, f"SPARQL syntax error {message[len('error ') :]}")
+        return text_error(400, f"The query was rejected: {message}")
+    if isinstance(error, QueryTimeout):
+        cap = _settings().query_timeout_cap_s
+        return text_error(
+            503,
+            f"The query exceeded the time limit of {limit:g} s and was stopped "
+            f"(the 'timeout' parameter may lower the limit; the most allowed is {cap:g} s).",
+        )
+    if isinstance(error, StoreUnavailable):
+        return text_error(503, f"The triple store is not available: {error}", {"Retry-After": "5"})
+    return text_error(500, f"The triple store failed: {error}")
+
+
+def _endpoint_url() -> str:
+    public = _settings().public_url.rstrip("/")
+    return (public or request.url_root.rstrip("/")) + "/sparql"
+
+
+# -- service description --------------------------------------------------------------
+
+
+_description_cache: dict[tuple, list[ox.Triple]] = {}
+_description_lock = threading.Lock()
+
+
+def _service_description(params: dict) -> Response:
+    accept = request.headers.get("Accept")
+    format_values = [v for v in params.get("format", []) if v.strip()]
+    if not format_values and prefers_html(accept):
+        return _query_ui()
+    offered = [media_type for media_type, _ in SD_FORMATS]
+    if format_values:
+        try:
+            requested = results.formats_for_parameter(format_values)[results.GRAPH]
+        except results.UnknownFormat as error:
+            raise ProtocolError(400, f"Unknown format {str(error)!r}.") from error
+        chosen = next((m for m in requested if m in offered), None)
+    else:
+        chosen = choose(accept, offered)
+    if chosen is None:
+        raise ProtocolError(
+            406,
+            "The service description is available as " + ", ".join(offered[:4]) + ".",
+        )
+    store = _store()
+    try:
+        version = store.version()
+        triples = _description_triples(store, version)
+    except StoreError as error:
+        return _store_error(error, _settings().query_timeout_s)
+    serializer = dict(SD_FORMATS)[chosen]
+    prefixes = {"sd": SD, "formats": FORMATS_NS, "void": str(VOID)}
+    kwargs = {"prefixes": prefixes} if serializer != ox.RdfFormat.N_TRIPLES else {}
+    if serializer == ox.RdfFormat.JSON_LD:
+        kwargs = {}
+    body = ox.serialize(triples, format=serializer, **kwargs)
+    content_type = chosen + ("; charset=utf-8" if chosen.startswith("text/") else "")
+    response = Response(body, content_type=content_type)
+    _cache_headers(response, _etag(version, "", [], [], chosen))
+    return response
+
+
+def _description_triples(store, version: str) -> list[ox.Triple]:
+    endpoint = _endpoint_url()
+    key = (endpoint, version, tuple(_settings().service_allowlist))
+    cached = _description_cache.get(key)
+    if cached is not None:
+        return cached
+    with _description_lock:
+        counts = store.select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+        )
+        default_count = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        union = bool(counts) and not store.ask(
+            "ASK { GRAPH ?g { ?s ?p ?o } FILTER NOT EXISTS { ?s ?p ?o } }"
+        )
+    sd = lambda name: ox.NamedNode(SD + name)  # noqa: E731
+    void_triples = ox.NamedNode(str(VOID.triples))
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    service = ox.NamedNode(endpoint)
+    dataset, default_graph = ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(
+            service,
+            sd("defaultEntailmentRegime"),
+            ox.NamedNode("http://www.w3.org/ns/entailment/Simple"),
+        ),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, rdf_type, sd("Graph")),
+        ox.Triple(default_graph, void_triples, ox.Literal(int(default_count[0]["n"].value))),
+    ]
+    triples += [
+        ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name))
+        for name in _RESULT_FORMAT_IRIS
+    ]
+    if union:
+        triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
+    if _settings().service_allowlist:
+        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    for row in counts:
+        named, graph = ox.BlankNode(), ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, rdf_type, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), row["g"]),
+            ox.Triple(named, sd("graph"), graph),
+            ox.Triple(graph, rdf_type, sd("Graph")),
+            ox.Triple(graph, void_triples, ox.Literal(int(row["n"].value))),
+        ]
+    _description_cache.clear()
+    _description_cache[key] = triples
+    return triples
+
+
+def _query_ui() -> Response:
+    try:
+        from api.query_ui import query_page
+    except ImportError:
+        html = (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>hairkg SPARQL endpoint"
+            "</title><h1>SPARQL endpoint</h1><p>This is a SPARQL 1.1 Protocol endpoint. Send "
+            "a query with <code>?query=</code> or POST; the query editor is not installed "
+            "yet.</p></html>"
+        )
+        response = Response(html, content_type="text/html; charset=utf-8")
+    else:
+        response = query_page()
+    response.vary.add("Accept")
+    return response
