@@ -196,7 +196,7 @@ def test_dangling_reference_names_the_iri(tree: Path) -> None:
     assert err.severity == "error"
     assert "kb:wound-healling is referenced but never declared" in err.message
     assert "used by kb:microneedling" in err.message
-    assert err.path.endswith("treatments.ttl") and err.line == line_of(data, "kb:microneedling a")
+    assert err.path.endswith("treatments.ttl") and err.line == line_of(data, "kb:wound-healling")
 
 
 def test_claim_without_provenance(tree: Path) -> None:
@@ -220,6 +220,7 @@ def test_deprecated_reference_is_a_warning(tree: Path) -> None:
     assert report.ok, report.to_text()
     [warn] = findings(report, "deprecated_reference", KB.microneedling)
     assert warn.severity == "warning"
+    assert warn.line == line_of(data, "hk:OldTreatmentKind")
     assert "hk:OldTreatmentKind" in warn.message and "use hk:Treatment instead" in warn.message
 
 
