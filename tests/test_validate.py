@@ -319,3 +319,14 @@ def test_source_files_and_graphs() -> None:
     )
     err = KBSyntaxError(Path("kb/data/x.ttl"), 12, 5, "message")
     assert str(err) == "kb/data/x.ttl:12:5: message"
+
+
+def test_shacl_warning_does_not_fail(tree: Path) -> None:
+    data = tree / "kb" / "data" / "treatments.ttl"
+    edit(data, '    obo:IAO_0000115 "A cosmetic option that adds hair to hide thinning."@en .', ".")
+    edit(data, 'rdfs:label "hair extensions"@en ;', 'rdfs:label "hair extensions"@en')
+    report = validate([tree], reason=False)
+    assert report.ok, report.to_text()
+    [warn] = findings(report, "shacl:minCount", KB["hair-extensions"])
+    assert warn.severity == "warning"
+    assert "should have a definition" in warn.message
