@@ -1,0 +1,373 @@
+"""In-memory indexes built from the store, rebuilt when the dataset version changes.
+
+``Indexes`` is one consistent snapshot: the concept graph (``kb.entities.EntityGraph``), the
+search index (``kb.search``) and the related-content index (``kb.related``), all built from the
+same dataset version. ``IndexHolder`` keeps the current snapshot for one process:
+
+- the first request that needs it builds it (others wait on the same build);
+- afterwards, at most every ``check_interval_s`` a request looks at ``store.version()``; when it
+  changed, a background thread builds a new snapshot while requests keep being answered from
+  the old one, and the new one replaces it in one reference assignment (atomic swap);
+- ``refresh_articles`` applies the change of a few articles in place (the incremental path for
+  a write API that knows what it changed).
+
+Loading reads three SELECTs (article fields, article tags, every non-article triple) over the
+SPARQL protocol; user input never takes part in them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kb.entities import (
+    ABOUT,
+    ARTICLE,
+    CLAIM,
+    CORRECTION,
+    MENTIONS,
+    EntityGraph,
+    Lit,
+    entity_id,
+    humanise,
+    local_name,
+)
+from kb.namespaces import DCTERMS, HK, SCHEMA, SKOS
+from kb.related import Article, Link, RelatedIndex, RelatedWeights
+from kb.search import Entry, SearchIndex
+from kb.store import SOLUTIONS_JSON, SparqlStore, StoreError, sparql_term, values_clause
+
+log = logging.getLogger(__name__)
+
+# Article fields, in order of preference.
+URL_PROPERTIES = (str(SCHEMA.url),)
+TITLE_PROPERTIES = (
+    str(SCHEMA.headline),
+    str(SCHEMA.name),
+    str(DCTERMS.title),
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    str(HK.title),
+)
+SUMMARY_PROPERTIES = (
+    str(SCHEMA.abstract),
+    str(SCHEMA.description),
+    str(DCTERMS.abstract),
+    str(DCTERMS.description),
+    str(HK.summary),
+)
+DATE_PROPERTIES = (
+    str(SCHEMA.datePublished),
+    str(DCTERMS.date),
+    str(DCTERMS.issued),
+    str(SCHEMA.dateCreated),
+    str(HK.date),
+)
+ARTICLE_FIELDS = URL_PROPERTIES + TITLE_PROPERTIES + SUMMARY_PROPERTIES + DATE_PROPERTIES
+
+# Verbs for reasons, when the ontology's label of the property would read badly.
+VERBS = {
+    str(SKOS.broader): "is a kind of",
+    str(HK.mechanismInvolvedIn): "is involved in",
+}
+# Types never offered by search.
+UNSEARCHED_TYPES = {CLAIM, CORRECTION, ARTICLE}
+
+# One hop from an ``about`` concept stays below a direct ``mentions`` (0.5): a shared concept
+# always outweighs a linked one.
+DEFAULT_LINK_WEIGHTS = {
+    str(HK.treats): 0.4,
+    str(HK.actsThrough): 0.3,
+    str(HK.mechanismInvolvedIn): 0.3,
+    str(SKOS.broader): 0.4,
+}
+
+
+def parse_link_weights(spec: str) -> dict[str, float]:
+    """``"treats=0.6,skos:broader=0.5"`` -> {IRI: weight}; bare names are ``hk:`` terms."""
+    weights: dict[str, float] = {}
+    for part in spec.split(","):
+        name, _, value = part.strip().partition("=")
+        if not name:
+            continue
+        if name.startswith("skos:"):
+            iri = str(SKOS) + name[5:]
+        elif name.startswith(("http://", "https://")):
+            iri = name
+        else:
+            iri = str(HK) + name.removeprefix("hk:")
+        weights[iri] = float(value)
+    return weights
+
+
+# -- reading the store ----------------------------------------------------------------------
+
+
+def _term(binding: dict | None):
+    if binding is None:
+        return None
+    kind = binding["type"]
+    if kind == "uri":
+        return binding["value"]
+    if kind == "bnode":
+        return "_:" + binding["value"]
+    if kind in ("literal", "typed-literal"):
+        return Lit(
+            binding["value"],
+            binding.get("xml:lang", ""),
+            binding.get("datatype", "http://www.w3.org/2001/XMLSchema#string"),
+        )
+    return None  # RDF-star triple terms: not used here
+
+
+def _select_json(store: SparqlStore, sparql: str, timeout_s: float = 120.0) -> list[dict]:
+    raw = store.query(sparql, accept=SOLUTIONS_JSON, timeout_s=timeout_s)
+    return json.loads(raw.body)["results"]["bindings"]
+
+
+def _article_filter(iris: Iterable[str] | None) -> str:
+    if iris is None:
+        return ""
+    return values_clause("a", [ox.NamedNode(i) for i in iris])
+
+
+def load_articles(store: SparqlStore, iris: Iterable[str] | None = None) -> list[Article]:
+    """Articles with their fields and tags; all of them, or only ``iris``."""
+    restrict = _article_filter(iris)
+    article_cls = sparql_term(ox.NamedNode(ARTICLE))
+    fields_clause = values_clause("p", [ox.NamedNode(p) for p in ARTICLE_FIELDS])
+    tags_clause = values_clause("p", [ox.NamedNode(ABOUT), ox.NamedNode(MENTIONS)])
+    rows = _select_json(
+        store,
+        f"SELECT DISTINCT ?a ?p ?o WHERE {{ {restrict} {fields_clause} "
+        f"?a a {article_cls} ; ?p ?o }}",
+    )
+    fields: dict[str, dict[str, list]] = {}
+    for row in rows:
+        fields.setdefault(row["a"]["value"], {}).setdefault(row["p"]["value"], []).append(
+            _term(row["o"])
+        )
+    tags: dict[str, tuple[set, set]] = {}
+    rows = _select_json(
+        store,
+        f"SELECT DISTINCT ?a ?p ?o WHERE {{ {restrict} {tags_clause} "
+        f"?a a {article_cls} ; ?p ?o . FILTER(isIRI(?o)) }}",
+    )
+    for row in rows:
+        about, mentions = tags.setdefault(row["a"]["value"], (set(), set()))
+        (about if row["p"]["value"] == ABOUT else mentions).add(row["o"]["value"])
+    articles = []
+    for iri in sorted(set(fields) | set(tags)):
+        props = fields.get(iri, {})
+        url = _first_text(props, URL_PROPERTIES, literal_only=False)
+        if not url:
+            continue  # an article without a URL cannot be shown in a widget
+        about, mentions = tags.get(iri, (set(), set()))
+        articles.append(
+            Article(
+                iri=iri,
+                url=url,
+                title=_first_text(props, TITLE_PROPERTIES) or humanise(iri),
+                summary=_first_text(props, SUMMARY_PROPERTIES) or "",
+                date=_first_text(props, DATE_PROPERTIES) or "",
+                about=tuple(sorted(about)),
+                mentions=tuple(sorted(mentions - about)),
+            )
+        )
+    return articles
+
+
+def _first_text(props: dict, names: tuple[str, ...], *, literal_only: bool = True) -> str | None:
+    for name in names:
+        values = [v for v in props.get(name, ()) if v is not None]
+        if not literal_only:
+            values = [Lit(v) if isinstance(v, str) else v for v in values]
+        literals = [v for v in values if isinstance(v, Lit)]
+        if literals:
+            english = [v for v in literals if v.lang.lower().startswith("en")] or literals
+            return min(english, key=lambda v: (v.lang, v.value)).value
+    return None
+
+
+def load_entity_triples(store: SparqlStore) -> list[tuple]:
+    """Every triple whose subject is not an article (ontology, concepts, claims...)."""
+    article_cls = sparql_term(ox.NamedNode(ARTICLE))
+    rows = _select_json(
+        store,
+        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o MINUS {{ ?s a {article_cls} }} }}",
+    )
+    out = []
+    for row in rows:
+        s, o = _term(row["s"]), _term(row["o"])
+        if s is None or o is None or isinstance(s, Lit):
+            continue
+        out.append((s, row["p"]["value"], o))
+    return out
+
+
+# -- the snapshot ---------------------------------------------------------------------------
+
+
+@dataclass
+class Indexes:
+    version: str
+    graph: EntityGraph
+    search: SearchIndex
+    related: RelatedIndex
+    built_in_s: float = 0.0
+    generation: int = 0  # bumped by in-place article refreshes (part of the ETag)
+
+    @property
+    def articles(self) -> dict[str, Article]:
+        return self.related.articles
+
+
+def build_indexes(
+    version: str,
+    triples: list[tuple],
+    articles: list[Article],
+    weights: RelatedWeights,
+) -> Indexes:
+    started = time.perf_counter()
+    titles = {a.iri: a.title for a in articles}
+    graph = EntityGraph(triples, article_titles=titles)
+    search = SearchIndex(search_entries(graph))
+    links = [
+        Link(s, p, o)
+        for s, props in graph.spo.items()
+        for p, values in props.items()
+        if p in weights.links
+        for o in values
+        if isinstance(o, str) and not o.startswith("_:")
+    ]
+    related = RelatedIndex(articles, links, weights, labeller=graph.label, verbs=VERBS)
+    return Indexes(version, graph, search, related, time.perf_counter() - started)
+
+
+def search_entries(graph: EntityGraph) -> list[Entry]:
+    entries = []
+    for iri in graph.entities():
+        identifier = entity_id(iri)
+        if identifier is None or identifier.startswith("hk:"):
+            continue
+        types = graph.all_types(iri)
+        if not types or any(t in UNSEARCHED_TYPES for t in types):
+            continue
+        if graph.label(iri) == humanise(iri) and iri not in graph._labels:
+            continue  # unlabelled nodes (e.g. helper individuals) are not offered
+        primary = graph.primary_type(iri) or types[0]
+        entries.append(
+            Entry(
+                id=identifier,
+                iri=iri,
+                label=graph.label(iri),
+                type=local_name(primary),
+                types=frozenset(local_name(t) for t in types),
+                synonyms=tuple(text for text, _scope in graph.synonyms(iri)),
+            )
+        )
+    return entries
+
+
+def load_indexes(store: SparqlStore, weights: RelatedWeights, attempts: int = 3) -> Indexes:
+    """A snapshot whose parts all come from one dataset version (retried if a write lands
+    between the reads)."""
+    for _ in range(attempts):
+        before = store.version(max_age_s=0)
+        triples = load_entity_triples(store)
+        articles = load_articles(store)
+        after = store.version(max_age_s=0)
+        if before == after:
+            return build_indexes(after, triples, articles, weights)
+    return build_indexes(after, triples, articles, weights)
+
+
+class IndexHolder:
+    """The current ``Indexes`` of this process, refreshed when the store's version moves."""
+
+    def __init__(self, store: SparqlStore, weights: RelatedWeights, check_interval_s: float = 0.5):
+        self.store = store
+        self.weights = weights
+        self.check_interval_s = check_interval_s
+        self._current: Indexes | None = None
+        self._build_lock = threading.Lock()
+        self._checked_at = 0.0
+        self._rebuilding = False
+        self._state_lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Starts the first build in the background (errors are retried on first use)."""
+
+        def run():
+            try:
+                self.get()
+            except Exception as error:  # the store may still be starting
+                log.info("index warm-up deferred: %s", error)
+
+        threading.Thread(target=run, name="hairkg-index-warm", daemon=True).start()
+
+    def get(self) -> Indexes:
+        """The current snapshot; builds the first one, schedules newer ones."""
+        current = self._current
+        if current is None:
+            with self._build_lock:
+                if self._current is None:
+                    self._current = load_indexes(self.store, self.weights)
+                    self._checked_at = time.monotonic()
+                    log.info(
+                        "indexes built: %d articles, %d search entries in %.2f s",
+                        len(self._current.articles),
+                        len(self._current.search),
+                        self._current.built_in_s,
+                    )
+                return self._current
+        now = time.monotonic()
+        if now - self._checked_at >= self.check_interval_s:
+            self._maybe_refresh(current, now)
+        return self._current or current
+
+    def _maybe_refresh(self, current: Indexes, now: float) -> None:
+        with self._state_lock:
+            if self._rebuilding or now - self._checked_at < self.check_interval_s:
+                return
+            self._checked_at = now
+            try:
+                version = self.store.version(max_age_s=self.check_interval_s)
+            except StoreError:
+                return  # keep serving the snapshot we have
+            if version == current.version:
+                return
+            self._rebuilding = True
+        threading.Thread(target=self._rebuild, name="hairkg-index-rebuild", daemon=True).start()
+
+    def _rebuild(self) -> None:
+        try:
+            fresh = load_indexes(self.store, self.weights)
+            self._current = fresh  # atomic swap: readers see the old or the new snapshot
+        except Exception:
+            log.exception("index rebuild failed; serving the previous snapshot")
+        finally:
+            with self._state_lock:
+                self._rebuilding = False
+                self._checked_at = time.monotonic()
+
+    def refresh_articles(self, iris: Iterable[str]) -> None:
+        """Incremental path: re-reads only these articles and updates the related index in
+        place (O(tags x log df) each). The snapshot keeps its version; the next version check
+        still rebuilds everything, so a missed notification cannot leave the index wrong."""
+        current = self.get()
+        iris = sorted(set(iris))
+        current.generation += 1
+        fresh = {a.iri: a for a in load_articles(self.store, iris)}
+        for iri in iris:
+            if iri in fresh:
+                current.related.upsert(fresh[iri])
+                current.graph.article_titles[iri] = fresh[iri].title
+            else:
+                current.related.remove(iri)
+                current.graph.article_titles.pop(iri, None)
