@@ -174,6 +174,37 @@ def format_table(variables: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tidy_sparql_error(message: str) -> str:
+    """Oxigraph lists character classes in "expected one of ..."; keep the readable part."""
+    import re
+
+    message = " ".join(message.split())
+    head, sep, rest = message.partition("expected one of ")
+    if not sep:
+        return message
+    tokens = re.findall(r'"[^"]*"|\b[A-Z][A-Z_]+\b', re.sub(r"\[[^\]]*\]", "", rest))
+    classes = "[" in rest
+    listed = ", ".join(tokens)
+    if classes:
+        listed = f"{listed} or a name" if listed else "a name"
+    return f"{head}expected one of {listed}" if listed else message
+
+
+def _undeclared_prefix(text: str, line: int, column: int) -> str | None:
+    import re
+
+    from kb.namespaces import PREFIXES
+
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    m = re.search(r"([A-Za-z][\w.-]*)?:[\w.-]*$", lines[line - 1][: column - 1])
+    if not m:
+        return None
+    known = ", ".join(f"{p}:" for p in PREFIXES)
+    return f"undeclared prefix '{m.group(1) or ''}:' (declared for you: {known})"
+
+
 def _read_query(args: argparse.Namespace) -> tuple[str, str]:
     if args.file and args.query:
         raise _UsageError("give the query either as an argument or with -f, not both")
@@ -206,7 +237,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         message = str(e)
         m = re.match(r"error at (\d+):(\d+): ?(.*)", message, re.S)
         if m:
-            print(f"{origin}:{m.group(1)}:{m.group(2)}: {m.group(3).strip()}", file=sys.stderr)
+            detail = tidy_sparql_error(m.group(3))
+            if "Prefix not found" in m.group(3):
+                detail = _undeclared_prefix(text, int(m.group(1)), int(m.group(2))) or detail
+            print(f"{origin}:{m.group(1)}:{m.group(2)}: {detail}", file=sys.stderr)
         else:
             print(f"{origin}: {message}", file=sys.stderr)
         return 2

@@ -236,6 +236,16 @@ def test_query_syntax_error(root: Path) -> None:
     assert run.stdout == ""
 
 
+def test_query_errors_are_readable(root: Path) -> None:
+    run = hairkg("query", "-q", "--root", str(root), "SELECT * WHERE { ?s a foo:X }")
+    assert run.returncode == 2
+    assert run.stderr.startswith("query:1:28: undeclared prefix 'foo:' (declared for you: hk:")
+    run = hairkg("query", "-q", "--root", str(root), "SELECT * WHERE { ?s a hk:X")
+    assert run.returncode == 2
+    assert run.stderr.startswith('query:1:27: expected one of ",", ".", ";"')
+    assert "\\u{" not in run.stderr and len(run.stderr.splitlines()) == 1
+
+
 def test_query_wrong_format_for_kind(root: Path) -> None:
     run = hairkg("query", "-q", "--no-inferred", "--root", str(root), "--format", "ttl", SELECT)
     assert run.returncode == 2
