@@ -1,0 +1,610 @@
+"""The JSON API under ``/api/v1``: search, entity cards, typed views, articles, related content.
+
+Everything is answered from the in-memory indexes of ``kb.indexes`` (rebuilt when the dataset
+version changes), so no request runs SPARQL and no user string reaches a query. Every answer
+carries an ETag derived from the index version and the request (``304`` on a match),
+``Cache-Control`` and open CORS headers; every error is an RFC 9457 problem document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, g, json, render_template, request
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from api.errors import problem_response
+from api.negotiation import choose
+from kb.entities import (
+    CLAIM,
+    ID_PATTERN,
+    adverse_effects_of,
+    claim_json,
+    entity_card,
+    entity_id,
+    iri_for_id,
+    local_name,
+    mechanisms_of,
+    treatments_for,
+)
+from kb.indexes import (
+    DEFAULT_LINK_WEIGHTS,
+    Indexes,
+    IndexHolder,
+    parse_link_weights,
+)
+from kb.namespaces import HK, KB, SCHEMA
+from kb.related import ABOUT, MENTIONS, Article, RelatedWeights
+from kb.store import StoreError
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+MAX_URL_PARAM = 2048
+MAX_Q = 200
+
+bp = Blueprint("rest", __name__, url_prefix=API_PREFIX)
+widget_bp = Blueprint("widget", __name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, param: str | None = None, **extra):
+        super().__init__(detail)
+        self.status, self.detail, self.param, self.extra = status, detail, param, extra
+
+    def response(self) -> Response:
+        extensions = dict(self.extra)
+        if self.param:
+            extensions["invalid-params"] = [{"name": self.param, "reason": self.detail}]
+        return problem_response(self.status, self.detail, **extensions)
+
+
+# -- set-up -------------------------------------------------------------------------------
+
+
+@bp.record_once
+def _setup(state) -> None:
+    app = state.app
+    settings = app.extensions["hairkg.settings"]
+    links = dict(DEFAULT_LINK_WEIGHTS)
+    spec = getattr(settings, "related_link_weights", "")
+    if spec:
+        links = parse_link_weights(spec)
+    weights = RelatedWeights(
+        about=getattr(settings, "related_about_weight", 1.0),
+        mentions=getattr(settings, "related_mentions_weight", 0.5),
+        links=links,
+        sibling_factor=getattr(settings, "related_sibling_factor", 0.5),
+    )
+    holder = IndexHolder(
+        app.extensions["hairkg.store"],
+        weights,
+        check_interval_s=getattr(settings, "index_check_interval_s", 0.5),
+    )
+    app.extensions["hairkg.indexes"] = holder
+    holder.warm()
+
+    @app.before_request
+    def _api_routing_errors():
+        # Routing failures under /api/v1 answer problem+json, not the HTML default.
+        if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
+            return None
+        error = request.routing_exception
+        if request.method == "OPTIONS" and error is None:
+            return None
+        if isinstance(error, MethodNotAllowed):
+            response = problem_response(405, f"{request.method} is not allowed here; use GET")
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ["GET"]))
+            return _cors(response)
+        if isinstance(error, NotFound):
+            return _cors(problem_response(404, "no such resource in the JSON API"))
+        return None
+
+
+def current_indexes() -> Indexes:
+    holder: IndexHolder = current_app.extensions["hairkg.indexes"]
+    try:
+        return holder.get()
+    except StoreError as error:
+        raise ApiError(503, f"the knowledge base is not available: {error}") from error
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return error.response()
+
+
+@bp.errorhandler(StoreError)
+def _store_error(error: StoreError):
+    return problem_response(503, f"the knowledge base is not available: {error}")
+
+
+@bp.after_request
+def _after(response: Response) -> Response:
+    return _cors(response)
+
+
+def _cors(response: Response) -> Response:
+    settings = current_app.extensions["hairkg.settings"]
+    origin = getattr(settings, "cors_origins", "*") or "*"
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match, Content-Type"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Server-Timing, X-Request-Id"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    if origin != "*":
+        response.vary.add("Origin")
+    return response
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+
+def int_param(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    raw = raw.strip()
+    if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 9:
+        raise ApiError(400, f"{name} must be an integer", name)
+    value = int(raw)
+    if not low <= value <= high:
+        raise ApiError(422, f"{name} must be between {low} and {high}", name)
+    return value
+
+
+def page_params(default_limit: int = 10, max_limit: int = 100, max_offset: int = 10_000):
+    return int_param("limit", default_limit, 1, max_limit), int_param("offset", 0, 0, max_offset)
+
+
+def resolve(indexes: Indexes, identifier: str, *, param: str = "id") -> str:
+    """The IRI of an existing entity or article, or a 400/404 problem."""
+    iri = iri_for_id(identifier)
+    if iri is None:
+        raise ApiError(
+            400,
+            f"{param} must match {ID_PATTERN.pattern} (or hk:Name for ontology terms)",
+            param,
+        )
+    if not (indexes.graph.has(iri) or iri in indexes.articles):
+        raise ApiError(404, f"no entity with id {identifier!r}")
+    return iri
+
+
+# -- caching ------------------------------------------------------------------------------
+
+
+def _etag(indexes: Indexes, variant: str = "") -> str:
+    basis = f"{indexes.version}|{getattr(indexes, 'generation', 0)}|{request.full_path}|{variant}"
+    return '"' + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
+
+
+def _matches(etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    candidates = [part.strip() for part in header.split(",")]
+    return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
+
+
+def cached(indexes: Indexes, build, *, media_type: str = JSON, variant: str = "") -> Response:
+    """Answers 304 when the client's ETag is current; else builds the JSON body."""
+    etag = _etag(indexes, variant or media_type)
+    if _matches(etag):
+        response = Response(status=304)
+    else:
+        body = build()
+        response = Response(json.dumps(body), mimetype=media_type)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept")
+    return response
+
+
+# -- JSON pieces --------------------------------------------------------------------------
+
+
+def article_ref(article: Article) -> dict:
+    return {
+        "id": entity_id(article.iri),
+        "iri": article.iri,
+        "title": article.title,
+        "url": article.url,
+        "summary": article.summary,
+        "date": article.date or None,
+    }
+
+
+def article_json(indexes: Indexes, article: Article) -> dict:
+    graph = indexes.graph
+    out = article_ref(article)
+    out["about"] = [graph.ref(c) for c in article.about]
+    out["mentions"] = [graph.ref(c) for c in article.mentions]
+    claims = set()
+    sections = {s for p, s in graph.incoming.get(article.iri, []) if p == str(HK.sectionOf)}
+    for target in (article.iri, *sections):
+        for prop, subject in graph.incoming.get(target, []):
+            if prop == str(HK.statedIn) and graph.is_a(subject, CLAIM):
+                claims.add(subject)
+    out["claims"] = [claim_json(graph, c) for c in sorted(claims)]
+    out["links"] = {
+        "self": f"{API_PREFIX}/articles/{out['id']}",
+        "related": f"{API_PREFIX}/articles/{out['id']}/related",
+    }
+    return out
+
+
+def _page(items: list, limit: int, offset: int) -> dict:
+    return {
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+        "items": items[offset : offset + limit],
+    }
+
+
+# -- routes: search and entities -----------------------------------------------------------
+
+
+@bp.get("/search")
+def search():
+    q = request.args.get("q")
+    if q is None or not q.strip():
+        raise ApiError(400, "q is required (the text typed so far)", "q")
+    if len(q) > MAX_Q:
+        raise ApiError(422, f"q must be at most {MAX_Q} characters", "q")
+    limit, offset = page_params(10, 50, 1000)
+    indexes = current_indexes()
+    wanted = request.args.get("type")
+    type_ = None
+    if wanted:
+        by_fold = {t.casefold(): t for t in indexes.search.types}
+        type_ = by_fold.get(wanted.strip().removeprefix("hk:").casefold())
+        if type_ is None:
+            raise ApiError(
+                422,
+                "type must be one of: " + ", ".join(indexes.search.types),
+                "type",
+                allowed=indexes.search.types,
+            )
+
+    def build():
+        total, hits = indexes.search.search(q, type_=type_, limit=limit, offset=offset)
+        return {
+            "query": q,
+            "type": type_,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "items": [h.as_json() for h in hits],
+        }
+
+    return cached(indexes, build)
+
+
+@bp.get("/entities/<path:identifier>")
+def entity(identifier: str):
+    if identifier.endswith("/articles"):
+        return entity_articles(identifier.removesuffix("/articles"))
+    indexes = current_indexes()
+    iri = resolve(indexes, identifier)
+    media_type = choose(request.headers.get("Accept"), [JSON, JSON_LD])
+    if media_type is None:
+        raise ApiError(406, "this resource is available as application/json or application/ld+json")
+    if iri in indexes.articles:
+
+        def build():
+            body = article_json(indexes, indexes.articles[iri])
+            body["type"] = "Article"
+            return _json_ld_article(body) if media_type == JSON_LD else body
+
+        return cached(indexes, build, media_type=media_type)
+
+    def build():
+        card = entity_card(
+            indexes.graph,
+            iri,
+            (indexes.related.df_role(iri, ABOUT), indexes.related.df_role(iri, MENTIONS)),
+        )
+        return json_ld(card) if media_type == JSON_LD else card
+
+    return cached(indexes, build, media_type=media_type)
+
+
+def entity_articles(identifier: str):
+    indexes = current_indexes()
+    iri = resolve(indexes, identifier)
+    role = request.args.get("role")
+    if role not in (None, "", ABOUT, MENTIONS):
+        raise ApiError(422, "role must be 'about' or 'mentions'", "role")
+    limit, offset = page_params(20, 100)
+
+    def build():
+        roles = [role] if role else [ABOUT, MENTIONS]
+        items = []
+        for r in roles:
+            for article in indexes.related.articles_for(iri, r):
+                items.append({**article_ref(article), "role": r})
+        return {
+            "entity": indexes.graph.ref(iri),
+            "role": role or None,
+            **_page(items, limit, offset),
+        }
+
+    return cached(indexes, build)
+
+
+SCHEMA_TYPES = {
+    "Condition": "MedicalCondition",
+    "HairLossDisorder": "MedicalCondition",
+    "AdverseEffect": "MedicalCondition",
+    "Treatment": "MedicalTherapy",
+    "Procedure": "TherapeuticProcedure",
+    "Drug": "Drug",
+    "Device": "MedicalDevice",
+    "Study": "MedicalStudy",
+    "RiskFactor": "MedicalRiskFactor",
+    "Article": "MedicalWebPage",
+    "Claim": "Claim",
+}
+
+
+def _ld_context() -> dict:
+    return {
+        "@vocab": str(SCHEMA),
+        "schema": str(SCHEMA),
+        "hk": str(HK),
+        "kb": str(KB),
+        "id": "@id",
+    }
+
+
+def json_ld(card: dict) -> dict:
+    """The card as JSON-LD with schema.org terms (and hk: for relations schema.org lacks)."""
+    types = [t.get("id") or t["iri"] for t in card["types"]]
+    schema_types = sorted(
+        {
+            SCHEMA_TYPES[local_name(t["iri"])]
+            for t in card["types"]
+            if local_name(t["iri"]) in SCHEMA_TYPES
+        }
+    )
+    doc: dict = {
+        "@context": _ld_context(),
+        "@id": card["iri"],
+        "@type": [*schema_types, *[t for t in types if t and t.startswith("hk:")]],
+        "name": card["label"],
+        "identifier": card["id"],
+    }
+    if card["definition"]:
+        doc["description"] = card["definition"]
+    if card["synonyms"]:
+        doc["alternateName"] = [s["text"] for s in card["synonyms"]]
+    same = [x["id"] for x in card["xrefs"] if x["id"].startswith(("http://", "https://"))]
+    codes = [x["id"] for x in card["xrefs"] if not x["id"].startswith(("http://", "https://"))]
+    if same:
+        doc["sameAs"] = same
+    if codes:
+        doc["code"] = [
+            {
+                "@type": "MedicalCode",
+                "codingSystem": c.split(":", 1)[0],
+                "codeValue": c.split(":", 1)[-1],
+            }
+            for c in codes
+        ]
+    for group in card["relations"]:
+        if group["direction"] != "outgoing":
+            continue
+        key = group["property"]["id"]
+        doc[key] = [
+            {"@id": item["object"]["iri"], "name": item["object"]["label"]}
+            for item in group["items"]
+        ]
+    return doc
+
+
+def _json_ld_article(body: dict) -> dict:
+    return {
+        "@context": _ld_context(),
+        "@id": body["iri"],
+        "@type": "MedicalWebPage",
+        "url": body["url"],
+        "name": body["title"],
+        "description": body["summary"],
+        "datePublished": body["date"],
+        "about": [{"@id": c["iri"], "name": c["label"]} for c in body["about"]],
+        "mentions": [{"@id": c["iri"], "name": c["label"]} for c in body["mentions"]],
+    }
+
+
+def _typed_view(identifier: str, kinds: tuple[str, ...], what: str, compute, key: str):
+    indexes = current_indexes()
+    iri = resolve(indexes, identifier)
+    graph = indexes.graph
+    if not any(graph.is_a(iri, str(HK) + kind) for kind in kinds):
+        raise ApiError(404, f"{identifier!r} is not a {what}")
+    limit, offset = page_params(50, 200)
+
+    def build():
+        return {key: graph.ref(iri), **_page(compute(graph, iri), limit, offset)}
+
+    return cached(indexes, build)
+
+
+TREATMENT_KINDS = ("Treatment", "CosmeticOption", "Device", "Combination", "Procedure", "Drug")
+
+
+@bp.get("/conditions/<identifier>/treatments")
+def condition_treatments(identifier: str):
+    kinds = ("Condition", "AdverseEffect", "HairLossDisorder")
+    return _typed_view(identifier, kinds, "condition", treatments_for, "condition")
+
+
+@bp.get("/treatments/<identifier>/adverse-effects")
+def treatment_adverse_effects(identifier: str):
+    return _typed_view(identifier, TREATMENT_KINDS, "treatment", adverse_effects_of, "treatment")
+
+
+@bp.get("/treatments/<identifier>/mechanisms")
+def treatment_mechanisms(identifier: str):
+    return _typed_view(identifier, TREATMENT_KINDS, "treatment", mechanisms_of, "treatment")
+
+
+# -- routes: articles and related content --------------------------------------------------
+
+
+def _article_by_id(indexes: Indexes, identifier: str) -> Article:
+    iri = iri_for_id(identifier)
+    if iri is None:
+        raise ApiError(400, f"id must match {ID_PATTERN.pattern}", "id")
+    article = indexes.articles.get(iri)
+    if article is None:
+        raise ApiError(404, f"no article with id {identifier!r}")
+    return article
+
+
+@bp.get("/articles")
+def articles():
+    limit, offset = page_params(20, 100)
+    indexes = current_indexes()
+    about = request.args.get("about")
+    about_iri = None
+    if about:
+        about_iri = iri_for_id(about)
+        if about_iri is None:
+            raise ApiError(400, f"about must match {ID_PATTERN.pattern}", "about")
+
+    def build():
+        if about_iri:
+            chosen = indexes.related.articles_for(about_iri, ABOUT)
+        else:
+            chosen = list(indexes.articles.values())
+        chosen.sort(key=lambda a: a.url)
+        chosen.sort(key=lambda a: a.date, reverse=True)  # newest first, then by URL
+        return _page([article_ref(a) for a in chosen], limit, offset)
+
+    return cached(indexes, build)
+
+
+@bp.get("/articles/<identifier>")
+def article(identifier: str):
+    indexes = current_indexes()
+    found = _article_by_id(indexes, identifier)
+    return cached(indexes, lambda: article_json(indexes, found))
+
+
+@bp.get("/articles/<identifier>/related")
+def article_related(identifier: str):
+    indexes = current_indexes()
+    return _related(indexes, _article_by_id(indexes, identifier))
+
+
+@bp.get("/related")
+def related_by_url():
+    url = request.args.get("url")
+    if url is None or not url.strip():
+        raise ApiError(400, "url is required (the URL of an article)", "url")
+    if len(url) > MAX_URL_PARAM:
+        raise ApiError(422, f"url must be at most {MAX_URL_PARAM} characters", "url")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ApiError(422, "url must be an absolute http(s) URL", "url")
+    indexes = current_indexes()
+    found = indexes.related.find_url(url.strip())
+    if found is None:
+        raise ApiError(404, "no article with this URL is registered in the knowledge base")
+    return _related(indexes, found)
+
+
+def _related(indexes: Indexes, source: Article) -> Response:
+    limit, offset = page_params(5, 50, 200)
+
+    def build():
+        ranked = indexes.related.related(source, offset + limit + 1)
+        window = ranked[offset : offset + limit]
+        return {
+            "article": article_ref(source),
+            "limit": limit,
+            "offset": offset,
+            "count": len(window),
+            "hasMore": len(ranked) > offset + limit,
+            "items": [
+                {**article_ref(a), "score": round(score, 6), "reasons": reasons}
+                for a, score, reasons in window
+            ],
+        }
+
+    return cached(indexes, build)
+
+
+# -- OpenAPI and docs ---------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    from api.openapi import openapi_document
+
+    response = Response(json.dumps(openapi_document()), mimetype=JSON)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/docs")
+def docs():
+    from api.openapi import docs_html
+
+    return Response(docs_html(), mimetype="text/html")
+
+
+@bp.get("/")
+@bp.get("")
+def index():
+    return Response(
+        json.dumps(
+            {
+                "name": "hairkg JSON API",
+                "version": "1",
+                "openapi": f"{API_PREFIX}/openapi.json",
+                "docs": f"{API_PREFIX}/docs",
+            }
+        ),
+        mimetype=JSON,
+    )
+
+
+# -- widget -------------------------------------------------------------------------------
+
+
+@widget_bp.get("/widget.js")
+def widget_js():
+    response = current_app.send_static_file("widget.js")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@widget_bp.get("/demo")
+def demo():
+    try:
+        indexes = current_indexes()
+    except ApiError as error:
+        return error.response()
+    wanted = request.args.get("article", "")
+    chosen = indexes.related.find_url(wanted) if wanted else None
+    if chosen is None:
+        seed = indexes.articles.get(str(KB) + "microneedling-for-hair-loss")
+        chosen = seed or (
+            min(indexes.articles.values(), key=lambda a: a.url) if indexes.articles else None
+        )
+    g.demo_article = chosen
+    return render_template("demo.html", article=chosen)
