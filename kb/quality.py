@@ -23,7 +23,8 @@ missing_obsolete_label      warning  a deprecated term whose label lacks "obsole
 misused_replaced_by         error    ``IAO:0100001`` on a term that is not deprecated
 deprecated_boolean_datatype error    ``owl:deprecated`` not an ``xsd:boolean``
 claim_without_provenance    error    an ``hk:Claim`` without ``hk:statedIn`` (hairkg)
-claim_without_evidence      warning  an ``hk:Claim`` without ``hk:supportedBy`` (hairkg)
+claim_without_evidence      warning  a claim with no supporting/disputing study and no
+                                     ``skos:editorialNote`` saying why (hairkg)
 incomplete_claim            error    a claim without rdf:subject/predicate/object (hairkg)
 invalid_xref                warning  a ``hasDbXref`` that is not a CURIE; a literal mapping
 missing_ontology_title      error    ``dcterms:title`` on the ontology
@@ -81,6 +82,9 @@ _SYNONYMS = (
 _MAPPINGS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 # Pointing at a deprecated term is how deprecation is recorded, not a use of it.
 _DEPRECATION_LINKS = {IAO_TERM_REPLACED_BY, OBOINOWL.consider, OWL.deprecated}
+# A claim's evidence: a study that supports or disputes it, or the evidence of the
+# hk:Correction that corrects it. Without any, an editorial note must say why.
+_CLAIM_EVIDENCE = (HK.supportedBy, HK.disputedBy)
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s]+$")
 
 
@@ -359,11 +363,16 @@ class _Checker:
                     f"claim {short(claim)} has no hk:statedIn (the article that states it)",
                     claim,
                 )
-            if self.g.value(claim, HK.supportedBy) is None:
+            has_study = any(self.g.value(claim, p) is not None for p in _CLAIM_EVIDENCE) or any(
+                self.g.value(c, HK.correctionEvidence) is not None
+                for c in self.g.subjects(HK.corrects, claim)
+            )
+            if not has_study and self.g.value(claim, SKOS.editorialNote) is None:
                 self.add(
                     "warning",
                     "claim_without_evidence",
-                    f"claim {short(claim)} has no hk:supportedBy (a study that supports it)",
+                    f"claim {short(claim)} has no hk:supportedBy or hk:disputedBy study, and "
+                    "no skos:editorialNote saying why",
                     claim,
                 )
             missing = [

@@ -330,3 +330,17 @@ def test_shacl_warning_does_not_fail(tree: Path) -> None:
     [warn] = findings(report, "shacl:minCount", KB["hair-extensions"])
     assert warn.severity == "warning"
     assert "should have a definition" in warn.message
+
+
+def test_claim_evidence_may_be_an_editorial_note(tree: Path) -> None:
+    data = tree / "kb" / "data" / "treatments.ttl"
+    claim = KB["claim-microneedling-treats-aga"]
+    edit(data, "    hk:supportedBy kb:study-2013 .", "    .")
+    report = validate([tree], reason=False)
+    assert [f.severity for f in findings(report, "claim_without_evidence", claim)] == ["warning"]
+    edit(data, "    .", '    skos:editorialNote "The article cites no study."@en .')
+    edit(
+        data, "@prefix rdf:", "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n@prefix rdf:"
+    )
+    report = validate([tree], reason=False)
+    assert not findings(report, "claim_without_evidence", claim)
