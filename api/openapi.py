@@ -362,8 +362,9 @@ def openapi_document() -> dict:
                 _param(
                     "type",
                     "query",
-                    "Only entities of this class (local name, e.g. `Treatment`, `Condition`).",
-                    {"type": "string"},
+                    "Only entities of this class (local name, e.g. `Treatment`, `Condition`; "
+                    "case-insensitive). A class with no entities gives an empty page.",
+                    {"type": "string", "pattern": "^(hk:)?[A-Za-z][A-Za-z0-9]{0,63}$"},
                 ),
                 *_page_params(10, 50, 1000),
             ],
@@ -465,8 +466,13 @@ def openapi_document() -> dict:
                 _param(
                     "url",
                     "query",
-                    "The article's URL (schema:url).",
-                    {"type": "string", "minLength": 1, "maxLength": 2048},
+                    "The article's URL (schema:url); scheme and host are case-insensitive, a "
+                    "trailing slash and a fragment are ignored.",
+                    {
+                        "type": "string",
+                        "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+",
+                        "maxLength": 2048,
+                    },
                     required=True,
                     example="https://example.org/article",
                 ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from urllib.parse import urlsplit
+import re
 
 from flask import Blueprint, Response, current_app, g, json, render_template, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -47,6 +47,8 @@ JSON_LD = "application/ld+json"
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 MAX_URL_PARAM = 2048
 MAX_Q = 200
+TYPE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
+URL_PATTERN = re.compile(r"https?://[^/?#]+", re.IGNORECASE)
 
 bp = Blueprint("rest", __name__, url_prefix=API_PREFIX)
 widget_bp = Blueprint("widget", __name__)
@@ -147,7 +149,7 @@ def _cors(response: Response) -> Response:
 
 def int_param(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     raw = raw.strip()
     if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 9:
@@ -254,7 +256,7 @@ def _page(items: list, limit: int, offset: int) -> dict:
 @bp.get("/search")
 def search():
     q = request.args.get("q")
-    if q is None or not q.strip():
+    if not q:
         raise ApiError(400, "q is required (the text typed so far)", "q")
     if len(q) > MAX_Q:
         raise ApiError(422, f"q must be at most {MAX_Q} characters", "q")
@@ -262,16 +264,18 @@ def search():
     indexes = current_indexes()
     wanted = request.args.get("type")
     type_ = None
-    if wanted:
-        by_fold = {t.casefold(): t for t in indexes.search.types}
-        type_ = by_fold.get(wanted.strip().removeprefix("hk:").casefold())
-        if type_ is None:
+    if wanted is not None:
+        name = wanted.strip().removeprefix("hk:")
+        if not TYPE_PATTERN.fullmatch(name):
             raise ApiError(
                 422,
-                "type must be one of: " + ", ".join(indexes.search.types),
+                "type must be a class name such as Treatment or Condition",
                 "type",
                 allowed=indexes.search.types,
             )
+        # A well-formed class name with no entities matches nothing (an empty page).
+        by_fold = {t.casefold(): t for t in indexes.search.types}
+        type_ = by_fold.get(name.casefold(), name)
 
     def build():
         total, hits = indexes.search.search(q, type_=type_, limit=limit, offset=offset)
@@ -320,7 +324,7 @@ def entity_articles(identifier: str):
     indexes = current_indexes()
     iri = resolve(indexes, identifier)
     role = request.args.get("role")
-    if role not in (None, "", ABOUT, MENTIONS):
+    if role not in (None, ABOUT, MENTIONS):
         raise ApiError(422, "role must be 'about' or 'mentions'", "role")
     limit, offset = page_params(20, 100)
 
@@ -475,7 +479,7 @@ def articles():
     indexes = current_indexes()
     about = request.args.get("about")
     about_iri = None
-    if about:
+    if about is not None:
         about_iri = iri_for_id(about)
         if about_iri is None:
             raise ApiError(400, f"about must match {ID_PATTERN.pattern}", "about")
@@ -508,18 +512,14 @@ def article_related(identifier: str):
 @bp.get("/related")
 def related_by_url():
     url = request.args.get("url")
-    if url is None or not url.strip():
+    if not url:
         raise ApiError(400, "url is required (the URL of an article)", "url")
     if len(url) > MAX_URL_PARAM:
         raise ApiError(422, f"url must be at most {MAX_URL_PARAM} characters", "url")
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not URL_PATTERN.match(url):
         raise ApiError(422, "url must be an absolute http(s) URL", "url")
     indexes = current_indexes()
-    found = indexes.related.find_url(url.strip())
+    found = indexes.related.find_url(url)
     if found is None:
         raise ApiError(404, "no article with this URL is registered in the knowledge base")
     return _related(indexes, found)

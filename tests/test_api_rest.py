@@ -104,8 +104,10 @@ def test_search_parameter_errors_name_the_parameter(server):
     assert_problem(*server.get(f"{API}/search?q=a&limit=abc"), 400, "limit")
     assert_problem(*server.get(f"{API}/search?q=a&limit=0"), 422, "limit")
     assert_problem(*server.get(f"{API}/search?q=a&offset=-1"), 422, "offset")
-    problem = assert_problem(*server.get(f"{API}/search?q=a&type=Nonsense"), 422, "type")
+    problem = assert_problem(*server.get(f"{API}/search?q=a&type=no%20such"), 422, "type")
     assert "Condition" in problem["allowed"]
+    # a well-formed class name that no entity has: an empty page, not an error
+    assert search(server, "alopecia", type="Nonsense")["items"] == []
     assert_problem(*server.get(f"{API}/search?q=" + "a" * 300), 422, "q")
     # unknown parameters are ignored
     assert server.get(f"{API}/search?q=alopecia&colour=blue")[0] == 200
