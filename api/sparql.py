@@ -30,7 +30,7 @@ from api.errors import text_error
 from api.negotiation import choose, prefers_html
 from kb import sparql_guard
 from kb.namespaces import PREFIXES, VOID
-from kb.store import QueryRejected, QueryTimeout, StoreError, StoreUnavailable
+from kb.store import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 
 bp = Blueprint("sparql", __name__)
 
@@ -275,6 +275,12 @@ def _run_query(query: str, params: dict) -> Response:
     named_graphs = params.get("named-graph-uri", [])
     base = _endpoint_url()
     _check_service_calls(query, base, settings.service_allowlist)
+    if not default_graphs and not named_graphs:
+        # FROM / FROM NAMED become the explicit dataset: an engine with a union default
+        # graph (the embedded Oxigraph) would otherwise ignore them.
+        clauses = sparql_guard.dataset_clauses(query, base)
+        if clauses is not None:
+            default_graphs, named_graphs = clauses
 
     if sparql_guard.update_keyword(query):
         raise ProtocolError(400, UPDATE_REFUSED)
@@ -421,6 +427,8 @@ def _store_error(error: StoreError, limit: float, prefix_length: int = 0) -> Res
             f"The query exceeded the time limit of {limit:g} s and was stopped "
             f"(the 'timeout' parameter may lower the limit; the most allowed is {cap:g} s).",
         )
+    if isinstance(error, QueryFailed):
+        return text_error(500, f"The query could not be evaluated: {error}")
     if isinstance(error, StoreUnavailable):
         return text_error(503, f"The triple store is not available: {error}", {"Retry-After": "5"})
     return text_error(500, f"The triple store failed: {error}")

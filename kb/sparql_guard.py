@@ -143,14 +143,14 @@ class _Prologue:
         return namespace + local
 
 
-def _targets(text: str, keyword: str, base: str | None) -> list[Target]:
-    tokens = tokenize(text)
+def _walk(tokens: list[Token], base: str | None):
+    """Yields (index, keyword token, prologue) for each keyword outside BASE/PREFIX
+    declarations, with the declarations seen so far applied to the prologue."""
     prologue = _Prologue(base)
-    found = []
     for index, token in enumerate(tokens):
-        following = tokens[index + 1 : index + 3]
         if token.kind != "keyword":
             continue
+        following = tokens[index + 1 : index + 3]
         if token.text == "BASE" and following and following[0].kind == "iri":
             prologue.base = prologue.resolve_iri(following[0].text)
         elif (
@@ -161,22 +161,63 @@ def _targets(text: str, keyword: str, base: str | None) -> list[Target]:
             and following[1].kind == "iri"
         ):
             prologue.prefixes[following[0].text[:-1]] = prologue.resolve_iri(following[1].text)
-        elif token.text == keyword:
-            silent = bool(following) and following[0].kind == "keyword"
-            silent = silent and following[0].text == "SILENT"
-            target = following[1] if silent and len(following) > 1 else None
-            if not silent and following:
-                target = following[0]
-            iri = None
-            if target is not None and target.kind == "iri":
-                iri = prologue.resolve_iri(target.text)
-            elif target is not None and target.kind == "pname":
-                iri = prologue.resolve_pname(target.text)
-            written = target.text if target is not None else ""
-            if target is not None and target.kind == "iri":
-                written = f"<{target.text}>"
-            found.append(Target(keyword, iri, written, silent, token.offset))
+        else:
+            yield index, token, prologue
+
+
+def _resolve(target: Token | None, prologue: _Prologue) -> str | None:
+    if target is not None and target.kind == "iri":
+        return prologue.resolve_iri(target.text)
+    if target is not None and target.kind == "pname":
+        return prologue.resolve_pname(target.text)
+    return None
+
+
+def _targets(text: str, keyword: str, base: str | None) -> list[Target]:
+    tokens = tokenize(text)
+    found = []
+    for index, token, prologue in _walk(tokens, base):
+        if token.text != keyword:
+            continue
+        following = tokens[index + 1 : index + 3]
+        silent = bool(following) and following[0].kind == "keyword"
+        silent = silent and following[0].text == "SILENT"
+        target = following[1] if silent and len(following) > 1 else None
+        if not silent and following:
+            target = following[0]
+        written = target.text if target is not None else ""
+        if target is not None and target.kind == "iri":
+            written = f"<{target.text}>"
+        found.append(Target(keyword, _resolve(target, prologue), written, silent, token.offset))
     return found
+
+
+def dataset_clauses(query: str, base: str | None = None) -> tuple[list[str], list[str]] | None:
+    """The graphs of the query's FROM and FROM NAMED clauses (resolved), or None without any.
+
+    The protocol layer passes them to the engine as the explicit dataset, because an engine
+    run with a union default graph (Oxigraph's --union-default-graph) ignores FROM.
+    An IRI that cannot be resolved (undeclared prefix) gives None: the engine reports it.
+    """
+    tokens = tokenize(query)
+    defaults: list[str] = []
+    named: list[str] = []
+    found = False
+    for index, token, prologue in _walk(tokens, base):
+        if token.text != "FROM":
+            continue
+        found = True
+        following = tokens[index + 1 : index + 3]
+        is_named = bool(following) and following[0].kind == "keyword"
+        is_named = is_named and following[0].text == "NAMED"
+        target = (following[1] if len(following) > 1 else None) if is_named else None
+        if not is_named and following:
+            target = following[0]
+        iri = _resolve(target, prologue)
+        if iri is None:
+            return None
+        (named if is_named else defaults).append(iri)
+    return (defaults, named) if found else None
 
 
 def service_targets(query: str, base: str | None = None) -> list[Target]:

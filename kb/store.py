@@ -15,6 +15,7 @@ pasted user strings.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -66,6 +67,13 @@ class QueryRejected(StoreError):
     """The engine rejected the request (syntax error, unsupported feature): a client error."""
 
     status = 400
+
+
+class QueryFailed(StoreError):
+    """The engine accepted the query but could not evaluate it (e.g. an unsupported function
+    or an internal error): its message, answered as a server error, not as unavailability."""
+
+    status = 500
 
 
 @dataclass(frozen=True)
@@ -245,19 +253,52 @@ class SparqlStore:
     # -- plumbing -----------------------------------------------------------------------
 
     def _request(self, method, url, *, body, headers, limit):
+        """Sends a request and reads the whole answer within ``limit`` (+0.5 s) in total.
+
+        urllib3's read timeout bounds each wait for bytes, not the whole body: an engine
+        streaming a long answer would keep the caller past its limit. A timer shuts the
+        socket down at the deadline; the engine then sees the connection close.
+        """
+        deadline = time.monotonic() + limit + 0.5
+        expired = threading.Event()
         try:
-            return self._http.request(
+            response = self._http.request(
                 method,
                 url,
                 body=body,
                 headers=headers,
                 timeout=urllib3.Timeout(connect=2.0, read=limit + 0.5),
-                preload_content=True,
+                preload_content=False,
             )
         except urllib3.exceptions.ReadTimeoutError as error:
             raise QueryTimeout(limit) from error
         except urllib3.exceptions.HTTPError as error:
             raise StoreUnavailable(f"the triple store at {url} is unreachable: {error}") from error
+
+        def _expire():
+            expired.set()
+            with contextlib.suppress(Exception):
+                response.shutdown()
+
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), _expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            response.read(cache_content=True)  # kept for .data
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            response.close()
+            if expired.is_set():
+                raise QueryTimeout(limit) from error
+            if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+                raise QueryTimeout(limit) from error
+            raise StoreUnavailable(f"the triple store at {url} failed: {error}") from error
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            response.close()
+            raise QueryTimeout(limit)
+        response.release_conn()
+        return response
 
     @staticmethod
     def _raise_for(status: int, body: bytes):
@@ -266,6 +307,8 @@ class SparqlStore:
             raise QueryRejected(message)
         if status in (408, 504) or "timeout" in message.lower():
             raise QueryTimeout(0)
+        if status == 500 and body.strip():
+            raise QueryFailed(message)
         raise StoreUnavailable(f"the triple store answered {status}: {message[:500]}")
 
 

@@ -1,0 +1,57 @@
+"""A dedicated hairkg server for the W3C suites, on a store holding every test's data.
+
+Before the server starts, every data file of the query, results and protocol manifests is
+parsed (with its own IRI as base) and bulk-loaded into a fresh Oxigraph directory as a named
+graph: query-suite files under their file IRI, protocol files under the name the protocol
+manifest gives them. The server finds ``oxigraph/CURRENT`` and so skips building the release.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import manifests
+import pyoxigraph as ox
+import pytest
+from conftest import start_server
+
+from kb.oxigraph_server import load_file
+
+FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".rdf": ox.RdfFormat.RDF_XML}
+
+
+def _quads(path: Path, graph_name: str):
+    graph = ox.NamedNode(graph_name)
+    triples = ox.parse(
+        path=str(path),
+        format=FORMATS[path.suffix],
+        base_iri=manifests.file_iri(path),
+        rename_blank_nodes=True,  # files share labels like _:a; graphs must not share nodes
+    )
+    for triple in triples:
+        yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
+
+
+def build_w3c_dataset(target: Path) -> int:
+    graphs: dict[str, Path] = {}
+    for test in manifests.query_tests():
+        for iri in test.data_files:
+            graphs[iri] = manifests.iri_path(iri)
+    for test in manifests.protocol_tests():
+        for name, iri in test.graph_data.items():
+            graphs[name] = manifests.iri_path(iri)
+    quads = [quad for name, path in sorted(graphs.items()) for quad in _quads(path, name)]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nquads = target.parent / "w3c.nq"
+    ox.serialize(quads, output=str(nquads), format=ox.RdfFormat.N_QUADS)
+    load_file(target, nquads)
+    return len(graphs)
+
+
+@pytest.fixture(scope="session")
+def w3c_server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("w3c")
+    build_w3c_dataset(data_dir / "oxigraph")
+    server = start_server(data_dir)
+    yield server
+    server.stop()
