@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 import kb
 from api.linked_data import secure_html
@@ -125,11 +125,14 @@ _examples_lock = threading.Lock()
 _examples_cache: tuple[tuple, list[Example]] | None = None
 
 
-def load_examples(directory: Path = QUERIES_DIR) -> list[Example]:
+def load_examples(directory: Path | None = None) -> list[Example]:
     """The competency questions, in file-name order; re-read when a file changes."""
     global _examples_cache
+    directory = directory or QUERIES_DIR
     files = sorted(directory.glob("*.rq")) if directory.is_dir() else []
-    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    stamp = (str(directory),) + tuple(
+        (f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files
+    )
     with _examples_lock:
         if _examples_cache is not None and _examples_cache[0] == stamp:
             return _examples_cache[1]
@@ -159,6 +162,7 @@ def query_page() -> Response:
             "".join(f"PREFIX {n}: <{i}>\n" for n, i in PREFIXES.items()) + "\n" + DEFAULT_QUERY
         ),
         "examples": [{"id": e.id, "title": e.title, "query": e.query} for e in examples],
+        "prefixesUrl": url_for("query_ui.prefixes"),
     }
     html = render_template(
         "query.html",
@@ -171,6 +175,15 @@ def query_page() -> Response:
     response.charset = "utf-8"
     response.headers["Cache-Control"] = "no-cache"
     return secure_html(response, QUERY_PAGE_CSP)
+
+
+@bp.get("/query/prefixes.json")
+def prefixes():
+    """The prefixes YASQE's prefix completer offers (it adds the PREFIX line when one is
+    typed); served here instead of prefix.cc so that nothing is fetched from elsewhere."""
+    response = jsonify(PREFIXES)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/query")

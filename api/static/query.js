@@ -11,7 +11,7 @@
   // No request may leave this origin: keep only the completers that work offline (prefixes
   // from YASQE's bundled list, variables from the query), never LOV or prefix.cc.
   Yasqe.defaults.autocompleters = ["prefixes", "variables"];
-  Yasqe.defaults.prefixCcApi = null;
+  Yasqe.defaults.prefixCcApi = config.prefixesUrl; // this origin, not prefix.cc
 
   var yasgui = new window.Yasgui(root, {
     requestConfig: { endpoint: config.endpoint, method: "POST" },
@@ -25,7 +25,12 @@
     persistenceId: "hairkg-query",
     populateFromUrl: true,
     autofocus: false,
-    yasqe: { value: config.defaultQuery, autocompleters: ["prefixes", "variables"] },
+    yasqe: {
+      value: config.defaultQuery,
+      autocompleters: ["prefixes", "variables"],
+      prefixCcApi: config.prefixesUrl,
+      editorHeight: "460px",
+    },
     yasr: { prefixes: config.prefixes, defaultPlugin: "table" },
   });
   window.hairkgYasgui = yasgui;
