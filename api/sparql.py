@@ -264,6 +264,8 @@ def _single(params: dict, name: str) -> str | None:
 def _run_query(query: str, params: dict) -> Response:
     settings = _settings()
     store = _store()
+    if not query.strip():
+        raise ProtocolError(400, "The query is empty: send a SPARQL query to run.")
     if len(query) > settings.max_query_length:
         status = 414 if request.method in ("GET", "HEAD") else 413
         raise ProtocolError(
