@@ -366,10 +366,14 @@ def _located(
 
 
 def _shacl_findings(union: Graph, shapes: Graph, locs: dict) -> list[Finding]:
-    from kb.shapes import run_shacl
+    from kb.shapes import ShapesError, run_shacl
 
     out = []
-    for r in run_shacl(union, shapes):
+    try:
+        results = run_shacl(union, shapes)
+    except ShapesError as e:
+        return [Finding("error", "shacl:shapes_error", f"the SHACL shapes cannot be used: {e}")]
+    for r in results:
         component = r.component[:1].lower() + r.component[1:]
         detail = []
         if r.path:

@@ -231,10 +231,16 @@ def test_label_problems_and_invalid_xref(tree: Path) -> None:
     report = validate([tree], reason=False)
     assert findings(report, "label_whitespace", KB["wound-healing"])
     assert findings(report, "invalid_xref", KB["androgenetic-alopecia"])[0].severity == "warning"
-    edit(data, '"androgenetic  alopecia"@en', '"Androgenetic alopecia"@en')
+    edit(data, '"androgenetic  alopecia"@en', '"androgenetic alopecia"@en')
     report = validate([tree], reason=False)
     dups = findings(report, "duplicate_label")
     assert {f.node for f in dups} == {str(KB["wound-healing"]), str(KB["androgenetic-alopecia"])}
+    # the same, from the fixture's SPARQL-based SHACL constraint (run on Oxigraph)
+    [sparql] = findings(report, "shacl:sparql", KB["wound-healing"])
+    assert sparql.message == (
+        "kb:wound-healing: The label androgenetic alopecia is also used by "
+        "https://w3id.org/hairkg/id/androgenetic-alopecia."
+    )
 
 
 # --- OWL -------------------------------------------------------------------------------
