@@ -378,7 +378,7 @@ def _shacl_findings(union: Graph, shapes: Graph, locs: dict) -> list[Finding]:
         detail = []
         if r.path:
             detail.append(f"path {short(URIRef(r.path)) if '://' in r.path else r.path}")
-        if r.value is not None:
+        if r.value is not None and r.value != r.focus:
             detail.append(f"value {r.value!r}" if "://" not in r.value else f"value {r.value}")
         subject = short(URIRef(r.focus)) if r.focus and "://" in r.focus else "a blank node"
         message = f"{subject}: {r.message}"
