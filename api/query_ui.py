@@ -98,7 +98,8 @@ def question_of(text: str, fallback: str) -> str:
 
 def _first_question(paragraph: str) -> str:
     end = paragraph.find("?")
-    return paragraph[: end + 1].strip() if end >= 0 else paragraph.strip()
+    text = paragraph[: end + 1].strip() if end >= 0 else paragraph.strip()
+    return text[:1].upper() + text[1:]
 
 
 def with_prefixes(query: str) -> str:
@@ -130,9 +131,7 @@ def load_examples(directory: Path | None = None) -> list[Example]:
     global _examples_cache
     directory = directory or QUERIES_DIR
     files = sorted(directory.glob("*.rq")) if directory.is_dir() else []
-    stamp = (str(directory),) + tuple(
-        (f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files
-    )
+    stamp = (str(directory), *((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files))
     with _examples_lock:
         if _examples_cache is not None and _examples_cache[0] == stamp:
             return _examples_cache[1]

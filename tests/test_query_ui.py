@@ -59,7 +59,7 @@ def run_select(base_url: str, query: str) -> dict:
 
 
 def test_question_is_read_from_the_header_comment():
-    text = "# CQ3: Which treatments act\n# through Wnt signalling?\n# Expected: x\nSELECT * {}"
+    text = "# CQ3: which treatments act\n# through Wnt signalling?\n# Expected: x\nSELECT * {}"
     assert question_of(text, "cq3") == "Which treatments act through Wnt signalling?"
     text = "# Competency question 7 - What does a session cost?\nSELECT * {}"
     assert question_of(text, "cq7") == "What does a session cost?"
@@ -137,8 +137,10 @@ def page_errors(browser) -> list[str]:
 
 
 def pick_example(base_url: str):
-    """The first example with rows to show, and the values its first row should display."""
-    for example in load_examples():
+    """The Wnt question (the issue's first example) or else the first example with rows,
+    with the rows the protocol gives for it."""
+    examples = sorted(load_examples(), key=lambda e: "wnt" not in e.id)
+    for example in examples:
         try:
             result = run_select(base_url, example.query)
         except urllib.error.HTTPError:
@@ -206,6 +208,8 @@ def test_run_an_example_query_in_a_real_browser(browser, base_url):
     assert any(value in table_text for value in shown_values(rows[0])), (
         f"none of {shown_values(rows[0])} in {table_text[:500]}"
     )
+    if "wnt" in example.id:
+        assert "microneedling" in table_text  # the article's answer
     shown_rows = browser.find_elements(By.CSS_SELECTOR, ".yasr table.dataTable tbody tr")
     assert len(shown_rows) == min(len(rows), 50) or len(shown_rows) >= 10
 
