@@ -115,15 +115,19 @@ def formats_for_parameter(values: list[str]) -> dict[str, list[str]]:
     """
     chosen: dict[str, list[str]] = {SOLUTIONS: [], GRAPH: []}
     for value in values:
-        name = value.strip().lower()
-        if not name:
+        if not value.strip():
             continue
-        mapping = FORMAT_NAMES.get(name) or FORMAT_NAMES.get(name.split(";")[0].strip())
-        if mapping is None:
+        # A value may also be a list of media types, as in an Accept header (SPARQLWrapper
+        # sends "format=application/ld+json,application/x-json+ld"): unknown types in such a
+        # list are ignored as long as one is known.
+        names = [part.split(";")[0].strip().lower() for part in value.split(",")]
+        mappings = [FORMAT_NAMES[name] for name in names if name in FORMAT_NAMES]
+        if not mappings:
             raise UnknownFormat(value)
-        for kind, media_type in mapping.items():
-            if media_type not in chosen[kind]:
-                chosen[kind].append(media_type)
+        for mapping in mappings:
+            for kind, media_type in mapping.items():
+                if media_type not in chosen[kind]:
+                    chosen[kind].append(media_type)
     return chosen
 
 
