@@ -1,0 +1,130 @@
+"""Remote-store mode: hairkg in front of an Oxigraph server it did not start (--store-url).
+
+The test starts a real ``oxigraph serve`` on loopback with an empty directory, starts hairkg
+with ``--store-url`` (which loads the release graph into the empty store), queries through
+/sparql, then stops and restarts the remote server: while it is down hairkg answers 503 with a
+message, and it recovers by itself once the store is back.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import urllib.parse
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import start_server
+
+from kb.oxigraph_server import free_port, oxigraph_binary
+from kb.store import SparqlStore
+
+COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+class RemoteOxigraph:
+    def __init__(self, location: Path, port: int):
+        self.location = location
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                oxigraph_binary(),
+                "serve",
+                "--location",
+                str(self.location),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--union-default-graph",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        store = SparqlStore.for_server(self.url)
+        deadline = time.monotonic() + 20
+        while not store.ping(timeout_s=1):
+            assert time.monotonic() < deadline, "oxigraph did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
+    oxigraph = RemoteOxigraph(tmp_path_factory.mktemp("remote-store"), free_port())
+    oxigraph.start()
+    yield oxigraph
+    oxigraph.stop()
+
+
+@pytest.fixture(scope="module")
+def fronted(tmp_path_factory, remote, release_dir):
+    data_dir = tmp_path_factory.mktemp("remote-hairkg")
+    # The release to load comes from the data dir's build, as in embedded mode.
+    shutil.copytree(release_dir, data_dir / "build")
+    for path in (data_dir / "build").iterdir():
+        path.touch()  # newer than the sources: used as built
+    server = start_server(
+        data_dir,
+        extra_args=("--store-url", remote.url),
+        env={"HAIRKG_DATA_DIR": str(data_dir)},
+    )
+    yield server
+    server.stop()
+
+
+def sparql(server, query: str, timeout: float = 10):
+    return server.get("/sparql?" + urllib.parse.urlencode({"query": query}), timeout=timeout)
+
+
+def test_release_graph_loaded_into_the_empty_remote_store(fronted, remote, release_dir):
+    release = list(ox.parse(path=str(release_dir / "release.nq"), format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name.value for q in release}
+    direct = SparqlStore.for_server(remote.url)
+    count = int(direct.select(COUNT_QUADS)[0]["n"].value)
+    assert count >= len(set(release))  # plus the dataset version hairkg records
+    rows = direct.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    stored_graphs = {row["g"].value for row in rows}
+    assert graphs <= stored_graphs
+
+
+def test_healthz_and_queries_through_the_remote_store(fronted, remote):
+    status, _, body = fronted.get("/healthz")
+    assert status == 200, body
+    status, _headers, body = sparql(fronted, COUNT_QUADS)
+    assert status == 200, body
+    through_hairkg = int(
+        next(iter(ox.parse_query_results(body, ox.QueryResultsFormat.JSON)))["n"].value
+    )
+    direct = int(SparqlStore.for_server(remote.url).select(COUNT_QUADS)[0]["n"].value)
+    assert through_hairkg == direct > 0
+
+
+def test_store_outage_is_503_and_recovery_needs_no_restart(fronted, remote):
+    remote.stop()
+    try:
+        status, headers, body = sparql(fronted, "ASK { ?s ?p ?o }")
+        assert status in (502, 503), body
+        assert headers.get("Content-Type", "").startswith("text/plain")
+        assert b"not available" in body or b"unreachable" in body
+        assert fronted.get("/healthz")[0] == 503
+    finally:
+        remote.start()
+    deadline = time.monotonic() + 15
+    while True:
+        status, _, body = sparql(fronted, "ASK { ?s ?p ?o }")
+        if status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert status == 200, body
+    assert bool(ox.parse_query_results(body, ox.QueryResultsFormat.JSON)) is True
+    assert fronted.get("/healthz")[0] == 200
+    assert fronted.process.poll() is None  # the same hairkg process throughout
