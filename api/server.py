@@ -41,7 +41,7 @@ def build_release_file(build_dir: Path) -> Path:
 
     progress(f"building the release graph into {build_dir} (validation and reasoning)...")
     summary = build_release(build_dir)
-    progress(f"built {summary.total_triples} triples")
+    progress(f"built {summary.total} triples ({summary.inferred} inferred)")
     return build_dir / "release.nq"
 
 
@@ -119,6 +119,8 @@ def serve(
         "loglevel": settings.log_level,
         "accesslog": "-" if settings.log_level == "debug" else None,
         "proc_name": "hairkg",
+        # gunicorn's control socket defaults to one path per user: two servers would clash.
+        "control_socket_disable": True,
     }
     progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
     try:
