@@ -570,6 +570,8 @@ def _fill_outgoing(view: EntityView, rows: list, labeller: Labeller) -> None:
             view.deprecated = isinstance(o, ox.Literal) and o.value in ("true", "1")
         else:
             statement = Statement(labeller.term(fact["p"]), labeller.term(o), inferred)
+            if p == str(OBO.IAO_0000119) and isinstance(o, ox.Literal) and not statement.value.href:
+                statement.value.href = xref_link(o.value)[1]  # a CURIE such as PMID:123
             statement.details = [
                 (labeller.term(bp), labeller.term(bo))
                 for bp, bo in sorted(
@@ -580,6 +582,19 @@ def _fill_outgoing(view: EntityView, rows: list, labeller: Labeller) -> None:
                 view.attributes.append(statement)
             else:
                 view.outgoing.append(statement)
+    # One entry per external resource, naming every way the entity is mapped to it.
+    merged: dict[str, tuple[list[str], str, str | None]] = {}
+    for kind, text, url in view.xrefs:
+        key = url or text
+        if key in merged:
+            if kind not in merged[key][0]:
+                merged[key][0].append(kind)
+        else:
+            merged[key] = ([kind], text, url)
+    view.xrefs = sorted(
+        ((", ".join(kinds), text, url) for kinds, text, url in merged.values()),
+        key=lambda x: x[1].lower(),
+    )
     # The same text under several predicates (OBO scope + its SKOS mirror): one entry.
     scopes: dict[tuple[str, str | None], list[str]] = {}
     terms: dict[tuple[str, str | None], Term] = {}

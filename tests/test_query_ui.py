@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from api.query_ui import QUERIES_DIR, load_examples, question_of, with_prefixes
-from kb.namespaces import PREFIXES
+from kb.namespaces import KB, PREFIXES
 
 SCREENSHOT_DIR = Path(os.environ.get("HAIRKG_SCREENSHOT_DIR", "/tmp"))
 
@@ -221,6 +221,21 @@ def test_run_an_example_query_in_a_real_browser(browser, base_url):
     assert not foreign, foreign
     assert page_errors(browser) == []
     browser.save_screenshot(str(SCREENSHOT_DIR / "hairkg-query-ui.png"))
+
+    # An IRI of this graph in the results opens its page here, not at w3id.org.
+    links = browser.find_elements(By.CSS_SELECTOR, ".yasr a.iri")
+    local = [a for a in links if (a.get_dom_attribute("href") or "").startswith(str(KB))]
+    if local:
+        main_window = browser.current_window_handle
+        local[0].click()
+        wait.until(lambda b: len(b.window_handles) > 1)
+        browser.switch_to.window(browser.window_handles[-1])
+        try:
+            wait.until(lambda b: b.current_url.startswith(base_url + "/id/"))
+            assert browser.find_element(By.CSS_SELECTOR, "h1").text.strip()
+        finally:
+            browser.close()
+            browser.switch_to.window(main_window)
 
 
 @pytest.mark.browser

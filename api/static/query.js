@@ -66,6 +66,23 @@
     }
   }
 
+  // IRIs of this graph in the results open here, not at w3id.org (which may point elsewhere).
+  var base = "https://w3id.org/hairkg/";
+  function localise(event) {
+    var link = event.target.closest && event.target.closest("a.iri");
+    var iri = link && link.getAttribute("href");
+    if (!iri || iri.indexOf(base) !== 0) {
+      return;
+    }
+    var rest = iri.slice(base.length);
+    if (rest.indexOf("id/") === 0 || rest === "ontology" || rest.indexOf("ontology#") === 0) {
+      link.setAttribute("href", "/" + rest);
+    }
+  }
+  root.addEventListener("click", localise, true);
+  root.addEventListener("auxclick", localise, true);
+  root.addEventListener("contextmenu", localise, true);
+
   var list = document.getElementById("example-list");
   if (list) {
     list.addEventListener("click", function (event) {
