@@ -24,7 +24,10 @@ from conftest import start_server
 from kb import sparql_guard
 from kb.sparql_guard import dataset_clauses, load_targets, query_form, service_targets
 
-EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+# A 4-way cross join: streams rows for ever (the engine stops when the reader goes away)...
+EXPLOSIVE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+# ...and the same counted: no row before the end, which Oxigraph 0.5.13 never interrupts.
+EXPLOSIVE_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SIMPLE = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 ALL_TRIPLES = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 CAP_S = 3.0
@@ -262,10 +265,10 @@ def test_requested_limit_answers_in_time_while_others_are_served(limited):
     assert b"time limit of 1 s" in body
     assert 0.9 <= outcome["elapsed"] < 2.5, outcome["elapsed"]
     assert simple_times and max(simple_times) < 1.0, simple_times
-    # The engine really worked on it, and stops by itself at the operator's cap (--timeout-s):
-    # below the cap the client side gives up first (see docs/sparql.md).
+    # The engine really worked on it, and stopped when the service gave up and closed the
+    # connection (a streaming query notices that at its next row).
     assert cpu_seconds(pid) - cpu_before > 0.3
-    assert wait_for_idle_engine(pid, within_s=CAP_S + 4) <= CAP_S + 2.5
+    assert wait_for_idle_engine(pid, within_s=3) <= 1.5
 
 
 def test_default_limit_is_capped_and_enforced_in_the_engine(limited):
@@ -277,7 +280,7 @@ def test_default_limit_is_capped_and_enforced_in_the_engine(limited):
         assert status == 503, body
         assert f"time limit of {CAP_S:g} s".encode() in body, body
         assert CAP_S - 0.5 <= elapsed < CAP_S + 2.0, elapsed
-        # The engine's own timeout stopped the evaluation: no CPU is burnt afterwards.
+        # No CPU is burnt afterwards.
         assert wait_for_idle_engine(pid, within_s=3) <= 1.5
         status, _, _ = query(limited.url, SIMPLE)
         assert status == 200
@@ -363,3 +366,45 @@ def test_allow_listed_service_is_followed(limited, server):
         limited.url, "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
     )
     assert status == 403 and server.url.encode() in body  # the message names what is allowed
+
+
+# -- last, because the engine stays busy afterwards: an aggregate over the limit ---------------
+
+
+def test_aggregate_over_the_limit_is_answered_in_time(limited):
+    outcome = {}
+
+    def explosive():
+        started = time.monotonic()
+        outcome["response"] = query(limited.url, EXPLOSIVE_COUNT, timeout="1")
+        outcome["elapsed"] = time.monotonic() - started
+
+    worker = threading.Thread(target=explosive)
+    worker.start()
+    time.sleep(0.2)
+    simple_times = []
+    while worker.is_alive():
+        started = time.monotonic()
+        assert query(limited.url, SIMPLE)[0] == 200
+        simple_times.append(time.monotonic() - started)
+        time.sleep(0.1)
+    worker.join()
+    status, _, body = outcome["response"]
+    assert status == 503 and b"time limit of 1 s" in body, body
+    assert 0.9 <= outcome["elapsed"] < 2.5, outcome["elapsed"]
+    assert simple_times and max(simple_times) < 1.0, simple_times
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "engine: Oxigraph 0.5.13 neither applies --timeout-s nor notices the closed connection "
+        "while it computes an aggregate before its first result row; the query keeps one core "
+        "busy until it ends (see docs/sparql.md, Limits)"
+    ),
+)
+def test_engine_stops_an_aggregate_at_the_cap(limited):
+    pid = engine_pid(limited)
+    status, _, _ = query(limited.url, EXPLOSIVE_COUNT)
+    assert status == 503
+    assert wait_for_idle_engine(pid, within_s=CAP_S + 2) <= CAP_S
