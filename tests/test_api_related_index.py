@@ -56,10 +56,11 @@ def brute_force(index: RelatedIndex, source: Article, k: int):
     return [(iri, -neg) for neg, _key, iri in scored[:k]]
 
 
+@pytest.mark.parametrize("use_numpy", [True, False], ids=["vectorised", "maxscore"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_pruned_top_k_equals_brute_force(seed):
+def test_top_k_equals_brute_force(seed, use_numpy):
     articles, links = synthetic(3000, 300, seed)
-    index = RelatedIndex(articles, links, WEIGHTS)
+    index = RelatedIndex(articles, links, WEIGHTS, use_numpy=use_numpy)
     rng = random.Random(seed)
     for source in rng.sample(articles, 40):
         for k in (1, 5, 20):
@@ -75,10 +76,16 @@ def test_ties_are_broken_by_url_then_iri():
         Article("https://w3id.org/hairkg/id/c", "https://a.example/", "c", about=shared),
         Article("https://w3id.org/hairkg/id/a", "https://c.example/", "a", about=shared),
     ]
-    index = RelatedIndex(articles, [], WEIGHTS)
-    got = [a.url for a, _s, _r in index.related(articles[0], 3)]
-    assert got == ["https://a.example/", "https://b.example/", "https://c.example/"]
-    assert [a.url for a, _s, _r in index.related(articles[0], 1)] == ["https://a.example/"]
+    for use_numpy in (True, False):
+        index = RelatedIndex(articles, [], WEIGHTS, use_numpy=use_numpy)
+        got = [a.url for a, _s, _r in index.related(articles[0], 3)]
+        assert got == ["https://a.example/", "https://b.example/", "https://c.example/"]
+        assert [a.url for a, _s, _r in index.related(articles[0], 1)] == ["https://a.example/"]
+        # an article added later still takes its place in URL order
+        new = Article("https://w3id.org/hairkg/id/d", "https://0.example/", "d", about=shared)
+        index.upsert(new)
+        got = [a.url for a, _s, _r in index.related(articles[0], 3)]
+        assert got == ["https://0.example/", "https://a.example/", "https://b.example/"]
 
 
 def test_about_beats_mentions_and_rare_beats_common():
@@ -124,9 +131,10 @@ def test_reasons_through_the_ontology():
     assert order == [same.iri, linked.iri, sibling.iri]
 
 
-def test_incremental_upsert_and_remove_match_a_rebuild():
+@pytest.mark.parametrize("use_numpy", [True, False], ids=["vectorised", "maxscore"])
+def test_incremental_upsert_and_remove_match_a_rebuild(use_numpy):
     articles, links = synthetic(1500, 150, 7)
-    index = RelatedIndex(articles, links, WEIGHTS)
+    index = RelatedIndex(articles, links, WEIGHTS, use_numpy=use_numpy)
     source = articles[0]
     before = index.related(source, 10)
     # a new article that copies the source's tags is found at once
