@@ -537,6 +537,9 @@ def _description_triples(store, version: str) -> list[ox.Triple]:
             ox.Triple(graph, rdf_type, sd("Graph")),
             ox.Triple(graph, void_triples, ox.Literal(int(row["n"].value))),
         ]
+    # Grouped by subject (first appearance), so that Turtle writes each node once.
+    order = {subject: i for i, subject in reversed(list(enumerate(t.subject for t in triples)))}
+    triples.sort(key=lambda t: order[t.subject])
     _description_cache.clear()
     _description_cache[key] = triples
     return triples
