@@ -293,6 +293,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_export(args: argparse.Namespace) -> int:
+    if getattr(args, "to_files", False):
+        from kb.editing_cli import cmd_export_to_files
+
+        return cmd_export_to_files(args)
     import pyoxigraph as ox
 
     from kb.build import release_quads, serialize_nquads
@@ -412,7 +416,11 @@ def add_kb_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=_EXPORT_FORMATS, default="ttl", help="default: ttl")
     p.add_argument("--no-inferred", action="store_true", help="asserted triples only")
     _add_common(p)
+    from kb.editing_cli import add_editing_commands, add_export_arguments
+
+    add_export_arguments(p)
     p.set_defaults(handler=cmd_export)
+    add_editing_commands(subparsers)
 
 
 def build_parser() -> argparse.ArgumentParser:

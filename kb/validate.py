@@ -215,6 +215,9 @@ def validate(
         _with_shipped_ontology=False,
     )
     inner.findings[:0] = report.findings
+    from kb.layout import layout_findings  # each subject in the file of its kind
+
+    inner.findings.extend(layout_findings(files, loaded.dataset))
     inner.findings = _pinpoint_references(inner.findings, files)
     inner.stats = {**report.stats, **inner.stats}
     inner.stats["seconds"] = round(time.monotonic() - started, 3)
