@@ -452,9 +452,25 @@ def write_files(ontology: Graph, kb: Graph, root: Path) -> WriteResult:
 # --- the check for `hairkg validate` -----------------------------------------------------
 
 
+def is_canonical_folder(folder: Path) -> bool:
+    """A data folder laid out by this module: one of its files carries the header line."""
+    marker = f"# {GENERATED}"
+    for path in sorted(Path(folder).glob("*.ttl")):
+        try:
+            with path.open(encoding="utf-8") as handle:
+                head = [next(handle, "") for _ in range(40)]
+        except OSError:
+            continue
+        if any(line.rstrip("\n") == marker for line in head):
+            return True
+    return False
+
+
 def layout_findings(files, dataset) -> list:
     """A warning for each knowledge-base subject written in a data file other than the one
-    the rule names (only for files inside a folder called ``data``, i.e. ``kb/data``)."""
+    the rule names. Only for a ``data`` folder in the canonical layout (one of its files has
+    the header :data:`GENERATED`, as the shipped ``kb/data`` does): hand-made trees such as
+    test fixtures are not held to it."""
     from kb.quality import Finding, short
     from kb.sources import display_path, parse_source
 
@@ -462,9 +478,14 @@ def layout_findings(files, dataset) -> list:
     kb = dataset.graph(KB_GRAPH) if dataset is not None else Graph()
     layout = Layout(ontology)
     findings = []
+    canonical: dict[Path, bool] = {}
     for sf in files:
         path = Path(sf.path)
         if sf.graph != str(KB_GRAPH) or path.parent.name != "data":
+            continue
+        if path.parent not in canonical:
+            canonical[path.parent] = is_canonical_folder(path.parent)
+        if not canonical[path.parent]:
             continue
         parsed = parse_source(path)
         for s in sorted({s for s in parsed.graph.subjects() if isinstance(s, URIRef)}, key=str):
