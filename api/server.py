@@ -18,6 +18,7 @@ import gunicorn.app.base
 from api.config import Settings
 from kb.oxigraph_server import ManagedOxigraph, load_file
 from kb.store import SparqlStore, dataset_version_for
+from kb.sync import write_server_file
 
 log = logging.getLogger("hairkg.serve")
 
@@ -106,6 +107,8 @@ def serve(
         prepare_remote_store(settings)
     else:
         oxigraph = prepare_embedded_store(settings)
+        # `hairkg load --data-dir` finds the running store here (kb.sync.read_server_file).
+        server_file = write_server_file(settings.data_dir, {"store_url": oxigraph.url})
         settings = replace(settings, store_url=oxigraph.url)
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -127,4 +130,5 @@ def serve(
         _Gunicorn(settings, options).run()
     finally:
         if oxigraph:
+            server_file.unlink(missing_ok=True)
             oxigraph.stop()

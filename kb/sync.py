@@ -80,6 +80,11 @@ class ChangeSummary:
 
     def to_text(self) -> str:
         if not self.changed:
+            if self.version_before != self.version_after:
+                return (
+                    f"no triple changed; dataset version {self.version_before} -> "
+                    f"{self.version_after}\n"
+                )
             return f"store already up to date (version {self.version_after})\n"
         lines = [
             f"loaded: +{len(self.added)} -{len(self.removed)} triples, version "
