@@ -33,13 +33,24 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
 def _blueprints():
     # Imported here so that each module can use current_store()/current_settings().
     from api.admin import bp as admin_bp
+    from api.editing import bp as editing_bp
+    from api.editing import store_bp
     from api.linked_data import bp as linked_data_bp
     from api.query_ui import bp as query_ui_bp
     from api.rest import bp as rest_bp
     from api.rest import widget_bp
     from api.sparql import bp as sparql_bp
 
-    return [sparql_bp, rest_bp, widget_bp, linked_data_bp, query_ui_bp, admin_bp]
+    return [
+        sparql_bp,
+        rest_bp,
+        widget_bp,
+        linked_data_bp,
+        query_ui_bp,
+        admin_bp,
+        editing_bp,
+        store_bp,
+    ]
 
 
 def store_for(settings: Settings) -> SparqlStore:

@@ -50,6 +50,15 @@ class Settings:
     )
     related_sibling_factor: float = 0.5  # two hops via a shared target: weight x this
     index_check_interval_s: float = 0.5  # how often a request may look at the dataset version
+    # Writes (api/auth.py, kb/changes.py): bearer tokens from a JSON/TOML file and/or
+    # "name:secret:scope1+scope2,..."; validation of every write: full (SHACL, quality, HermiT),
+    # shapes (no reasoner), off; the largest write body; documents LOAD may fetch.
+    tokens_file: str = ""
+    tokens: str = ""
+    write_validation: str = "full"
+    max_write_bytes: int = 2 * 1024 * 1024
+    load_allowlist: tuple[str, ...] = ()
+    write_lock_timeout_s: float = 120.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

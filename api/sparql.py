@@ -42,8 +42,8 @@ CACHE_CONTROL = "public, max-age=60"
 TRUNCATED_HEADER = "X-Hairkg-Truncated"
 EXPOSED_HEADERS = f"ETag, X-Request-Id, Server-Timing, {TRUNCATED_HEADER}, Content-Length"
 UPDATE_REFUSED = (
-    "This is the SPARQL query endpoint: it does not run updates. SPARQL Update requests need "
-    "an access token and go to the update endpoint, which this service does not offer yet."
+    "This is a SPARQL Update, sent as a query. Send updates with POST, either as "
+    "application/sparql-update or as a form field 'update', with a bearer token."
 )
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -118,7 +118,9 @@ def sparql_endpoint():
         params = _request_parameters()
         queries = params.get("query", [])
         if "update" in params or params.get("_direct_update"):
-            raise ProtocolError(400, UPDATE_REFUSED)
+            from api.editing import sparql_update_response
+
+            return sparql_update_response(params, _endpoint_url())
         if not queries:
             if request.method in ("GET", "HEAD") and not _has_protocol_parameters(params):
                 return _service_description(params)

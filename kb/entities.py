@@ -29,6 +29,7 @@ OWL = "http://www.w3.org/2002/07/owl#"
 OWL_CLASS = OWL + "Class"
 OWL_SAME_AS = OWL + "sameAs"
 OWL_DEPRECATED = OWL + "deprecated"
+IAO_REPLACED_BY = "http://purl.obolibrary.org/obo/IAO_0100001"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 ARTICLE = str(HK.Article)
@@ -291,6 +292,9 @@ def entity_card(
         "deprecated": any(
             isinstance(v, Lit) and v.value.lower() in ("true", "1")
             for v in props.get(OWL_DEPRECATED, [])
+        ),
+        "replacedBy": next(
+            (graph.ref(v) for v in props.get(IAO_REPLACED_BY, []) if not isinstance(v, Lit)), None
         ),
         "relations": relations(graph, iri),
         "attributes": _attributes(graph, iri),

@@ -211,6 +211,27 @@ class SparqlStore:
             self._raise_for(response.status, response.data)
         self._version = None
 
+    def dump(self, *, timeout_s: float = 120.0) -> list[ox.Quad]:
+        """Every quad of the store, the default graph's included (Graph Store Protocol GET of
+        the whole dataset as N-Quads). Without a graph store endpoint: the named graphs only,
+        through SELECT (the default graph of a union-default-graph engine cannot be told apart
+        from the union in a query)."""
+        if self.store_url:
+            response = self._request(
+                "GET",
+                self.store_url,
+                body=None,
+                headers={"Accept": DATASET_NQUADS},
+                limit=timeout_s,
+            )
+            if response.status >= 400:
+                self._raise_for(response.status, response.data)
+            return list(ox.parse(response.data, format=ox.RdfFormat.N_QUADS))
+        rows = self.select(
+            "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", timeout_s=timeout_s
+        )
+        return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]
+
     def version(self, max_age_s: float = 1.0) -> str:
         """The dataset version: changes with every write hairkg makes. Cached ``max_age_s``."""
         cached = self._version

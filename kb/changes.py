@@ -1,0 +1,392 @@
+"""The write gate: every change is computed, validated, then committed as one transaction.
+
+``WriteGate.apply(edit, ...)``:
+
+1. takes the write lock (an ``fcntl`` lock file in the data dir: one writer at a time across
+   all worker processes of this host);
+2. reads the dataset version and every asserted quad from the store (the service graphs —
+   inferred, meta, history — are left out) into an in-memory pyoxigraph store;
+3. runs ``edit`` on that copy (a SPARQL Update, a Graph Store Protocol operation, an entity
+   edit, the inverse of an earlier change) and compares the copy with what was read: the
+   change is the quads added and removed, per graph;
+4. validates the whole candidate graph with ``kb.validate.validate_graph`` (SHACL, quality and
+   reference checks, OWL consistency with HermiT); any error rejects the change
+   (``ValidationFailed``) and nothing is written;
+5. commits with ONE SPARQL Update request — the quads removed and added, the reasoner's new
+   inferred graph (as a difference), the history record and the new dataset version — in which
+   every operation is conditional on the version read in step 2. The engine applies a request
+   atomically, so the change is all there or not at all; when another writer (another host in
+   front of a remote store) got in between, the condition fails, nothing changes, and the gate
+   starts again from step 2.
+
+Blank nodes cannot be named in a SPARQL Update, so a change that removes triples with blank
+nodes replaces the graphs concerned as a whole (inside the same request).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kb.history import HISTORY_GRAPH, ChangeRecord, next_number
+from kb.namespaces import INFERRED_GRAPH, META_GRAPH
+from kb.store import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
+
+SERVICE_GRAPHS = frozenset({str(INFERRED_GRAPH), str(META_GRAPH), str(HISTORY_GRAPH)})
+VALIDATION_MODES = ("full", "shapes", "off")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class ChangeError(Exception):
+    """A change that is not accepted; ``status`` is the HTTP status to answer."""
+
+    status = 400
+
+    def __init__(self, message: str, *, status: int | None = None, **extra):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+        if status is not None:
+            self.status = status
+
+
+class ValidationFailed(ChangeError):
+    status = 422
+
+    def __init__(self, report):
+        errors = report.errors
+        super().__init__(
+            f"the change was rejected: validation found {len(errors)} error(s); nothing was written"
+        )
+        self.report = report
+
+
+class ServiceGraphWrite(ChangeError):
+    status = 403
+
+
+class PreconditionFailed(ChangeError):
+    status = 412
+
+
+class Conflict(ChangeError):
+    status = 409
+
+
+class GateBusy(ChangeError):
+    status = 503
+
+
+@dataclass
+class CommitResult:
+    record: ChangeRecord | None  # None when the edit changed nothing
+    version: str
+    added: list[ox.Quad] = field(default_factory=list)
+    removed: list[ox.Quad] = field(default_factory=list)
+    report: Any = None  # the validation report (warnings are worth showing)
+    value: Any = None  # what the edit returned
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- conversions -------------------------------------------------------------------------
+
+
+def to_rdflib(term):
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value != _XSD_STRING:
+            return Literal(term.value, datatype=URIRef(term.datatype.value))
+        return Literal(term.value)
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def union_graph(quads: Iterable[ox.Quad]) -> Graph:
+    graph = Graph()
+    for q in quads:
+        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return graph
+
+
+def _graph_key(quad: ox.Quad) -> str:
+    return "" if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+
+
+def _has_blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _triple_text(quad: ox.Quad) -> str:
+    return f"{quad.subject} {quad.predicate} {quad.object} ."
+
+
+def quads_block(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of a SPARQL template: default-graph triples, then GRAPH blocks."""
+    by_graph: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        by_graph.setdefault(_graph_key(q), []).append(q)
+    parts = []
+    for name in sorted(by_graph):
+        triples = "\n".join(sorted(_triple_text(q) for q in by_graph[name]))
+        if name:
+            parts.append(f"GRAPH {sparql_term(ox.NamedNode(name))} {{\n{triples}\n}}")
+        else:
+            parts.append(triples)
+    return "\n".join(parts)
+
+
+# -- the lock ----------------------------------------------------------------------------
+
+
+class WriteLock:
+    """An exclusive lock across the processes of one host (``flock`` on a file) and the
+    threads of one process."""
+
+    def __init__(self, path: Path, timeout_s: float = 120.0):
+        self.path = path
+        self.timeout_s = timeout_s
+        self._thread_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self):
+        deadline = time.monotonic() + self.timeout_s
+        if not self._thread_lock.acquire(timeout=self.timeout_s):
+            raise GateBusy("another write is in progress; try again shortly")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a+b") as handle:
+                while True:
+                    try:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError as error:
+                        if time.monotonic() > deadline:
+                            raise GateBusy(
+                                "another write is in progress; try again shortly"
+                            ) from error
+                        time.sleep(0.05)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+# -- the gate ----------------------------------------------------------------------------
+
+Edit = Callable[[ox.Store], Any]
+
+
+class WriteGate:
+    def __init__(
+        self,
+        store: SparqlStore,
+        lock_path: Path,
+        *,
+        validation: str = "full",
+        attempts: int = 5,
+        lock_timeout_s: float = 120.0,
+        commit_timeout_s: float = 120.0,
+    ):
+        if validation not in VALIDATION_MODES:
+            raise ValueError(f"validation must be one of {VALIDATION_MODES}, not {validation!r}")
+        self.store = store
+        self.lock = WriteLock(lock_path, lock_timeout_s)
+        self.validation = validation
+        self.attempts = attempts
+        self.commit_timeout_s = commit_timeout_s
+
+    # reading
+
+    def snapshot(self) -> tuple[str, list[ox.Quad], list[ox.Quad]]:
+        """(version, asserted quads, inferred quads), read consistently (retried if a write
+        landed while reading)."""
+        for _ in range(5):
+            version = self.store.version(max_age_s=0)
+            quads = self.store.dump()
+            if self.store.version(max_age_s=0) == version:
+                break
+        asserted = [q for q in quads if _graph_key(q) not in SERVICE_GRAPHS]
+        inferred = [q for q in quads if _graph_key(q) == str(INFERRED_GRAPH)]
+        return version, asserted, inferred
+
+    def asserted_store(self) -> tuple[str, ox.Store]:
+        version, asserted, _ = self.snapshot()
+        memory = ox.Store()
+        memory.bulk_extend(asserted)
+        return version, memory
+
+    # writing
+
+    def apply(
+        self,
+        edit: Edit,
+        *,
+        author: str,
+        message: str = "",
+        reverts: int | None = None,
+        precondition: Edit | None = None,
+    ) -> CommitResult:
+        with self.lock.hold():
+            for _ in range(self.attempts):
+                result = self._attempt(edit, author, message, reverts, precondition)
+                if result is not None:
+                    return result
+        raise Conflict("the store kept changing under this write (other writers); try again")
+
+    def _attempt(self, edit, author, message, reverts, precondition) -> CommitResult | None:
+        version, asserted, inferred_now = self.snapshot()
+        memory = ox.Store()
+        memory.bulk_extend(asserted)
+        if precondition is not None:
+            precondition(memory)
+        value = edit(memory)
+        before = set(asserted)
+        after = set(memory)
+        added = sorted(after - before, key=str)
+        removed = sorted(before - after, key=str)
+        if not added and not removed:
+            return CommitResult(None, version, value=value)
+        service = sorted({_graph_key(q) for q in added + removed} & SERVICE_GRAPHS)
+        if service:
+            raise ServiceGraphWrite(
+                f"the graph(s) {', '.join(service)} are maintained by the service and cannot "
+                "be written"
+            )
+
+        report = None
+        inferred_new = None
+        if self.validation != "off":
+            from kb.validate import validate_graph
+
+            report = validate_graph(union_graph(after), reason=self.validation == "full")
+            if not report.ok:
+                raise ValidationFailed(report)
+            if self.validation == "full" and report.inferred is not None:
+                g = ox.NamedNode(str(INFERRED_GRAPH))
+                inferred_new = {
+                    ox.Quad(*(_to_ox(t) for t in triple), g) for triple in report.inferred
+                }
+
+        number = next_number(self.store)
+        new_version = f"{number}-{uuid.uuid4().hex[:12]}"
+        record = ChangeRecord(
+            number=number,
+            author=author,
+            time=now_iso(),
+            message=message,
+            version_before=version,
+            version_after=new_version,
+            added=added,
+            removed=removed,
+            reverts=reverts,
+        )
+        update = commit_update(
+            version,
+            new_version,
+            added,
+            removed,
+            after,
+            inferred_now,
+            inferred_new,
+            record.quads(),
+        )
+        self.store.update(update, timeout_s=self.commit_timeout_s)
+        if self.store.version(max_age_s=0) != new_version:
+            return None  # another writer changed the store first: nothing was applied
+        return CommitResult(record, new_version, added, removed, report, value)
+
+
+def _to_ox(term):
+    from kb.build import to_oxigraph
+
+    return to_oxigraph(term)
+
+
+def _condition(version: str) -> str:
+    meta = sparql_term(ox.NamedNode(str(META_GRAPH)))
+    subject, predicate = sparql_term(VERSION_SUBJECT), sparql_term(VERSION_PREDICATE)
+    if version == "unversioned":
+        return f"FILTER NOT EXISTS {{ GRAPH {meta} {{ {subject} {predicate} ?anyVersion }} }}"
+    return f"GRAPH {meta} {{ {subject} {predicate} {sparql_term(ox.Literal(version))} }}"
+
+
+def commit_update(
+    version: str,
+    new_version: str,
+    added: list[ox.Quad],
+    removed: list[ox.Quad],
+    after: set[ox.Quad],
+    inferred_now: list[ox.Quad],
+    inferred_new: set[ox.Quad] | None,
+    record: list[ox.Quad],
+) -> str:
+    """The one SPARQL Update request that commits a change, every operation conditional on
+    the dataset still being at ``version``."""
+    condition = _condition(version)
+    replaced = sorted({_graph_key(q) for q in removed if _has_blank(q)})
+    operations = []
+    for name in replaced:
+        if name:
+            graph = sparql_term(ox.NamedNode(name))
+            operations.append(
+                f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} "
+                f"WHERE {{ {condition} GRAPH {graph} {{ ?s ?p ?o }} }}"
+            )
+        else:
+            operations.append(f"DELETE {{ ?s ?p ?o }} WHERE {{ {condition} ?s ?p ?o }}")
+    to_delete = [q for q in removed if _graph_key(q) not in replaced]
+    to_insert = [q for q in added if _graph_key(q) not in replaced]
+    to_insert += [q for q in after if _graph_key(q) in replaced]
+    if inferred_new is not None:
+        current = set(inferred_now)
+        if any(_has_blank(q) for q in current - inferred_new):
+            graph = sparql_term(ox.NamedNode(str(INFERRED_GRAPH)))
+            operations.append(
+                f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} "
+                f"WHERE {{ {condition} GRAPH {graph} {{ ?s ?p ?o }} }}"
+            )
+            to_insert += sorted(inferred_new, key=str)
+        else:
+            to_delete += sorted(current - inferred_new, key=str)
+            to_insert += sorted(inferred_new - current, key=str)
+    to_insert += record
+    operations.append(
+        f"DELETE {{\n{quads_block(to_delete)}\n}}\nINSERT {{\n{quads_block(to_insert)}\n}}\n"
+        f"WHERE {{ {condition} }}"
+    )
+    meta = sparql_term(ox.NamedNode(str(META_GRAPH)))
+    subject, predicate = sparql_term(VERSION_SUBJECT), sparql_term(VERSION_PREDICATE)
+    old = (
+        f"GRAPH {meta} {{ {subject} {predicate} {sparql_term(ox.Literal(version))} }}"
+        if version != "unversioned"
+        else ""
+    )
+    operations.append(
+        f"DELETE {{ {old} }} INSERT {{ GRAPH {meta} {{ {subject} {predicate} "
+        f"{sparql_term(ox.Literal(new_version))} }} }} WHERE {{ {condition} }}"
+    )
+    return " ;\n".join(operations)
+
+
+def gate_for(store: SparqlStore, data_dir: Path, validation: str = "full", **kwargs) -> WriteGate:
+    return WriteGate(store, Path(data_dir) / "write.lock", validation=validation, **kwargs)

@@ -1,0 +1,306 @@
+"""The change history: one record per accepted write, kept in the store's HISTORY graph.
+
+A record is written by the same SPARQL Update request as the change itself (``kb.changes``), so
+a change and its record are committed together or not at all, every worker process and every
+host in front of a remote store sees the same history, and nothing is lost when a process dies.
+
+Record (in ``HISTORY_GRAPH``)::
+
+    <https://w3id.org/hairkg/change/7> a hist:Change ;
+        hist:number 7 ; hist:author "alice" ; prov:endedAtTime "...Z"^^xsd:dateTime ;
+        rdfs:comment "message" ; hist:versionBefore "..." ; hist:versionAfter "..." ;
+        hist:added "<N-Quads>" ; hist:removed "<N-Quads>" ;
+        hist:addedCount 12 ; hist:removedCount 0 ; [hist:reverts <.../change/5>] .
+
+The triples added and removed are kept as sorted N-Quads text (graph names included), which is
+exact and cheap to read back. ``inverse_edit`` turns a record into the edit that undoes it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kb.namespaces import BASE, GRAPH, PROV
+from kb.store import SparqlStore, sparql_term
+
+HISTORY_GRAPH = GRAPH.history
+HIST = BASE + "history#"
+CHANGE_BASE = BASE + "change/"
+
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+_ENDED = ox.NamedNode(str(PROV.endedAtTime))
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _h(name: str) -> ox.NamedNode:
+    return ox.NamedNode(HIST + name)
+
+
+def change_iri(number: int) -> ox.NamedNode:
+    return ox.NamedNode(f"{CHANGE_BASE}{number}")
+
+
+class RevertConflict(Exception):
+    """The change cannot be undone exactly: later changes touched what it added."""
+
+
+@dataclass
+class ChangeRecord:
+    number: int
+    author: str
+    time: str  # ISO 8601, UTC
+    message: str
+    version_before: str
+    version_after: str
+    added: list[ox.Quad] = field(default_factory=list)
+    removed: list[ox.Quad] = field(default_factory=list)
+    reverts: int | None = None
+    added_count: int | None = None
+    removed_count: int | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.number)
+
+    def summary(self) -> dict:
+        return {
+            "id": self.id,
+            "iri": change_iri(self.number).value,
+            "author": self.author,
+            "time": self.time,
+            "message": self.message,
+            "added": self.added_count if self.added_count is not None else len(self.added),
+            "removed": self.removed_count if self.removed_count is not None else len(self.removed),
+            "reverts": str(self.reverts) if self.reverts is not None else None,
+            "versionBefore": self.version_before,
+            "versionAfter": self.version_after,
+        }
+
+    def to_dict(self) -> dict:
+        body = self.summary()
+        body["triplesAdded"] = nquads_text(self.added).splitlines()
+        body["triplesRemoved"] = nquads_text(self.removed).splitlines()
+        return body
+
+    def quads(self) -> list[ox.Quad]:
+        """The record as quads of the HISTORY graph."""
+        s, g = change_iri(self.number), ox.NamedNode(str(HISTORY_GRAPH))
+        integer = ox.NamedNode(_XSD + "integer")
+        values = [
+            (_RDF_TYPE, _h("Change")),
+            (_h("number"), ox.Literal(str(self.number), datatype=integer)),
+            (_h("author"), ox.Literal(self.author)),
+            (_ENDED, ox.Literal(self.time, datatype=ox.NamedNode(_XSD + "dateTime"))),
+            (_COMMENT, ox.Literal(self.message)),
+            (_h("versionBefore"), ox.Literal(self.version_before)),
+            (_h("versionAfter"), ox.Literal(self.version_after)),
+            (_h("added"), ox.Literal(nquads_text(self.added))),
+            (_h("removed"), ox.Literal(nquads_text(self.removed))),
+            (_h("addedCount"), ox.Literal(str(len(self.added)), datatype=integer)),
+            (_h("removedCount"), ox.Literal(str(len(self.removed)), datatype=integer)),
+        ]
+        if self.reverts is not None:
+            values.append((_h("reverts"), change_iri(self.reverts)))
+        return [ox.Quad(s, p, o, g) for p, o in values]
+
+
+def nquads_text(quads: Iterable[ox.Quad]) -> str:
+    lines = sorted(
+        set(ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS).decode().splitlines())
+    )
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def parse_nquads(text: str) -> list[ox.Quad]:
+    return list(ox.parse(text.encode(), format=ox.RdfFormat.N_QUADS)) if text.strip() else []
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+_FIELDS = (
+    "number",
+    "author",
+    "time",
+    "message",
+    "versionBefore",
+    "versionAfter",
+    "addedCount",
+    "removedCount",
+    "reverts",
+)
+
+
+def _select_records(store: SparqlStore, where_extra: str, *, full: bool, tail: str = ""):
+    g = sparql_term(ox.NamedNode(str(HISTORY_GRAPH)))
+    deltas = "?added ?removed" if full else ""
+    optional_deltas = (
+        f"OPTIONAL {{ ?c {sparql_term(_h('added'))} ?added }} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('removed'))} ?removed }}"
+        if full
+        else ""
+    )
+    query = (
+        f"SELECT ?number ?author ?time ?message ?versionBefore ?versionAfter ?addedCount "
+        f"?removedCount ?reverts {deltas} WHERE {{ GRAPH {g} {{ "
+        f"?c a {sparql_term(_h('Change'))} ; {sparql_term(_h('number'))} ?number . "
+        f"{where_extra} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('author'))} ?author }} "
+        f"OPTIONAL {{ ?c {sparql_term(_ENDED)} ?time }} "
+        f"OPTIONAL {{ ?c {sparql_term(_COMMENT)} ?message }} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('versionBefore'))} ?versionBefore }} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('versionAfter'))} ?versionAfter }} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('addedCount'))} ?addedCount }} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('removedCount'))} ?removedCount }} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('reverts'))} ?reverts }} "
+        f"{optional_deltas} }} }} {tail}"
+    )
+    records = []
+    for row in store.select(query):
+
+        def value(name, row=row):
+            term = row[name]
+            return term.value if term is not None else None
+
+        reverts = value("reverts")
+        records.append(
+            ChangeRecord(
+                number=int(value("number")),
+                author=value("author") or "",
+                time=value("time") or "",
+                message=value("message") or "",
+                version_before=value("versionBefore") or "",
+                version_after=value("versionAfter") or "",
+                added=parse_nquads(value("added") or "") if full else [],
+                removed=parse_nquads(value("removed") or "") if full else [],
+                reverts=int(reverts.rsplit("/", 1)[-1]) if reverts else None,
+                added_count=int(value("addedCount") or 0),
+                removed_count=int(value("removedCount") or 0),
+            )
+        )
+    return records
+
+
+def list_changes(store: SparqlStore, *, limit: int = 20, offset: int = 0) -> tuple[int, list]:
+    """(total, records newest first) without the triples."""
+    g = sparql_term(ox.NamedNode(str(HISTORY_GRAPH)))
+    rows = store.select(
+        f"SELECT (COUNT(?c) AS ?n) WHERE {{ GRAPH {g} {{ ?c a {sparql_term(_h('Change'))} }} }}"
+    )
+    total = int(rows[0]["n"].value) if rows else 0
+    records = _select_records(
+        store,
+        "",
+        full=False,
+        tail=f"ORDER BY DESC(?number) LIMIT {int(limit)} OFFSET {int(offset)}",
+    )
+    return total, records
+
+
+def get_change(store: SparqlStore, number: int) -> ChangeRecord | None:
+    number_term = sparql_term(ox.Literal(str(int(number)), datatype=ox.NamedNode(_XSD + "integer")))
+    found = _select_records(store, f"FILTER(?number = {number_term})", full=True)
+    return found[0] if found else None
+
+
+def next_number(store: SparqlStore) -> int:
+    g = sparql_term(ox.NamedNode(str(HISTORY_GRAPH)))
+    rows = store.select(
+        f"SELECT (MAX(?n) AS ?max) WHERE {{ GRAPH {g} {{ ?c {sparql_term(_h('number'))} ?n }} }}"
+    )
+    current = rows[0]["max"] if rows else None
+    return (int(current.value) if current is not None else 0) + 1
+
+
+# -- undoing ---------------------------------------------------------------------------------
+
+
+def _has_blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _signature(node: ox.BlankNode, quads: Iterable[ox.Quad]) -> frozenset:
+    """What a blank node looks like from its own triples, other blank nodes masked."""
+
+    def mask(term):
+        return "_" if isinstance(term, ox.BlankNode) else str(term)
+
+    parts = []
+    for q in quads:
+        if q.subject == node:
+            parts.append(("out", str(q.predicate), mask(q.object), str(q.graph_name)))
+        if q.object == node:
+            parts.append(("in", mask(q.subject), str(q.predicate), str(q.graph_name)))
+    return frozenset(parts)
+
+
+def _blank_nodes(quads: Iterable[ox.Quad]) -> set:
+    out = set()
+    for q in quads:
+        for term in (q.subject, q.object):
+            if isinstance(term, ox.BlankNode):
+                out.add(term)
+    return out
+
+
+def inverse_edit(record: ChangeRecord):
+    """An edit (for ``kb.changes.WriteGate.apply``) that undoes ``record`` on the current
+    dataset: it removes what the change added and puts back what it removed. Blank nodes the
+    change added are found again by their description (their labels change on commit).
+    Raises RevertConflict when something the change added is no longer there."""
+
+    def edit(store: ox.Store) -> None:
+        current = set(store)
+        ground_added = [q for q in record.added if not _has_blank(q)]
+        missing = [q for q in ground_added if q not in current]
+        blank_added = [q for q in record.added if _has_blank(q)]
+        mapping: dict = {}
+        if blank_added:
+            by_node: dict = defaultdict(list)
+            for q in current:
+                if _has_blank(q):
+                    for term in (q.subject, q.object):
+                        if isinstance(term, ox.BlankNode):
+                            by_node[term].append(q)
+            current_sigs: dict = defaultdict(list)
+            for node, quads in by_node.items():
+                current_sigs[_signature(node, quads)].append(node)
+            used = set()
+            for node in sorted(_blank_nodes(blank_added), key=str):
+                sig = _signature(node, blank_added)
+                candidates = [n for n in current_sigs.get(sig, []) if n not in used]
+                if not candidates:
+                    raise RevertConflict(
+                        f"change {record.id} added a blank-node structure that later changes "
+                        "modified; it cannot be undone exactly"
+                    )
+                mapping[node] = candidates[0]
+                used.add(candidates[0])
+        if missing:
+            shown = "; ".join(str(q) for q in missing[:5])
+            raise RevertConflict(
+                f"change {record.id} cannot be undone exactly: {len(missing)} triple(s) it "
+                f"added are no longer there (changed later): {shown}"
+            )
+        for q in ground_added:
+            store.remove(q)
+        for q in blank_added:
+            s = mapping.get(q.subject, q.subject)
+            o = mapping.get(q.object, q.object)
+            store.remove(ox.Quad(s, q.predicate, o, q.graph_name))
+        fresh: dict = {}
+        counter = itertools.count()
+        for q in record.removed:
+            s, o = q.subject, q.object
+            if isinstance(s, ox.BlankNode):
+                s = fresh.setdefault(s, ox.BlankNode(f"r{record.number}x{next(counter)}"))
+            if isinstance(o, ox.BlankNode):
+                o = fresh.setdefault(o, ox.BlankNode(f"r{record.number}x{next(counter)}"))
+            store.add(ox.Quad(s, q.predicate, o, q.graph_name))
+
+    return edit
