@@ -6,7 +6,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup system clean
+.PHONY: run test lint setup system clean bench
 
 run: setup
 	$(VENV)/bin/hairkg serve --host $(HOST) --port $(PORT)
@@ -19,6 +19,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 setup: $(STAMP)
+
+# Benchmarks at scale (docs/benchmarks.md); needs the bench extras and wrk.
+bench: setup
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[bench]'
+	@command -v wrk >/dev/null || echo 'bench: wrk is missing (apt-get install wrk): no throughput rows'
+	scripts/bench
 
 # Reinstall when the manifests change; system packages first (Java, Node, Chromium).
 $(STAMP): pyproject.toml requirements.lock scripts/setup
