@@ -8,6 +8,7 @@ from pathlib import Path
 
 from api.config import Settings
 from kb import cli as kb_cli
+from kb.history_cli import add_history_commands
 
 
 def add_serve_command(subparsers) -> None:
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
     )
     add_serve_command(subparsers)
+    add_history_commands(subparsers)
     return parser
 
 
