@@ -9,6 +9,7 @@ import uuid
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from api.config import Settings
+from kb.oxigraph_server import overrun_marker_for
 from kb.store import SparqlStore, StoreError
 
 
@@ -62,7 +63,11 @@ def store_for(settings: Settings) -> SparqlStore:
         )
     if not settings.store_url:
         raise ValueError("no store configured: set HAIRKG_STORE_URL or run `hairkg serve`")
-    return SparqlStore.for_server(settings.store_url, timeout_s=settings.query_timeout_cap_s)
+    return SparqlStore.for_server(
+        settings.store_url,
+        timeout_s=settings.query_timeout_cap_s,
+        overrun_marker=overrun_marker_for(settings.data_dir) if settings.managed_store else None,
+    )
 
 
 def current_store() -> SparqlStore:

@@ -26,6 +26,8 @@ class Settings:
     store_query_url: str = ""
     store_update_url: str = ""
     data_dir: Path = field(default_factory=default_data_dir)
+    # Set by `hairkg serve` when the store is the Oxigraph it runs on data_dir.
+    managed_store: bool = False
     # Public base URL of this service, for links in service descriptions; derived from the
     # request when empty.
     public_url: str = ""
@@ -82,6 +84,8 @@ def _coerce(kind: str, raw: str):
         return float(raw)
     if kind in ("int",):
         return int(raw)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path":
         return Path(raw)
     if kind.startswith("tuple"):

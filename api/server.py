@@ -29,8 +29,8 @@ def progress(message: str) -> None:
 
 def build_release_file(build_dir: Path) -> Path:
     """The release graph (validated, with inferences) as N-Quads, built unless up to date."""
-    from kb.build import build_release  # the reasoner is only needed on first start
-
+    # Imported here: the reasoner is only needed on a first start.
+    from kb.build import build_release
     from kb.sources import source_files
 
     release = build_dir / "release.nq"
@@ -109,7 +109,7 @@ def serve(
         oxigraph = prepare_embedded_store(settings)
         # `hairkg load --data-dir` finds the running store here (kb.sync.read_server_file).
         server_file = write_server_file(settings.data_dir, {"store_url": oxigraph.url})
-        settings = replace(settings, store_url=oxigraph.url)
+        settings = replace(settings, store_url=oxigraph.url, managed_store=True)
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -62,6 +63,11 @@ def load_file(location: Path, nquads: Path) -> None:
         raise RuntimeError(f"oxigraph load failed: {result.stderr.strip()}")
 
 
+def overrun_marker_for(data_dir: Path) -> Path:
+    """The file API workers touch when they give up on a query (kb.store.SparqlStore)."""
+    return data_dir / "run" / "query-overrun"
+
+
 def _die_with_parent() -> None:
     """In the child: ask Linux to send SIGTERM when the parent process dies."""
     with contextlib.suppress(OSError, AttributeError):
@@ -82,6 +88,11 @@ class ManagedOxigraph:
         self._process: subprocess.Popen | None = None
         self._stopping = threading.Event()
         self._watchdog: threading.Thread | None = None
+        self.restarts_for_overrun = 0
+
+    @property
+    def overrun_marker(self) -> Path:
+        return overrun_marker_for(self.location.parent)
 
     @property
     def log_path(self) -> Path:
@@ -153,10 +164,52 @@ class ManagedOxigraph:
         raise RuntimeError(f"oxigraph did not answer within {timeout_s:g} s at {self.url}")
 
     def _watch(self) -> None:
+        handled_overrun = self._overrun_time()
         while not self._stopping.wait(0.5):
             process = self._process
             if process and process.poll() is not None and not self._stopping.is_set():
                 log.error("oxigraph exited with %s; restarting", process.returncode)
-                with contextlib.suppress(Exception):
-                    self._spawn()
-                    self._wait_ready(30.0)
+                self._respawn()
+                continue
+            # Oxigraph stops most queries at --timeout-s, but not all (a COUNT over a
+            # cross join runs on). When a worker gave up on a query and, once the cap has
+            # passed, the engine still burns a full core, the engine is restarted: the
+            # only way to really stop a query it will not cancel.
+            overrun = self._overrun_time()
+            if overrun > handled_overrun and time.time() > overrun + self.timeout_cap_s + 1:
+                handled_overrun = overrun
+                if process and self._busy(process.pid):
+                    log.error(
+                        "a query overran the %gs cap; restarting oxigraph", self.timeout_cap_s
+                    )
+                    self.restarts_for_overrun += 1
+                    process.kill()
+                    process.wait()
+                    self._respawn()
+
+    def _respawn(self) -> None:
+        with contextlib.suppress(Exception):
+            self._spawn()
+            self._wait_ready(30.0)
+
+    def _overrun_time(self) -> float:
+        try:
+            return self.overrun_marker.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    @staticmethod
+    def _busy(pid: int, sample_s: float = 1.0, threshold: float = 0.3) -> bool:
+        """True if the process used ``threshold`` of a core over ``sample_s`` (an idle engine
+        uses none; a runaway query gets less than a full core on a busy machine)."""
+
+        def cpu_seconds() -> float:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        try:
+            before = cpu_seconds()
+            time.sleep(sample_s)
+            return cpu_seconds() - before >= threshold * sample_s
+        except (OSError, IndexError, ValueError):
+            return False

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -114,8 +115,12 @@ class SparqlStore:
         *,
         timeout_s: float = 10.0,
         max_connections: int = 16,
+        overrun_marker: Path | None = None,
     ):
         self.query_url = query_url
+        # Touched when hairkg gives up on a query, so the process supervising the engine can
+        # check that the engine really stopped it (kb.oxigraph_server.ManagedOxigraph).
+        self.overrun_marker = overrun_marker
         self.update_url = update_url
         self.store_url = store_url  # Graph Store Protocol endpoint, for bulk loads
         self.timeout_s = timeout_s
@@ -147,16 +152,20 @@ class SparqlStore:
         fields = [("query", sparql)]
         fields += [("default-graph-uri", g) for g in default_graphs]
         fields += [("named-graph-uri", g) for g in named_graphs]
-        response = self._request(
-            "POST",
-            self.query_url,
-            body=urlencode(fields).encode(),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                "Accept": accept,
-            },
-            limit=limit,
-        )
+        try:
+            response = self._request(
+                "POST",
+                self.query_url,
+                body=urlencode(fields).encode(),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                    "Accept": accept,
+                },
+                limit=limit,
+            )
+        except QueryTimeout:
+            self._record_overrun()
+            raise
         body = response.data
         if response.status >= 400:
             self._raise_for(response.status, body)
@@ -272,6 +281,12 @@ class SparqlStore:
         return True
 
     # -- plumbing -----------------------------------------------------------------------
+
+    def _record_overrun(self) -> None:
+        if self.overrun_marker is not None:
+            with contextlib.suppress(OSError):
+                self.overrun_marker.parent.mkdir(parents=True, exist_ok=True)
+                self.overrun_marker.touch()
 
     def _request(self, method, url, *, body, headers, limit):
         """Sends a request and reads the whole answer within ``limit`` (+0.5 s) in total.
