@@ -29,6 +29,7 @@ OWL = "http://www.w3.org/2002/07/owl#"
 OWL_CLASS = OWL + "Class"
 OWL_SAME_AS = OWL + "sameAs"
 OWL_DEPRECATED = OWL + "deprecated"
+OWL_INVERSE_OF = OWL + "inverseOf"
 IAO_REPLACED_BY = "http://purl.obolibrary.org/obo/IAO_0100001"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -162,6 +163,17 @@ class EntityGraph:
                     self._labels[s] = lit.value
                     break
         self._ancestors: dict[str, tuple[str, ...]] = {}
+        # ``a owl:inverseOf b``: a is the primary direction, b its (often inferred) mirror
+        self.primary_of: dict[str, str] = {}
+        for a, props in self.spo.items():
+            for b in props.get(OWL_INVERSE_OF, ()):
+                if isinstance(b, str) and b not in self.primary_of and a not in self.primary_of:
+                    self.primary_of[b] = a
+
+    def mirrored(self, s: str, p: str, o: str) -> bool:
+        """True when ``s p o`` only mirrors ``o primary s`` (p is a secondary inverse)."""
+        primary = self.primary_of.get(p)
+        return primary is not None and s in self.spo.get(o, {}).get(primary, ())
 
     # -- basic look-ups -------------------------------------------------------------------
 
@@ -352,6 +364,8 @@ def relations(graph: EntityGraph, iri: str) -> list[dict]:
         for value in values:
             if isinstance(value, Lit) or value.startswith("_:"):
                 continue
+            if graph.mirrored(iri, prop, value):
+                continue  # shown once, as the incoming primary link
             groups.setdefault((prop, "outgoing"), []).append(
                 {"subject": me, "object": graph.ref(value)}
             )
@@ -360,6 +374,12 @@ def relations(graph: EntityGraph, iri: str) -> list[dict]:
             continue
         if graph.is_a(subject, CLAIM) or graph.is_a(subject, CORRECTION):
             continue  # shown under sources / corrections
+        if graph.mirrored(subject, prop, iri):
+            continue  # shown once, as the outgoing primary link
+        if subject in graph.values(iri, prop) and OWL + "SymmetricProperty" in graph.values(
+            prop, RDF_TYPE
+        ):
+            continue  # a symmetric link is shown once, outgoing
         groups.setdefault((prop, "incoming"), []).append(
             {"subject": graph.ref(subject), "object": me}
         )

@@ -75,8 +75,24 @@ VERBS = {
     str(SKOS.broader): "is a kind of",
     str(HK.mechanismInvolvedIn): "is involved in",
 }
-# Types never offered by search.
-UNSEARCHED_TYPES = {CLAIM, CORRECTION, ARTICLE}
+# Types never offered by search: content and bookkeeping records, not concepts.
+UNSEARCHED_TYPES = {
+    CLAIM,
+    CORRECTION,
+    ARTICLE,
+    *(
+        str(HK) + name
+        for name in (
+            "ArticleSection",
+            "Comparison",
+            "CostEstimate",
+            "TreatmentSchedule",
+            "AftercareInstruction",
+            "InsuranceCoverage",
+            "ClaimStatus",
+        )
+    ),
+}
 
 # One hop from an ``about`` concept stays below a direct ``mentions`` (0.5): a shared concept
 # always outweighs a linked one.

@@ -87,9 +87,21 @@ def test_search_ranking_exact_then_prefix_then_synonym_then_fuzzy(server):
     assert [i["id"] for i in search(server, "alopecia", limit=50)["items"]] == ids
 
 
+def everything_of(server):
+    return [
+        i
+        for q in ("micro", "minox", "alopecia", "hair")
+        for i in search(server, q, limit=50)["items"]
+    ]
+
+
 def test_search_type_filter_and_paging(server):
     body = search(server, "micro", type="Drug")
     assert all(i["type"] == "Drug" for i in body["items"])
+    # concepts only: no article sections, claims or articles
+    assert all(
+        i["type"] not in ("ArticleSection", "Claim", "Article") for i in everything_of(server)
+    )
     everything = search(server, "hair", limit=50)
     page = search(server, "hair", limit=2, offset=1)
     assert page["total"] == everything["total"] >= 3
@@ -142,6 +154,10 @@ def test_entity_card(server):
 def test_entity_card_xrefs_and_corrections(server):
     _, _, card = get_json(server, f"{API}/entities/androgenetic-alopecia")
     assert "MONDO:0005339" in [x["id"] for x in card["xrefs"]]
+    # an inverse pair (hk:treats / inferred hk:treatedBy) is shown once, in its declared direction
+    groups = {(g["property"]["id"], g["direction"]) for g in card["relations"]}
+    assert ("hk:treats", "incoming") in groups
+    assert ("hk:treatedBy", "outgoing") not in groups
     corrected = [
         get_json(server, f"{API}/entities/{i}")[2]
         for i in (
