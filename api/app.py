@@ -41,6 +41,8 @@ def _blueprints():
     from api.rest import bp as rest_bp
     from api.rest import widget_bp
     from api.sparql import bp as sparql_bp
+    from api.suggest import bp as suggest_bp
+    from api.suggest import page_bp as suggest_page_bp
 
     return [
         sparql_bp,
@@ -51,6 +53,8 @@ def _blueprints():
         admin_bp,
         editing_bp,
         store_bp,
+        suggest_bp,
+        suggest_page_bp,
     ]
 
 

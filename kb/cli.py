@@ -421,6 +421,9 @@ def add_kb_commands(subparsers: argparse._SubParsersAction) -> None:
     add_export_arguments(p)
     p.set_defaults(handler=cmd_export)
     add_editing_commands(subparsers)
+    from kb.suggest import add_suggest_command
+
+    add_suggest_command(subparsers)
 
 
 def build_parser() -> argparse.ArgumentParser:

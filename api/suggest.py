@@ -1,0 +1,284 @@
+"""Tag suggestions over HTTP: ``POST /api/v1/suggest``, ``POST /api/v1/suggest/accept`` and the
+editors' page at ``/editor/suggest``.
+
+The matcher (``kb.suggest.Suggester``) is built from the concepts of the current index
+snapshot (``kb.indexes.IndexHolder``) and rebuilt when that snapshot changes, i.e. when the
+store's version moves: a concept added through the write API is suggested once the indexes
+have caught up. No user text reaches SPARQL.
+
+``accept`` registers the article the editor confirmed through the validated write path
+(``POST /api/v1/edit/articles`` of ``api.editing``), dispatched inside this process with the
+caller's own ``Authorization`` header: the same token checks, validation gate, history record
+and error answers as a direct call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import Blueprint, Response, current_app, json, render_template, request
+
+from api.errors import problem_response
+from kb.indexes import Indexes
+from kb.suggest import (
+    ABOUT,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    MENTIONS,
+    Suggester,
+    from_html,
+    from_text,
+)
+
+API_PREFIX = "/api/v1"
+JSON = "application/json"
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a request body; text/html above MAX_TEXT_CHARS is 413 too
+WRITE_PATH = API_PREFIX + "/edit/articles"
+ACCEPT_KEYS = {"url", "title", "summary", "date", "id", "about", "mentions", "message"}
+
+bp = Blueprint("suggest", __name__, url_prefix=API_PREFIX)
+page_bp = Blueprint("suggest_page", __name__)
+
+
+class SuggestError(Exception):
+    def __init__(self, status: int, detail: str, param: str | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.param = status, detail, param
+
+    def response(self) -> Response:
+        extra = {}
+        if self.param:
+            extra["invalid-params"] = [{"name": self.param, "reason": self.detail}]
+        return problem_response(self.status, self.detail, **extra)
+
+
+@bp.errorhandler(SuggestError)
+def _suggest_error(error: SuggestError):
+    return error.response()
+
+
+# -- the matcher of the current snapshot -----------------------------------------------------
+
+
+class SuggesterHolder:
+    """One ``Suggester`` per index snapshot: rebuilt (once, under a lock) when the snapshot's
+    dataset version or concept graph changes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._suggester: Suggester | None = None
+
+    def get(self, indexes: Indexes) -> Suggester:
+        key = (indexes.version, id(indexes.graph))
+        current = self._suggester
+        if current is not None and self._key == key:
+            return current
+        with self._lock:
+            if self._suggester is None or self._key != key:
+                self._suggester = Suggester.from_graph(indexes.graph)
+                self._key = key
+            return self._suggester
+
+
+def _indexes() -> Indexes:
+    holder = current_app.extensions.get("hairkg.indexes")
+    if holder is None:
+        raise SuggestError(503, "the JSON API indexes are not configured")
+    try:
+        return holder.get()
+    except Exception as error:  # StoreError and friends: the store is not reachable
+        raise SuggestError(503, f"the knowledge base is not available: {error}") from error
+
+
+def current_suggester() -> tuple[Suggester, Indexes]:
+    indexes = _indexes()
+    holder = current_app.extensions.setdefault("hairkg.suggester", SuggesterHolder())
+    return holder.get(indexes), indexes
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+def _json_object() -> dict:
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise SuggestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    if request.mimetype != JSON:
+        raise SuggestError(415, f"send {JSON}, not {request.mimetype or 'no Content-Type'}")
+    raw = request.stream.read(MAX_BODY_BYTES + 1) if length is None else request.get_data()
+    if len(raw) > MAX_BODY_BYTES:
+        raise SuggestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise SuggestError(400, f"the body is not UTF-8 text: {error.reason}") from error
+    except ValueError as error:
+        raise SuggestError(400, f"the body is not JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise SuggestError(422, "the body must be a JSON object")
+    return body
+
+
+def _string(body: dict, name: str, limit: int, *, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise SuggestError(422, f"{name} is required", name)
+        return None
+    if not isinstance(value, str):
+        raise SuggestError(422, f"{name} must be a string", name)
+    if len(value) > limit:
+        raise SuggestError(413, f"{name} is longer than {limit} characters", name)
+    if _binary(value):
+        raise SuggestError(400, f"{name} looks like binary data, not text", name)
+    return value
+
+
+def _binary(text: str) -> bool:
+    """NUL, lone surrogates, or mostly control characters: not an article."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    sample = text[:65536]
+    controls = sum(1 for c in sample if c < " " and c not in "\t\n\r\f")
+    return controls > max(8, len(sample) // 20)
+
+
+def document_from_request(body: dict):
+    unknown = sorted(set(body) - {"title", "text", "url", "html"})
+    if unknown:
+        raise SuggestError(422, f"unknown field {unknown[0]!r}", unknown[0])
+    title = _string(body, "title", MAX_TITLE_CHARS)
+    text = _string(body, "text", MAX_TEXT_CHARS)
+    html = _string(body, "html", MAX_TEXT_CHARS)
+    url = _string(body, "url", 2048)
+    if text is not None and html is not None:
+        raise SuggestError(422, "send either text or html, not both", "html")
+    if text is None and html is None:
+        raise SuggestError(422, 'send {"title", "text"} or {"url", "html"}', "text")
+    if url is not None and not url.lower().startswith(("http://", "https://")):
+        raise SuggestError(422, "url must be an absolute http(s) URL", "url")
+    if html is not None:
+        return from_html(html, title), url
+    return from_text(text, title), url
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+
+@bp.post("/suggest")
+def suggest():
+    body = _json_object()
+    document, url = document_from_request(body)
+    suggester, indexes = current_suggester()
+    started = time.perf_counter()
+    result = suggester.suggest(document)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    out = {"url": url, **result.as_json(), "datasetVersion": indexes.version}
+    out["timing"] = {"suggestMs": round(elapsed_ms, 2)}
+    response = Response(json.dumps(out), mimetype=JSON)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _id_list(body: dict, name: str, known: set[str]) -> list[str]:
+    value = body.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SuggestError(422, f"{name} must be a list of concept ids", name)
+    if len(value) > 500:
+        raise SuggestError(422, f"{name} may name at most 500 concepts", name)
+    unknown = [v for v in value if v not in known]
+    if unknown:
+        raise SuggestError(422, f"{name}: {unknown[0]!r} is not a concept that can tag", name)
+    return list(dict.fromkeys(value))
+
+
+@bp.post("/suggest/accept")
+def accept():
+    """Registers the article with the tags the editor confirmed, through the write path."""
+    body = _json_object()
+    unknown = sorted(set(body) - ACCEPT_KEYS)
+    if unknown:
+        raise SuggestError(422, f"unknown field {unknown[0]!r}", unknown[0])
+    for name in ("url", "title", "summary", "date", "id", "message"):
+        _string(body, name, MAX_TITLE_CHARS if name != "summary" else 10_000)
+    suggester, _ = current_suggester()
+    known = {c.id for c in suggester.concepts}
+    about = _id_list(body, ABOUT, known)
+    mentions = [m for m in _id_list(body, MENTIONS, known) if m not in about]
+    if not about:
+        raise SuggestError(422, "accept at least one concept the article is about", ABOUT)
+    payload = {k: v for k, v in body.items() if v is not None and k not in (ABOUT, MENTIONS)}
+    payload[ABOUT], payload[MENTIONS] = about, mentions
+    payload.setdefault("message", f"register article from tag suggestions: {body.get('title')}")
+    status, headers, answer = _dispatch_write(payload)
+    if status != 201:
+        # The write path's own answer (401, 403, 409, 422 with the validation report, ...).
+        response = Response(answer, status, mimetype=headers.get("Content-Type", JSON))
+        for name in ("WWW-Authenticate", "Retry-After"):
+            if name in headers:
+                response.headers[name] = headers[name]
+        return response
+    registered = json.loads(answer)
+    entity = registered.get("entity") or {}
+    out = {
+        "registered": entity,
+        "change": {k: v for k, v in registered.items() if k != "entity"},
+        "about": about,
+        "mentions": mentions,
+        "links": {
+            "related": f"{API_PREFIX}/related?url=" + _quote(body.get("url") or ""),
+            "writePath": WRITE_PATH,
+        },
+    }
+    response = Response(json.dumps(out), 201, mimetype=JSON)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _dispatch_write(payload: dict) -> tuple[int, dict, bytes]:
+    """POST ``payload`` to the write path inside this process, with the caller's
+    ``Authorization`` header (and nothing else of theirs)."""
+    if WRITE_PATH not in {rule.rule for rule in current_app.url_map.iter_rules()}:
+        raise SuggestError(503, f"the write API ({WRITE_PATH}) is not installed")
+    headers = {"Content-Type": JSON}
+    authorization = request.headers.get("Authorization")
+    if authorization:
+        headers["Authorization"] = authorization
+    app = current_app._get_current_object()
+    with (
+        app.app_context(),
+        app.test_request_context(
+            WRITE_PATH,
+            method="POST",
+            data=json.dumps(payload),
+            headers=headers,
+            environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1"},
+        ),
+    ):
+        response = app.full_dispatch_request()
+        return response.status_code, dict(response.headers), response.get_data()
+
+
+# -- the editors' page -------------------------------------------------------------------------
+
+
+@page_bp.get("/editor/suggest")
+def editor_page():
+    from api.linked_data import secure_html
+
+    html = render_template("suggest.html", limits={"maxTextChars": MAX_TEXT_CHARS})
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return secure_html(response)
