@@ -1044,12 +1044,17 @@ def ontology(extension: str | None = None):
     if not_modified(etag):
         return cached(etag, lambda: Response(status=304))
     if chosen == HTML:
-        data = load_ontology(store)
+        # Documentation and diagrams are rebuilt once per dataset version (api.ontology_docs).
+        from api.ontology_docs import diagrams, per_version
+
+        version = store.version()
+        data = per_version("ontology", version, lambda: load_ontology(store))
         return cached(
             etag,
             lambda: html_page(
                 "ontology.html",
                 ontology=data,
+                diagrams=diagrams(version, data, store),
                 nav="ontology",
                 iri=ONTOLOGY_IRI,
                 alternates=alternates_for("/ontology"),
