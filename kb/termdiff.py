@@ -267,8 +267,9 @@ def compare(old: Graph, new: Graph, old_name: str = "OLD", new_name: str = "NEW"
             t.old_definition, t.new_definition = od, nd
         a, b = _statements(old, s, wo), _statements(new, s, wn)
         t.added_axioms, t.removed_axioms = sorted(b - a), sorted(a - b)
-        if ol != nl or od != nd or t.added_axioms or t.removed_axioms:
-            diff.changed.append(t)
+        deprecated = bool(diff.deprecated) and diff.deprecated[-1] is t
+        if not deprecated and (ol != nl or od != nd or t.added_axioms or t.removed_axioms):
+            diff.changed.append(t)  # a newly deprecated term is listed once, as deprecated
     return diff
 
 
