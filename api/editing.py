@@ -257,6 +257,8 @@ def sparql_update_response(params: dict, base: str) -> Response:
             raise ChangeError(f"the update could not be run: {error}", status=502) from error
         except ValueError as error:
             raise ChangeError(f"the update could not be run: {error}") from error
+        except RuntimeError as error:  # e.g. DROP (not SILENT) of a graph that does not exist
+            raise ChangeError(f"the update failed: {error}", status=404) from error
 
     try:
         result = gate().apply(edit, author=token.name, message=change_message())

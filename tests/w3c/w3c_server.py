@@ -17,6 +17,7 @@ from conftest import start_server
 
 from kb.oxigraph_server import load_file
 
+W3C_TOKEN = "w3c-protocol-secret"
 FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".rdf": ox.RdfFormat.RDF_XML}
 
 
@@ -52,6 +53,11 @@ def build_w3c_dataset(target: Path) -> int:
 def w3c_server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("w3c")
     build_w3c_dataset(data_dir / "oxigraph")
-    server = start_server(data_dir)
+    # Update tests write with a token; the suites' data is not a hairkg KB, so the write
+    # gate runs without its validation step (see docs/sparql.md).
+    server = start_server(
+        data_dir,
+        env={"HAIRKG_TOKENS": f"w3c:{W3C_TOKEN}:write", "HAIRKG_WRITE_VALIDATION": "off"},
+    )
     yield server
     server.stop()
