@@ -48,7 +48,7 @@ class Settings:
     related_mentions_weight: float = 0.5
     # One hop through these properties (hk: names, skos:broader or full IRIs) = weight.
     related_link_weights: str = (
-        "treats=0.6,actsThrough=0.4,mechanismInvolvedIn=0.4,skos:broader=0.5"
+        "treats=0.4,actsThrough=0.3,mechanismInvolvedIn=0.3,skos:broader=0.4"
     )
     related_sibling_factor: float = 0.5  # two hops via a shared target: weight x this
     index_check_interval_s: float = 0.5  # how often a request may look at the dataset version
