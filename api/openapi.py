@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from flask import json
 
+from api.openapi_editing import SECURITY_SCHEMES, editing_paths
+
 ID_PATTERN = r"^(hk:)?[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -500,8 +502,8 @@ def openapi_document() -> dict:
             {"name": "articles"},
             {"name": "related"},
         ],
-        "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "paths": {**paths, **editing_paths()},
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
@@ -524,14 +526,15 @@ def docs_html() -> str:
         "<p>Machine-readable: <a href='/api/v1/openapi.json'>/api/v1/openapi.json</a> "
         "(OpenAPI 3.1). Guide: <code>docs/api.md</code>.</p><nav aria-label='Endpoints'><ul>",
     ]
-    for path, item in doc["paths"].items():
-        op = item["get"]
-        parts.append(f"<li><a href='#{esc(op['operationId'])}'>GET {esc(path)}</a></li>")
-    parts.append("</ul></nav><main>")
-    for path, item in doc["paths"].items():
-        op = item["get"]
+    operations = [(p, m, op) for p, item in doc["paths"].items() for m, op in item.items()]
+    for path, method, op in operations:
         parts.append(
-            f"<section id='{esc(op['operationId'])}'><h2><span class='m'>GET</span> "
+            f"<li><a href='#{esc(op['operationId'])}'>{method.upper()} {esc(path)}</a></li>"
+        )
+    parts.append("</ul></nav><main>")
+    for path, method, op in operations:
+        parts.append(
+            f"<section id='{esc(op['operationId'])}'><h2><span class='m'>{method.upper()}</span> "
             f"<code>{esc(path)}</code> — {esc(op['summary'])}</h2><p>{esc(op['description'])}</p>"
         )
         parts.append(

@@ -1,0 +1,223 @@
+"""The OpenAPI paths of the editor API and the history (``api/editing.py``), merged into the
+JSON API's document by ``api.openapi.openapi_document``. Writes need a bearer token with the
+``write`` scope; see docs/editing.md."""
+
+from __future__ import annotations
+
+ENTITY_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "Entity id (the name after `https://w3id.org/hairkg/id/`).",
+    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,119}$"},
+}
+CHANGE_ID = {
+    "name": "change",
+    "in": "path",
+    "required": True,
+    "description": "Change number (see GET /api/v1/history).",
+    "schema": {"type": "integer", "minimum": 1},
+}
+MESSAGE = {
+    "name": "X-Change-Message",
+    "in": "header",
+    "required": False,
+    "description": "Message recorded in the history (or `message` in the JSON body).",
+    "schema": {"type": "string", "maxLength": 2000},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The entity's ETag as read: the write is refused (412) if it changed since.",
+    "schema": {"type": "string"},
+}
+ENTITY_DOCUMENT = {
+    "type": "object",
+    "description": "An entity document (docs/editing.md): names are CURIEs, IRIs or entity ids.",
+    "properties": {
+        "id": {"type": "string"},
+        "types": {"type": "array", "items": {"type": "string"}},
+        "label": {"type": "string"},
+        "definition": {"type": "string"},
+        "definitionSource": {"type": "array", "items": {"type": "string"}},
+        "synonyms": {"type": "array"},
+        "xrefs": {"type": "array", "items": {"type": "string"}},
+        "relations": {"type": "object"},
+        "attributes": {"type": "object"},
+        "sources": {"type": "array", "items": {"type": "string"}},
+        "message": {"type": "string"},
+    },
+}
+ARTICLE_DOCUMENT = {
+    "type": "object",
+    "required": ["url", "title", "about"],
+    "properties": {
+        "id": {"type": "string"},
+        "url": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "about": {"type": "array", "items": {"type": "string"}},
+        "mentions": {"type": "array", "items": {"type": "string"}},
+        "message": {"type": "string"},
+    },
+}
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"type": "object"}}},
+    }
+
+
+def _write(op_id, summary, description, params, body_schema, ok: dict) -> dict:
+    responses = {
+        **ok,
+        "400": _problem("The document is malformed (named in `invalid-params`)."),
+        "401": _problem("No or unknown bearer token."),
+        "403": _problem("The token lacks the `write` scope."),
+        "409": _problem("Conflict (exists already, or the store kept changing)."),
+        "412": _problem("If-Match does not match the entity's current ETag."),
+        "413": _problem("The body is over the write limit."),
+        "415": _problem("Send application/json."),
+        "422": _problem("Validation rejected the change; `errors` lists rule, node, message."),
+    }
+    op = {
+        "operationId": op_id,
+        "summary": summary,
+        "description": description,
+        "tags": ["editing"],
+        "security": [{"bearer": []}],
+        "parameters": params,
+        "responses": responses,
+    }
+    if body_schema is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body_schema}},
+        }
+    return op
+
+
+CHANGE_OK = {"description": "Accepted: the change, the new version, warnings and the entity."}
+
+
+def editing_paths() -> dict:
+    return {
+        "/api/v1/edit/entities": {
+            "post": _write(
+                "createEntity",
+                "Create an entity",
+                "Validated before it is committed; recorded in the history.",
+                [MESSAGE],
+                ENTITY_DOCUMENT,
+                {"201": CHANGE_OK},
+            )
+        },
+        "/api/v1/edit/entities/{id}": {
+            "get": {
+                "operationId": "getEntityDocument",
+                "summary": "The editable document of an entity, with its ETag",
+                "description": "Send the ETag back as If-Match when writing.",
+                "tags": ["editing"],
+                "parameters": [ENTITY_ID],
+                "responses": {
+                    "200": {"description": "The entity document (ETag header)."},
+                    "404": _problem("No such entity."),
+                },
+            },
+            "put": _write(
+                "replaceEntity",
+                "Replace an entity's description",
+                "The entity's triples in the KB graph become exactly the document.",
+                [ENTITY_ID, IF_MATCH, MESSAGE],
+                ENTITY_DOCUMENT,
+                {"200": CHANGE_OK, "201": CHANGE_OK},
+            ),
+            "patch": _write(
+                "patchEntity",
+                "Change parts of an entity",
+                "Each key given replaces that part; in relations/attributes each property given.",
+                [ENTITY_ID, IF_MATCH, MESSAGE],
+                ENTITY_DOCUMENT,
+                {"200": CHANGE_OK, "404": _problem("No such entity.")},
+            ),
+        },
+        "/api/v1/edit/entities/{id}/deprecate": {
+            "post": _write(
+                "deprecateEntity",
+                "Deprecate an entity",
+                "owl:deprecated true, IAO:0100001 replaced-by, 'obsolete ' label; the IRI stays.",
+                [ENTITY_ID, IF_MATCH, MESSAGE],
+                {
+                    "type": "object",
+                    "properties": {"replacedBy": {"type": "string"}, "reason": {"type": "string"}},
+                },
+                {"200": CHANGE_OK},
+            )
+        },
+        "/api/v1/edit/articles": {
+            "post": _write(
+                "registerArticle",
+                "Register an article",
+                "url, title, summary, date, about and mentions.",
+                [MESSAGE],
+                ARTICLE_DOCUMENT,
+                {"201": CHANGE_OK},
+            )
+        },
+        "/api/v1/history": {
+            "get": {
+                "operationId": "listChanges",
+                "summary": "Accepted changes, newest first",
+                "description": "Who, when, message, and how many triples were added/removed.",
+                "tags": ["history"],
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "description": "Changes per page (1-200, default 20).",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                    },
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "description": "Changes to skip.",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
+                    },
+                ],
+                "responses": {
+                    "200": {"description": "total, limit, offset, items, next"},
+                    "400": _problem("A parameter is out of range."),
+                },
+            }
+        },
+        "/api/v1/history/{change}": {
+            "get": {
+                "operationId": "getChange",
+                "summary": "One change with the triples it added and removed",
+                "description": "The triples as N-Quads lines.",
+                "tags": ["history"],
+                "parameters": [CHANGE_ID],
+                "responses": {
+                    "200": {"description": "The change."},
+                    "404": _problem("No such change."),
+                },
+            }
+        },
+        "/api/v1/history/{change}/revert": {
+            "post": _write(
+                "revertChange",
+                "Undo a change",
+                "Applies the inverse change through the same gate; recorded as a new change.",
+                [CHANGE_ID, MESSAGE],
+                None,
+                {"200": CHANGE_OK, "404": _problem("No such change.")},
+            )
+        },
+    }
+
+
+SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
