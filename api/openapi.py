@@ -12,8 +12,6 @@ from functools import lru_cache
 
 from flask import json
 
-from api.openapi_editing import SECURITY_SCHEMES, editing_paths
-
 ID_PATTERN = r"^(hk:)?[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -484,6 +482,9 @@ def openapi_document() -> dict:
             "related",
         ),
     }
+    from api.suggest import openapi_operation as suggest_operation
+
+    paths["/api/v1/suggest"] = suggest_operation()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -502,8 +503,8 @@ def openapi_document() -> dict:
             {"name": "articles"},
             {"name": "related"},
         ],
-        "paths": {**paths, **editing_paths()},
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
     }
 
 

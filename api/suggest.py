@@ -14,6 +14,7 @@ and error answers as a direct call.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -35,6 +36,8 @@ API_PREFIX = "/api/v1"
 JSON = "application/json"
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a request body; text/html above MAX_TEXT_CHARS is 413 too
 WRITE_PATH = API_PREFIX + "/edit/articles"
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000e-\\u001f]*$"  # the same rule, for OpenAPI
 ACCEPT_KEYS = {"url", "title", "summary", "date", "id", "about", "mentions", "message"}
 
 bp = Blueprint("suggest", __name__, url_prefix=API_PREFIX)
@@ -130,38 +133,45 @@ def _string(body: dict, name: str, limit: int, *, required: bool = False) -> str
     if not isinstance(value, str):
         raise SuggestError(422, f"{name} must be a string", name)
     if len(value) > limit:
-        raise SuggestError(413, f"{name} is longer than {limit} characters", name)
+        # The article itself over the documented limit is too large (413); a longer title,
+        # URL or summary is an invalid field (422).
+        status = 413 if limit >= MAX_TEXT_CHARS else 422
+        raise SuggestError(status, f"{name} is longer than {limit} characters", name)
     if _binary(value):
         raise SuggestError(400, f"{name} looks like binary data, not text", name)
     return value
 
 
 def _binary(text: str) -> bool:
-    """NUL, lone surrogates, or mostly control characters: not an article."""
-    if "\x00" in text:
+    """NUL or other C0 control characters (tab, newlines, vertical tab and form feed are
+    text), or lone surrogates: binary data, not an article."""
+    if _CONTROL.search(text):
         return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return True
-    sample = text[:65536]
-    controls = sum(1 for c in sample if c < " " and c not in "\t\n\r\f")
-    return controls > max(8, len(sample) // 20)
+    return False
 
 
 def document_from_request(body: dict):
     unknown = sorted(set(body) - {"title", "text", "url", "html"})
     if unknown:
         raise SuggestError(422, f"unknown field {unknown[0]!r}", unknown[0])
+    for name in ("title", "text", "html", "url"):  # types first: 422 before 413
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise SuggestError(422, f"{name} must be a string", name)
     title = _string(body, "title", MAX_TITLE_CHARS)
+    url = _string(body, "url", 2048)
     text = _string(body, "text", MAX_TEXT_CHARS)
     html = _string(body, "html", MAX_TEXT_CHARS)
-    url = _string(body, "url", 2048)
     if text is not None and html is not None:
         raise SuggestError(422, "send either text or html, not both", "html")
     if text is None and html is None:
         raise SuggestError(422, 'send {"title", "text"} or {"url", "html"}', "text")
-    if url is not None and not url.lower().startswith(("http://", "https://")):
+    if url is not None and (
+        not url.lower().startswith(("http://", "https://")) or any(c < " " for c in url)
+    ):
         raise SuggestError(422, "url must be an absolute http(s) URL", "url")
     if html is not None:
         return from_html(html, title), url
@@ -282,3 +292,120 @@ def editor_page():
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return secure_html(response)
+
+
+# -- OpenAPI -----------------------------------------------------------------------------------
+
+
+def openapi_operation() -> dict:
+    """The OpenAPI 3.1 path item of ``POST /api/v1/suggest`` (added by ``api.openapi``)."""
+    string = {"type": "string"}
+    problem = {
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    }
+    span = {
+        "type": "object",
+        "required": ["field", "offset", "length", "surface", "match", "block", "contrasted"],
+        "properties": {
+            "field": {"enum": ["title", "text"]},
+            "offset": {"type": "integer", "minimum": 0},
+            "length": {"type": "integer", "minimum": 1},
+            "surface": string,
+            "matched": string,
+            "match": string,
+            "block": {"enum": ["title", "heading", "body"]},
+            "contrasted": {"type": "boolean"},
+            "resolution": string,
+        },
+    }
+    concept = {
+        "type": "object",
+        "required": ["id", "iri", "label", "type", "role", "score", "explanation", "spans"],
+        "properties": {
+            "id": string,
+            "iri": string,
+            "label": string,
+            "type": string,
+            "role": {"enum": [ABOUT, MENTIONS]},
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "explanation": {
+                "type": "object",
+                "required": ["summary", "reasons"],
+                "properties": {
+                    "summary": string,
+                    "reasons": {"type": "array", "items": string},
+                },
+            },
+            "spans": {"type": "array", "items": span},
+        },
+    }
+    result = {
+        "type": "object",
+        "required": ["about", "mentions", "concepts", "unresolved", "document", "words"],
+        "properties": {
+            "url": {"type": ["string", "null"]},
+            "words": {"type": "integer", "minimum": 0},
+            "about": {"type": "array", "items": string},
+            "mentions": {"type": "array", "items": string},
+            "concepts": {"type": "array", "items": concept},
+            "unresolved": {"type": "array", "items": {"type": "object"}},
+            "document": {
+                "type": "object",
+                "required": ["kind", "title", "text", "headings"],
+                "properties": {
+                    "kind": {"enum": ["text", "html"]},
+                    "title": string,
+                    "text": string,
+                    "headings": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "datasetVersion": string,
+        },
+    }
+    body = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "title": {"type": "string", "maxLength": MAX_TITLE_CHARS, "pattern": TEXT_PATTERN},
+            # No maxLength: text or html above MAX_TEXT_CHARS is answered 413, not 422.
+            "text": {"type": "string", "pattern": TEXT_PATTERN},
+            "url": {
+                "type": "string",
+                "maxLength": 2048,
+                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\u0000-\\u001f]*$",
+            },
+            "html": {"type": "string", "pattern": TEXT_PATTERN},
+        },
+        "oneOf": [{"required": ["text"]}, {"required": ["html"]}],
+    }
+    return {
+        "post": {
+            "operationId": "suggestTags",
+            "summary": "Suggest the concepts an article is about or mentions",
+            "description": (
+                'Send {"title", "text"} (plain text or Markdown) or {"url", "html"}. Answers the '
+                "concepts of the knowledge base the article names, each with id, label, type, "
+                "matched spans (offsets in code points into `document.text` or the title), a "
+                "score and a proposed role with its explanation. Nothing is written: "
+                "POST /api/v1/suggest/accept registers the confirmed tags through the write "
+                f"API. Text or HTML above {MAX_TEXT_CHARS} characters, or a body above "
+                f"{MAX_BODY_BYTES} bytes, is 413. Method: docs/suggest.md."
+            ),
+            "tags": ["suggest"],
+            "parameters": [],
+            "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
+            "responses": {
+                "200": {
+                    "description": "The suggestions.",
+                    "content": {JSON: {"schema": result}},
+                },
+                "400": {"description": "Not JSON, not UTF-8, or binary data.", **problem},
+                "413": {"description": "Too large.", **problem},
+                "415": {"description": "Not application/json.", **problem},
+                "422": {"description": "Wrong fields or types (`invalid-params`).", **problem},
+                "503": {"description": "The knowledge base is not available.", **problem},
+            },
+        }
+    }
