@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from flask import json
 
+from api.openapi_editing import SECURITY_SCHEMES, editing_paths
+
 ID_PATTERN = r"^(hk:)?[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -503,8 +505,8 @@ def openapi_document() -> dict:
             {"name": "articles"},
             {"name": "related"},
         ],
-        "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "paths": {**paths, **editing_paths()},
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
