@@ -219,6 +219,8 @@ def add_using_clauses(update: str, using: list[str], using_named: list[str]) -> 
 
 def sparql_update_response(params: dict, base: str) -> Response:
     """Answers an update request to /sparql (plain-text errors, like the query side)."""
+    if request.method != "POST":
+        return text_error(405, "SPARQL Update requests must be sent with POST.", {"Allow": "POST"})
     try:
         token = require("write")
     except AuthError as error:

@@ -251,14 +251,18 @@ def test_syntax_error_is_400_with_line_and_column(base_url):
     assert b"at 1:26:" in body, body  # as the engine reports it for this text alone
 
 
-def test_update_on_the_query_endpoint_is_refused_with_explanation(base_url):
+def test_update_without_token_or_as_query_is_refused_with_explanation(base_url):
+    # Updates need a bearer token (docs/editing.md; tests/test_editing.py writes with one).
     for status, headers, body in (
         form(base_url, [("update", "CLEAR ALL")]),
-        call(base_url, "GET", "/sparql?update=CLEAR%20ALL"),
         direct(base_url, "CLEAR ALL", content_type="application/sparql-update"),
-        form(base_url, [("query", "INSERT DATA { <urn:a> <urn:b> <urn:c> }")]),
     ):
-        assert_text_error(status, headers, body, 400, "update endpoint", "token")
+        assert_text_error(status, headers, body, 401, "bearer token")
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+    status, headers, body = call(base_url, "GET", "/sparql?update=CLEAR%20ALL")
+    assert_text_error(status, headers, body, 405, "POST")
+    status, headers, body = form(base_url, [("query", "INSERT DATA { <urn:a> <urn:b> <urn:c> }")])
+    assert_text_error(status, headers, body, 400, "update", "token")
     _, _, after = get(base_url, "ASK { <urn:a> <urn:b> <urn:c> }")
     assert bool(solutions(after)) is False
 
