@@ -72,6 +72,10 @@ def infer(graph: Graph) -> ReasoningResult:
 
         graph = union_graph(graph)  # type: ignore[arg-type]
     inferred = Graph()
+    if (None, OWL.imports, None) in graph:
+        # owlready2 follows owl:imports (HTTP, file:), which would let a write make the
+        # service fetch URLs or read files; the graph given is already the whole graph.
+        graph = _without_imports(graph)
     with tempfile.TemporaryDirectory(prefix="hairkg-reason-") as tmp:
         path = Path(tmp) / "input.nt"
         path.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
@@ -124,6 +128,14 @@ def infer(graph: Graph) -> ReasoningResult:
         unsatisfiable,
         time.monotonic() - started,
     )
+
+
+def _without_imports(graph: Graph) -> Graph:
+    copy = Graph()
+    for triple in graph:
+        if triple[1] != OWL.imports:
+            copy.add(triple)
+    return copy
 
 
 def _collect_reasoner_output(world: object, asserted: Graph, out: Graph) -> None:
