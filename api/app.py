@@ -12,6 +12,12 @@ from api.config import Settings
 from kb.oxigraph_server import overrun_marker_for
 from kb.store import SparqlStore, StoreError
 
+FALLBACK_HTML_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
 
 def create_app(settings: Settings | None = None, store: SparqlStore | None = None) -> Flask:
     settings = settings or Settings.from_env()
@@ -109,4 +115,10 @@ def _register_request_hooks(app: Flask) -> None:
             elapsed_ms = (time.perf_counter() - started) * 1000
             response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            # Pages that set no policy of their own (error pages, /demo, /api/v1/docs) get
+            # one that still allows their inline styles; scripts only from this origin.
+            response.headers.setdefault("Content-Security-Policy", FALLBACK_HTML_CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
