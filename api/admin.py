@@ -1,10 +1,11 @@
 """Operator endpoints: ``POST /admin/reload`` swaps the store to the service's files.
 
 The service validates its ontology and knowledge-base files (syntax, SHACL, quality,
-HermiT), builds the release (asserted + inferred) and hands it to :func:`kb.sync.sync_store`,
-which applies the difference as one SPARQL Update with the new dataset version: readers see
-the old graph or the new one, never a mix, and a reload that fails validation changes
-nothing (422 with the findings). Needs a bearer token with the ``admin`` scope
+HermiT), builds the release (asserted + inferred) and commits it through the write gate
+(:func:`kb.changes.load_release`): under the editors' write lock, the difference as one
+SPARQL Update with its history record and the new dataset version. Readers see the old graph
+or the new one, never a mix, and a reload that fails validation changes nothing (422 with the
+findings). Needs a bearer token with the ``admin`` scope
 (:func:`api.auth.require`). ``hairkg load --server URL --token T`` calls it.
 """
 
@@ -14,7 +15,6 @@ import threading
 
 from flask import Blueprint, jsonify, request
 
-from api.app import current_store
 from kb.store import StoreError
 
 bp = Blueprint("admin", __name__)
@@ -39,9 +39,10 @@ def reload():
     token, refusal = _require_admin()
     if refusal is not None:
         return refusal
+    from api.editing import gate
     from kb.build import dataset_quads
+    from kb.changes import ChangeError, load_release
     from kb.sources import graph_iris, source_files
-    from kb.sync import ConcurrentChange, sync_store
     from kb.validate import format_finding, validate
 
     body = request.get_json(silent=True) or {}
@@ -58,17 +59,10 @@ def reload():
                 findings=findings,
             ), 422
         quads = dataset_quads(report.dataset, report.inferred, graph_iris(files))
-        store = current_store()
-        for attempt in range(3):
-            try:
-                summary = sync_store(store, quads, message=f"{message} (by {token.name})")
-                break
-            except ConcurrentChange:
-                if attempt == 2:
-                    raise
-        return jsonify(summary.to_dict())
-    except ConcurrentChange as error:
-        return jsonify(error=str(error)), 409
+        result = load_release(gate(), quads, author=token.name, message=message)
+        return jsonify(result.to_dict())
+    except ChangeError as error:
+        return jsonify(error=error.message), error.status
     except StoreError as error:
         return jsonify(error=str(error)), error.status
     finally:

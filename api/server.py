@@ -8,7 +8,9 @@ loaded on first start if it is empty.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,9 +18,8 @@ from pathlib import Path
 import gunicorn.app.base
 
 from api.config import Settings
-from kb.oxigraph_server import ManagedOxigraph, load_file
+from kb.oxigraph_server import ManagedOxigraph, load_file, write_server_file
 from kb.store import SparqlStore, dataset_version_for
-from kb.sync import write_server_file
 
 log = logging.getLogger("hairkg.serve")
 
@@ -46,8 +47,30 @@ def build_release_file(build_dir: Path) -> Path:
     return build_dir / "release.nq"
 
 
+def check_data_dir(data_dir: Path) -> None:
+    """Exits with a clear message when the data dir cannot be created or written (read-only
+    file system, permissions, a full disk), before any work is done."""
+    probe = data_dir / f".hairkg-write-check-{os.getpid()}"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as handle:
+            handle.write(b"ok")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise SystemExit(
+            f"hairkg: the data dir {data_dir} is not writable ({reason}); the embedded store "
+            "keeps its database there: choose another --data-dir or fix its permissions"
+        ) from error
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
+
+
 def prepare_embedded_store(settings: Settings) -> ManagedOxigraph:
     """Starts Oxigraph on the data dir, loading the release graph the first time."""
+    check_data_dir(settings.data_dir)
     location = settings.data_dir / "oxigraph"
     first_start = not (location / "CURRENT").exists()
     release = None
@@ -107,7 +130,7 @@ def serve(
         prepare_remote_store(settings)
     else:
         oxigraph = prepare_embedded_store(settings)
-        # `hairkg load --data-dir` finds the running store here (kb.sync.read_server_file).
+        # `hairkg load --data-dir` finds the running store here (read_server_file).
         server_file = write_server_file(settings.data_dir, {"store_url": oxigraph.url})
         settings = replace(settings, store_url=oxigraph.url, managed_store=True)
     options = {

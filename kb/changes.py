@@ -21,6 +21,11 @@
 
 Blank nodes cannot be named in a SPARQL Update, so a change that removes triples with blank
 nodes replaces the graphs concerned as a whole (inside the same request).
+
+This is the only way hairkg changes a store: the write API, SPARQL Update, the Graph Store
+Protocol, reverts, and loading files (``hairkg load``, ``POST /admin/reload``: ``load_release``,
+whose edit makes the ontology and knowledge-base graphs hold exactly the validated release)
+all take the same lock and leave the same history record.
 """
 
 from __future__ import annotations
@@ -38,12 +43,15 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 
 from kb.history import HISTORY_GRAPH, ChangeRecord, next_number
-from kb.namespaces import INFERRED_GRAPH, META_GRAPH
+from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
 from kb.store import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
 
 SERVICE_GRAPHS = frozenset({str(INFERRED_GRAPH), str(META_GRAPH), str(HISTORY_GRAPH)})
+# The graphs the files hold (ontology/hairkg.ttl, kb/data/*.ttl): what a load replaces.
+ASSERTED_GRAPHS = (str(ONTOLOGY_GRAPH), str(KB_GRAPH))
 VALIDATION_MODES = ("full", "shapes", "off")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -96,6 +104,46 @@ class CommitResult:
     removed: list[ox.Quad] = field(default_factory=list)
     report: Any = None  # the validation report (warnings are worth showing)
     value: Any = None  # what the edit returned
+    version_before: str = ""
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Quads added and removed per graph."""
+        out: dict[str, dict[str, int]] = {}
+        for key, quads in (("added", self.added), ("removed", self.removed)):
+            for q in quads:
+                out.setdefault(_graph_key(q), {"added": 0, "removed": 0})[key] += 1
+        return {g: out[g] for g in sorted(out)}
+
+    def to_dict(self) -> dict:
+        """The answer of a load (``hairkg load``, ``POST /admin/reload``)."""
+        record = self.record
+        return {
+            "message": record.message if record else "",
+            "changed": record is not None,
+            "change": record.id if record else None,
+            "author": record.author if record else None,
+            "versionBefore": self.version_before or self.version,
+            "versionAfter": self.version,
+            "added": len(self.added),
+            "removed": len(self.removed),
+            "graphs": self.counts(),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def load_summary_text(answer: dict) -> str:
+    """A load's answer (``CommitResult.to_dict``) for people."""
+    if not answer.get("changed"):
+        return f"store already up to date (version {answer.get('versionAfter')})\n"
+    change = f" (change {answer['change']})" if answer.get("change") else ""
+    lines = [
+        f"loaded: +{answer.get('added')} -{answer.get('removed')} triples, version "
+        f"{answer.get('versionBefore')} -> {answer.get('versionAfter')}{change}"
+    ]
+    for g, c in (answer.get("graphs") or {}).items():
+        lines.append(f"  {g}: +{c['added']} -{c['removed']}")
+    return "\n".join(lines) + "\n"
 
 
 def now_iso() -> str:
@@ -245,15 +293,29 @@ class WriteGate:
         message: str = "",
         reverts: int | None = None,
         precondition: Edit | None = None,
+        inferred: Iterable[ox.Quad] | None = None,
     ) -> CommitResult:
+        """Runs ``edit`` on a copy of the asserted graphs, validates and commits the result.
+        ``inferred``: the candidate was validated already (a release built from files) and
+        these are its inferences; the gate then does not validate again."""
+        started = time.monotonic()
+        prevalidated = None
+        if inferred is not None:
+            g = ox.NamedNode(str(INFERRED_GRAPH))
+            prevalidated = set(
+                canonical_quads(ox.Quad(q.subject, q.predicate, q.object, g) for q in inferred)
+            )
         with self.lock.hold():
             for _ in range(self.attempts):
-                result = self._attempt(edit, author, message, reverts, precondition)
+                result = self._attempt(edit, author, message, reverts, precondition, prevalidated)
                 if result is not None:
+                    result.seconds = time.monotonic() - started
                     return result
         raise Conflict("the store kept changing under this write (other writers); try again")
 
-    def _attempt(self, edit, author, message, reverts, precondition) -> CommitResult | None:
+    def _attempt(
+        self, edit, author, message, reverts, precondition, prevalidated
+    ) -> CommitResult | None:
         version, asserted, inferred_now = self.snapshot()
         memory = ox.Store()
         memory.bulk_extend(asserted)
@@ -264,8 +326,12 @@ class WriteGate:
         after = set(memory)
         added = sorted(after - before, key=str)
         removed = sorted(before - after, key=str)
-        if not added and not removed:
-            return CommitResult(None, version, value=value)
+        if (
+            not added
+            and not removed
+            and (prevalidated is None or prevalidated == set(inferred_now))
+        ):
+            return CommitResult(None, version, value=value, version_before=version)
         service = sorted({_graph_key(q) for q in added + removed} & SERVICE_GRAPHS)
         if service:
             raise ServiceGraphWrite(
@@ -274,8 +340,8 @@ class WriteGate:
             )
 
         report = None
-        inferred_new = None
-        if self.validation != "off":
+        inferred_new = prevalidated
+        if prevalidated is None and self.validation != "off":
             from kb.validate import validate_graph
 
             report = validate_graph(union_graph(after), reason=self.validation == "full")
@@ -313,7 +379,7 @@ class WriteGate:
         self.store.update(update, timeout_s=self.commit_timeout_s)
         if self.store.version(max_age_s=0) != new_version:
             return None  # another writer changed the store first: nothing was applied
-        return CommitResult(record, new_version, added, removed, report, value)
+        return CommitResult(record, new_version, added, removed, report, value, version)
 
 
 def _to_ox(term):
@@ -390,3 +456,91 @@ def commit_update(
 
 def gate_for(store: SparqlStore, data_dir: Path, validation: str = "full", **kwargs) -> WriteGate:
     return WriteGate(store, Path(data_dir) / "write.lock", validation=validation, **kwargs)
+
+
+# -- loading files: the release as one change through the gate --------------------------------
+
+
+def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The quads as the engine stores them (typed literals in canonical lexical form: the
+    file's ``500.0`` is the store's ``"500"^^xsd:decimal``), sorted, so diffs compare equal."""
+    memory = ox.Store()
+    memory.extend(quads)
+    return sorted(memory, key=str)
+
+
+def release_edit(quads: Iterable[ox.Quad], graphs: Iterable[str] = ASSERTED_GRAPHS) -> Edit:
+    """An edit that makes ``graphs`` hold exactly the release's quads of those graphs. A
+    graph's blank-node part is kept as it is when it is isomorphic to the release's (blank
+    node labels differ between a parse and the store), so reloading the same files changes
+    nothing."""
+    graphs = list(graphs)
+    target: dict[str, list[ox.Quad]] = {g: [] for g in graphs}
+    for q in canonical_quads(quads):
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in target:
+            target[q.graph_name.value].append(q)
+
+    def edit(memory: ox.Store) -> None:
+        for name, new in target.items():
+            old = list(memory.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+            old_blank = [q for q in old if _has_blank(q)]
+            new_blank = [q for q in new if _has_blank(q)]
+            keep_blank = (
+                bool(old_blank)
+                and len(old_blank) == len(new_blank)
+                and isomorphic(union_graph(old_blank), union_graph(new_blank))
+            )
+            for q in old:
+                if not (keep_blank and _has_blank(q)):
+                    memory.remove(q)
+            memory.extend(q for q in new if not (keep_blank and _has_blank(q)))
+
+    return edit
+
+
+def load_release(
+    gate: WriteGate,
+    quads: Iterable[ox.Quad],
+    *,
+    author: str,
+    message: str,
+    graphs: Iterable[str] = ASSERTED_GRAPHS,
+) -> CommitResult:
+    """Makes the store hold the validated release ``quads`` (asserted graphs and, in the
+    inferred graph, its inferences) as one change: under the write lock, one guarded
+    transaction, one history record."""
+    quads = list(quads)
+    inferred = [q for q in quads if _graph_key(q) == str(INFERRED_GRAPH)]
+    asserted = [q for q in quads if _graph_key(q) != str(INFERRED_GRAPH)]
+    return gate.apply(
+        release_edit(asserted, graphs), author=author, message=message, inferred=inferred
+    )
+
+
+# -- reading asserted graphs (export --to-files) ------------------------------------------------
+
+
+def graph_triples(store: SparqlStore, graph: str, *, timeout_s: float = 120.0) -> list[ox.Triple]:
+    g = sparql_term(ox.NamedNode(graph))
+    return store.construct(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}", timeout_s=timeout_s
+    )
+
+
+def to_rdflib_graph(triples: Iterable[ox.Triple], prefix: str = "s") -> Graph:
+    from kb.sources import to_rdflib as relabelled
+
+    bnodes: dict[str, BNode] = {}
+    g = Graph()
+    for t in triples:
+        g.add(
+            tuple(relabelled(term, bnodes, prefix) for term in (t.subject, t.predicate, t.object))
+        )
+    return g
+
+
+def asserted_graphs(store: SparqlStore) -> tuple[Graph, Graph]:
+    """The store's asserted ontology and knowledge-base graphs, as rdflib graphs."""
+    onto = to_rdflib_graph(graph_triples(store, str(ONTOLOGY_GRAPH)), "o")
+    kb = to_rdflib_graph(graph_triples(store, str(KB_GRAPH)), "k")
+    return onto, kb

@@ -43,8 +43,8 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator:
     """The store named on the command line: ``--store-url``; else the data dir's store,
     through the Oxigraph of a running `hairkg serve` (recorded in DATA_DIR/server.json) or
     through a temporary Oxigraph of our own."""
+    from kb.oxigraph_server import read_server_file
     from kb.store import SparqlStore
-    from kb.sync import read_server_file
 
     if getattr(args, "store_url", None):
         store = SparqlStore.for_server(args.store_url, timeout_s=300)
@@ -106,8 +106,8 @@ def _guarded(func):
 
 @_guarded
 def cmd_export_to_files(args: argparse.Namespace) -> int:
+    from kb.changes import asserted_graphs
     from kb.layout import write_files
-    from kb.sync import asserted_graphs
 
     root = Path(args.root) if args.root else CHECKOUT
     with open_store(args) as store:
@@ -166,16 +166,18 @@ def _post_reload(server: str, token: str | None, message: str) -> tuple[int, dic
 
 @_guarded
 def cmd_load(args: argparse.Namespace) -> int:
+    import getpass
+
     from kb.build import dataset_quads
+    from kb.changes import ChangeError, gate_for, load_release, load_summary_text
     from kb.sources import graph_iris, source_files
-    from kb.sync import sync_store
     from kb.validate import format_finding, validate
 
     message = args.message or "hairkg load"
     if args.server:
         status, answer = _post_reload(args.server, args.token, message)
         if status == 200:
-            print(_summary_text(answer), end="")
+            print(load_summary_text(answer), end="")
             return 0
         for finding in answer.get("findings", []):
             print(finding.get("text") or json.dumps(finding), file=sys.stderr)
@@ -191,26 +193,28 @@ def cmd_load(args: argparse.Namespace) -> int:
             f"validation failed with {len(report.errors)} error(s); the store is unchanged", 1
         )
     quads = dataset_quads(report.dataset, report.inferred, graph_iris(files))
+    # The data dir's write lock is the one the service's editors hold (kb.changes).
+    from api.config import Settings
+
+    settings = Settings.from_env()
+    data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else _default_data_dir()
     with open_store(args, create=True) as store:
         _say(args, f"applying the difference ({len(quads)} quads in the release)")
-        summary = sync_store(store, quads, message=message)
+        try:
+            result = load_release(
+                gate_for(store, data_dir, lock_timeout_s=settings.write_lock_timeout_s),
+                quads,
+                author=f"cli:{getpass.getuser()}",
+                message=message,
+            )
+        except ChangeError as error:
+            raise CommandError(f"{error.message}; nothing was applied", 1) from error
+    answer = result.to_dict()
     if args.format == "json":
-        print(json.dumps(summary.to_dict(), indent=2))
+        print(json.dumps(answer, indent=2))
     else:
-        print(summary.to_text(), end="")
+        print(load_summary_text(answer), end="")
     return 0
-
-
-def _summary_text(answer: dict) -> str:
-    if not answer.get("changed"):
-        return f"store already up to date (version {answer.get('versionAfter')})\n"
-    lines = [
-        f"loaded: +{answer.get('added')} -{answer.get('removed')} triples, version "
-        f"{answer.get('versionBefore')} -> {answer.get('versionAfter')}"
-    ]
-    for g, c in (answer.get("graphs") or {}).items():
-        lines.append(f"  {g}: +{c['added']} -{c['removed']}")
-    return "\n".join(lines) + "\n"
 
 
 # --- template -------------------------------------------------------------------------------

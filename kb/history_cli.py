@@ -72,7 +72,7 @@ def _store(args):
         yield SparqlStore.for_server(args.store_url, timeout_s=60), _data_dir(None)
         return
     data_dir = _data_dir(args.data_dir)
-    from kb.sync import read_server_file
+    from kb.oxigraph_server import read_server_file
 
     running = read_server_file(data_dir)
     if running:

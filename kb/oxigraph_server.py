@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import shutil
@@ -213,3 +214,29 @@ class ManagedOxigraph:
             return cpu_seconds() - before >= threshold * sample_s
         except (OSError, IndexError, ValueError):
             return False
+
+
+# -- finding the store of a running `hairkg serve` -------------------------------------------
+
+SERVER_FILE = "server.json"
+
+
+def read_server_file(data_dir: Path) -> dict | None:
+    """What a running `hairkg serve` recorded in its data dir, if it still answers."""
+    path = Path(data_dir) / SERVER_FILE
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url = info.get("store_url")
+    if not url or not SparqlStore.for_server(url).ping(timeout_s=2.0):
+        return None
+    return info
+
+
+def write_server_file(data_dir: Path, info: dict) -> Path:
+    path = Path(data_dir) / SERVER_FILE
+    tmp = path.with_name(SERVER_FILE + ".tmp")
+    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -139,7 +139,9 @@ def managed_store(live) -> SparqlStore:
 
 
 COUNT_AND_MARKER = (
-    "SELECT ?n ?m WHERE { { SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } } "
+    "SELECT ?n ?m WHERE { { SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+    # every load adds a history record: count the data, not the bookkeeping
+    "FILTER(?g != <https://w3id.org/hairkg/graph/history>) } } "
     "BIND(EXISTS { GRAPH <https://w3id.org/hairkg/graph/kb> { "
     "<https://w3id.org/hairkg/id/alopecia> <http://www.w3.org/2004/02/skos/core#altLabel> "
     '"load marker"@en } } AS ?m) }'
@@ -291,27 +293,111 @@ def test_reload_endpoint_needs_an_admin_token(live):
     assert run.returncode == 1 and "403" in run.stderr
 
 
-# --- sync_store, directly -------------------------------------------------------------------
+# --- loads go through the write gate: lock, history, guard -----------------------------------
 
 
-def test_sync_store_refuses_when_the_store_changed_meanwhile(oxigraph):
+def history_items(live) -> list[dict]:
+    status, _, body = live.get("/api/v1/history?limit=200")
+    assert status == 200
+    return json.loads(body)["items"]
+
+
+def test_loads_and_reloads_are_recorded_in_the_history(live, tmp_path):
+    import getpass
+
+    hairkg("load", "--data-dir", str(live.data_dir), "-q", check=True)  # the shipped files
+    tree = copy_tree(tmp_path / "tree")
+    conditions = tree / "kb" / "data" / "conditions.ttl"
+    conditions.write_text(
+        conditions.read_text() + '\nkb:alopecia skos:altLabel "history marker"@en .\n'
+    )
+    seen = {item["id"] for item in history_items(live)}
+    run = hairkg(
+        "load",
+        "--data-dir",
+        str(live.data_dir),
+        "--root",
+        str(tree),
+        "-m",
+        "add a marker",
+        "--format",
+        "json",
+        check=True,
+    )
+    answer = json.loads(run.stdout)
+    assert answer["changed"] and answer["added"] == 1 and answer["removed"] == 0
+    new = [item for item in history_items(live) if item["id"] not in seen]
+    assert [(i["author"], i["message"], i["added"], i["removed"]) for i in new] == [
+        (f"cli:{getpass.getuser()}", "add a marker", 1, 0)
+    ]
+    assert new[0]["id"] == answer["change"]
+    status, _, body = live.get(f"/api/v1/history/{answer['change']}")
+    assert status == 200
+    assert json.loads(body)["triplesAdded"] == [
+        "<https://w3id.org/hairkg/id/alopecia> <http://www.w3.org/2004/02/skos/core#altLabel> "
+        '"history marker"@en <https://w3id.org/hairkg/graph/kb> .'
+    ]
+    # POST /admin/reload (back to the service's own files) is recorded under the token's name
+    request = urllib.request.Request(
+        live.url + "/admin/reload",
+        data=json.dumps({"message": "back to the shipped files"}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {ADMIN}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=300) as response:
+        reloaded = json.loads(response.read())
+    assert reloaded["changed"] and reloaded["removed"] == 1
+    latest = history_items(live)[0]
+    assert (latest["id"], latest["author"], latest["message"], latest["removed"]) == (
+        reloaded["change"],
+        "ops",
+        "back to the shipped files",
+        1,
+    )
+    assert not count_and_marker(managed_store(live))[1]
+
+
+def test_a_load_waits_for_the_editors_write_lock(live, tmp_path):
+    import fcntl
+    import os
+
+    store = managed_store(live)
+    hairkg("load", "--data-dir", str(live.data_dir), "-q", check=True)
+    version = store.version(max_age_s=0)
+    tree = copy_tree(tmp_path / "tree")
+    conditions = tree / "kb" / "data" / "conditions.ttl"
+    conditions.write_text(conditions.read_text() + '\nkb:alopecia skos:altLabel "locked"@en .\n')
+    with (live.data_dir / "write.lock").open("a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # an editor's write in progress
+        run = subprocess.run(
+            [*HAIRKG, "load", "--data-dir", str(live.data_dir), "--root", str(tree), "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "HAIRKG_WRITE_LOCK_TIMEOUT_S": "1"},
+            check=False,
+        )
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    assert run.returncode == 1 and "another write is in progress" in run.stderr, run.stderr
+    assert store.version(max_age_s=0) == version
+
+
+def test_a_commit_changes_nothing_when_the_store_changed_meanwhile(oxigraph):
     from kb.build import load_asserted_quads
-    from kb.sync import ConcurrentChange, build_update, graph_triples
+    from kb.changes import commit_update, graph_triples
 
     store = oxigraph.store()
     hairkg("load", "--store-url", oxigraph.url, "-q", check=True)
     before = store.version(max_age_s=0)
-    quads = load_asserted_quads()
-    graphs = [str(KB_GRAPH)]
-    current = {g: graph_triples(store, g) for g in graphs}
-    target = {str(KB_GRAPH): [ox.Triple(q.subject, q.predicate, q.object) for q in quads[:10]]}
-    update, _added, removed = build_update(current, target, before, "next")
-    assert removed
+    current = graph_triples(store, str(KB_GRAPH))
+    kb = [q for q in load_asserted_quads() if q.graph_name.value == str(KB_GRAPH)]
+    removed = [q for q in kb if not isinstance(q.subject, ox.BlankNode)][:10]
+    update = commit_update(before, "next", [], removed, set(kb) - set(removed), [], None, [])
     store.update(store.set_version_update("someone-else"))  # a concurrent writer
     store.update(update)  # guarded: matches nothing
     assert store.version(max_age_s=0) == "someone-else"
-    assert len(graph_triples(store, str(KB_GRAPH))) == len(current[str(KB_GRAPH)])
-    assert issubclass(ConcurrentChange, Exception)
+    assert len(graph_triples(store, str(KB_GRAPH))) == len(current)
 
 
 # --- templates ---------------------------------------------------------------------------------
