@@ -37,6 +37,7 @@ from api.graph_picture import Neighbour, neighbourhood_svg
 from api.negotiation import choose, prefers_html
 from kb.namespaces import (
     BASE,
+    CONTENT_GRAPHS,
     DCTERMS,
     HK,
     INFERRED_GRAPH,
@@ -1073,7 +1074,7 @@ _void_cache: dict[str, dict] = {}
 
 
 def dataset_graphs() -> list[str]:
-    return [str(ONTOLOGY_GRAPH), str(KB_GRAPH), str(INFERRED_GRAPH)]
+    return list(CONTENT_GRAPHS)
 
 
 def void_statistics(store: SparqlStore) -> dict:

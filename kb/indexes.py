@@ -11,8 +11,10 @@ same dataset version. ``IndexHolder`` keeps the current snapshot for one process
 - ``refresh_articles`` applies the change of a few articles in place (the incremental path for
   a write API that knows what it changed).
 
-Loading reads three SELECTs (article fields, article tags, every non-article triple) over the
-SPARQL protocol; user input never takes part in them.
+Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
+over the SPARQL protocol; user input never takes part in them. Their default graph is the
+content graphs (``kb.namespaces.CONTENT_GRAPHS``, sent as ``default-graph-uri``), not the
+store's union: the change history and the dataset version are not read into the indexes.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from kb.entities import (
     humanise,
     local_name,
 )
-from kb.namespaces import DCTERMS, HK, SCHEMA, SKOS
+from kb.namespaces import CONTENT_GRAPHS, DCTERMS, HK, SCHEMA, SKOS
 from kb.related import Article, Link, RelatedIndex, RelatedWeights
 from kb.search import Entry, SearchIndex
 from kb.store import SOLUTIONS_JSON, SparqlStore, StoreError, sparql_term, values_clause
@@ -142,7 +144,9 @@ def _term(binding: dict | None):
 
 
 def _select_json(store: SparqlStore, sparql: str, timeout_s: float = 120.0) -> list[dict]:
-    raw = store.query(sparql, accept=SOLUTIONS_JSON, timeout_s=timeout_s)
+    raw = store.query(
+        sparql, default_graphs=CONTENT_GRAPHS, accept=SOLUTIONS_JSON, timeout_s=timeout_s
+    )
     return json.loads(raw.body)["results"]["bindings"]
 
 
@@ -154,7 +158,9 @@ def _article_filter(iris: Iterable[str] | None) -> str:
 
 def _select_iri_pairs(store: SparqlStore, sparql: str) -> list[list[str]]:
     """Rows of IRIs only, read as TSV (half the bytes of JSON and a plain split to parse)."""
-    raw = store.query(sparql, accept="text/tab-separated-values", timeout_s=300.0)
+    raw = store.query(
+        sparql, default_graphs=CONTENT_GRAPHS, accept="text/tab-separated-values", timeout_s=300.0
+    )
     rows = []
     for line in raw.body.decode("utf-8").split("\n")[1:]:
         if line.startswith("<") and line.endswith(">"):

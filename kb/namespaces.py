@@ -18,6 +18,10 @@ ONTOLOGY_GRAPH = GRAPH.ontology
 KB_GRAPH = GRAPH.kb
 INFERRED_GRAPH = GRAPH.inferred
 META_GRAPH = GRAPH.meta
+# What hairkg's own queries read as their default graph (the knowledge itself): the store's
+# union default graph also holds the service's bookkeeping (META_GRAPH, the change history),
+# which no index, card or page should read.
+CONTENT_GRAPHS = (str(ONTOLOGY_GRAPH), str(KB_GRAPH), str(INFERRED_GRAPH))
 
 SCHEMA = Namespace("http://schema.org/")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
