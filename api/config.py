@@ -61,6 +61,10 @@ class Settings:
     max_write_bytes: int = 2 * 1024 * 1024
     load_allowlist: tuple[str, ...] = ()
     write_lock_timeout_s: float = 120.0
+    # Writes to the store's own default graph (not the knowledge base, and loaded back by
+    # nothing): refused with 400 unless "allow" (for stores that are not a hairkg knowledge
+    # base, such as the W3C suites').
+    default_graph_writes: str = "refuse"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -31,6 +31,7 @@ from kb.changes import (
     gate_for,
 )
 from kb.history import RevertConflict, get_change, inverse_edit, list_changes
+from kb.namespaces import KB_GRAPH
 from kb.quality import short
 from kb.store import StoreError
 
@@ -55,6 +56,7 @@ def gate() -> WriteGate:
             settings.data_dir,
             settings.write_validation,
             lock_timeout_s=settings.write_lock_timeout_s,
+            default_graph_writes=settings.default_graph_writes == "allow",
         )
         current_app.extensions["hairkg.gate"] = existing
     return existing
@@ -274,6 +276,15 @@ def sparql_update_response(params: dict, base: str) -> Response:
     summary = change_summary(result)
     if result.record is None:
         body = "Update accepted: it changed nothing.\n"
+        if not any(
+            t.kind == "keyword" and t.text in ("GRAPH", "WITH", "USING")
+            for t in sparql_guard.tokenize(text)
+        ):
+            body += (
+                "Note: the update names no graph. In updates the default graph is the store's "
+                "own (empty) default graph, not the union that queries see: name the "
+                f"knowledge base with WITH <{KB_GRAPH}> or GRAPH <{KB_GRAPH}> {{ ... }}.\n"
+            )
     else:
         body = (
             f"Update accepted as change {result.record.id}: {summary['added']} triple(s) added, "

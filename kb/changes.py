@@ -84,6 +84,23 @@ class ServiceGraphWrite(ChangeError):
     status = 403
 
 
+class DefaultGraphWrite(ChangeError):
+    """Triples written to the store's own default graph: queries see them through the union,
+    but nothing hairkg loads (indexes, ``export --to-files``) reads them back."""
+
+    status = 400
+
+    def __init__(self, count: int):
+        super().__init__(
+            f"the change writes {count} triple(s) to the default graph, which in updates is "
+            "the store's own default graph, not the knowledge base: nothing would load them "
+            f"back (hairkg export --to-files, search, entity cards). Name the graph: "
+            f"INSERT DATA {{ GRAPH <{KB_GRAPH}> {{ ... }} }}, WITH <{KB_GRAPH}> before "
+            f"DELETE/INSERT, or ?graph={KB_GRAPH} in the Graph Store Protocol. Nothing was "
+            "written."
+        )
+
+
 class PreconditionFailed(ChangeError):
     status = 412
 
@@ -254,6 +271,7 @@ class WriteGate:
         attempts: int = 5,
         lock_timeout_s: float = 120.0,
         commit_timeout_s: float = 120.0,
+        default_graph_writes: bool = False,
     ):
         if validation not in VALIDATION_MODES:
             raise ValueError(f"validation must be one of {VALIDATION_MODES}, not {validation!r}")
@@ -262,6 +280,9 @@ class WriteGate:
         self.validation = validation
         self.attempts = attempts
         self.commit_timeout_s = commit_timeout_s
+        # Whether a change may add triples to the store's own default graph (only for stores
+        # that are not a hairkg knowledge base, such as the W3C test suites').
+        self.default_graph_writes = default_graph_writes
 
     # reading
 
@@ -332,6 +353,9 @@ class WriteGate:
             and (prevalidated is None or prevalidated == set(inferred_now))
         ):
             return CommitResult(None, version, value=value, version_before=version)
+        to_default = sum(1 for q in added if isinstance(q.graph_name, ox.DefaultGraph))
+        if to_default and not self.default_graph_writes:
+            raise DefaultGraphWrite(to_default)
         service = sorted({_graph_key(q) for q in added + removed} & SERVICE_GRAPHS)
         if service:
             raise ServiceGraphWrite(

@@ -532,3 +532,40 @@ def test_kill_9_during_acknowledged_writes_loses_nothing(tmp_path, release_dir):
         assert status == 200, body
     finally:
         restarted.stop()
+
+
+def test_an_update_without_a_graph_is_refused_with_a_hint(writable):
+    """In updates the default graph is the store's own (empty) one, not the knowledge base:
+    a write there would be seen by queries (the union) but loaded back by nothing."""
+    note = 'kb:alopecia skos:editorialNote "default graph note"@en'
+    prefixes = (
+        "PREFIX kb: <https://w3id.org/hairkg/id/>\n"
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+    )
+    status, _, body = update(writable, prefixes + f"INSERT DATA {{ {note} }}")
+    assert status == 400, body
+    assert f"GRAPH <{KB_GRAPH}>".encode() in body and b"Nothing was written" in body
+    assert not ask(writable, prefixes + f"ASK {{ {note} }}")
+    # the Graph Store Protocol's default graph likewise
+    status, _, body = call(
+        writable,
+        "PUT",
+        "/store?default",
+        "<http://example.org/a> <http://example.org/b> <http://example.org/c> .",
+        ALICE,
+        "application/n-triples",
+    )
+    assert status == 400 and b"?graph=" in body
+    # an update that reads the default graph and so matches nothing says why
+    status, _, body = update(
+        writable,
+        prefixes + "DELETE { kb:alopecia skos:altLabel ?l } WHERE { kb:alopecia skos:altLabel ?l }",
+    )
+    assert status == 200 and b"changed nothing" in body and f"WITH <{KB_GRAPH}>".encode() in body
+    # named, it works
+    status, _, body = update(
+        writable, prefixes + f"INSERT DATA {{ GRAPH <{KB_GRAPH}> {{ {note} }} }}"
+    )
+    assert status == 200, body
+    assert ask(writable, prefixes + f"ASK {{ GRAPH <{KB_GRAPH}> {{ {note} }} }}")
+    update(writable, prefixes + f"DELETE DATA {{ GRAPH <{KB_GRAPH}> {{ {note} }} }}")

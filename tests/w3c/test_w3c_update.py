@@ -174,7 +174,11 @@ def update_server(tmp_path_factory):
     load_file(data_dir / "oxigraph", empty)
     server = start_server(
         data_dir,
-        env={"HAIRKG_TOKENS": f"w3c:{TOKEN}:write", "HAIRKG_WRITE_VALIDATION": "off"},
+        env={
+            "HAIRKG_TOKENS": f"w3c:{TOKEN}:write",
+            "HAIRKG_WRITE_VALIDATION": "off",
+            "HAIRKG_DEFAULT_GRAPH_WRITES": "allow",
+        },
     )
     yield server
     server.stop()

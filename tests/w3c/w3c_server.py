@@ -57,7 +57,11 @@ def w3c_server(tmp_path_factory):
     # gate runs without its validation step (see docs/sparql.md).
     server = start_server(
         data_dir,
-        env={"HAIRKG_TOKENS": f"w3c:{W3C_TOKEN}:write", "HAIRKG_WRITE_VALIDATION": "off"},
+        env={
+            "HAIRKG_TOKENS": f"w3c:{W3C_TOKEN}:write",
+            "HAIRKG_WRITE_VALIDATION": "off",
+            "HAIRKG_DEFAULT_GRAPH_WRITES": "allow",
+        },
     )
     yield server
     server.stop()
