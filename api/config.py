@@ -65,6 +65,9 @@ class Settings:
     # nothing): refused with 400 unless "allow" (for stores that are not a hairkg knowledge
     # base, such as the W3C suites').
     default_graph_writes: str = "refuse"
+    # Origins whose browser pages may write (send Authorization cross-origin; api/editing.py).
+    # Empty: none; editors use the same-origin pages, curl, scripts or the CLI.
+    cors_write_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

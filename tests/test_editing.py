@@ -569,3 +569,55 @@ def test_an_update_without_a_graph_is_refused_with_a_hint(writable):
     assert status == 200, body
     assert ask(writable, prefixes + f"ASK {{ GRAPH <{KB_GRAPH}> {{ {note} }} }}")
     update(writable, prefixes + f"DELETE DATA {{ GRAPH <{KB_GRAPH}> {{ {note} }} }}")
+
+
+def _preflight(client, path, origin, method="POST"):
+    return client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+
+
+def test_cors_preflight_allows_authorization_only_from_listed_write_origins():
+    """Cross-origin browser writes need Authorization in the preflight: granted only to the
+    origins in HAIRKG_CORS_WRITE_ORIGINS (none by default), never to others."""
+    from api.app import create_app
+    from api.config import Settings
+    from kb.store import SparqlStore
+
+    store = SparqlStore.for_server("http://127.0.0.1:9")  # preflights never reach the store
+    editor_origin = "https://editor.example"
+    writes = [
+        ("/sparql", "POST"),
+        ("/store?graph=https://w3id.org/hairkg/graph/kb", "PUT"),
+        ("/api/v1/edit/entities", "POST"),
+        ("/api/v1/edit/entities/alopecia", "PATCH"),
+        ("/api/v1/history/1/revert", "POST"),
+    ]
+    default = create_app(Settings(tokens="alice:alice-secret:write"), store).test_client()
+    listed = create_app(
+        Settings(tokens="alice:alice-secret:write", cors_write_origins=(editor_origin,)), store
+    ).test_client()
+    for path, method in writes:
+        for client, origin in (
+            (default, editor_origin),
+            (listed, "https://elsewhere.example"),
+        ):
+            answer = _preflight(client, path, origin, method)
+            allowed = answer.headers.get("Access-Control-Allow-Headers", "").lower()
+            assert "authorization" not in allowed, (path, origin)
+        answer = _preflight(listed, path, editor_origin, method)
+        assert answer.status_code == 204, path
+        assert answer.headers["Access-Control-Allow-Origin"] == editor_origin
+        assert "authorization" in answer.headers["Access-Control-Allow-Headers"].lower()
+        assert method in answer.headers["Access-Control-Allow-Methods"]
+        assert "Origin" in answer.headers["Vary"]
+    # the write's answer (here a 401) is readable by the listed origin's page
+    answer = listed.post("/api/v1/edit/entities", json={}, headers={"Origin": editor_origin})
+    assert answer.status_code == 401
+    assert answer.headers["Access-Control-Allow-Origin"] == editor_origin
+    assert "X-Hairkg-Change" in answer.headers["Access-Control-Expose-Headers"]
