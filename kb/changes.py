@@ -45,7 +45,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kb.history import HISTORY_GRAPH, ChangeRecord, next_number
+from kb.history import HISTORY_GRAPH, MAX_RECORDED_SUBJECTS, ChangeRecord, next_number
 from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
 from kb.store import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
 
@@ -379,6 +379,7 @@ class WriteGate:
 
         number = next_number(self.store)
         new_version = f"{number}-{uuid.uuid4().hex[:12]}"
+        graphs, subjects = _touched(added + removed, inferred_now, inferred_new)
         record = ChangeRecord(
             number=number,
             author=author,
@@ -389,6 +390,8 @@ class WriteGate:
             added=added,
             removed=removed,
             reverts=reverts,
+            graphs=graphs,
+            subjects=subjects,
         )
         update = commit_update(
             version,
@@ -404,6 +407,22 @@ class WriteGate:
         if self.store.version(max_age_s=0) != new_version:
             return None  # another writer changed the store first: nothing was applied
         return CommitResult(record, new_version, added, removed, report, value, version)
+
+
+def _touched(
+    changed: list[ox.Quad], inferred_now: list[ox.Quad], inferred_new: set[ox.Quad] | None
+) -> tuple[list[str], list[str] | None]:
+    """(graphs, subject IRIs) a change touches, its new inferences included; subjects are None
+    when there are too many or some are blank nodes (readers of the history then rebuild)."""
+    if inferred_new is not None:
+        changed = changed + list(set(inferred_now).symmetric_difference(inferred_new))
+    graphs = sorted({_graph_key(q) for q in changed})
+    subjects = {q.subject for q in changed}
+    if len(subjects) > MAX_RECORDED_SUBJECTS or any(
+        not isinstance(s, ox.NamedNode) for s in subjects
+    ):
+        return graphs, None
+    return graphs, sorted(s.value for s in subjects)
 
 
 def _to_ox(term):

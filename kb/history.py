@@ -10,7 +10,14 @@ Record (in ``HISTORY_GRAPH``)::
         hist:number 7 ; hist:author "alice" ; prov:endedAtTime "...Z"^^xsd:dateTime ;
         rdfs:comment "message" ; hist:versionBefore "..." ; hist:versionAfter "..." ;
         hist:added "<N-Quads>" ; hist:removed "<N-Quads>" ;
-        hist:addedCount 12 ; hist:removedCount 0 ; [hist:reverts <.../change/5>] .
+        hist:addedCount 12 ; hist:removedCount 0 ; [hist:reverts <.../change/5>] ;
+        hist:graph <graph>, ... ;                      # graphs touched, inferred included
+        hist:subjectsRecorded true ; hist:subject <iri>, ... .
+
+``hist:subject`` lists every subject IRI whose triples the change touched (asserted or
+inferred), so that a process holding indexes of the previous version can apply just that
+(``kb.indexes``); it is left out (no ``hist:subjectsRecorded``) when the change touched
+blank-node subjects or more than ``MAX_RECORDED_SUBJECTS`` subjects: readers then rebuild.
 
 The triples added and removed are kept as sorted N-Quads text (graph names included), which is
 exact and cheap to read back. ``inverse_edit`` turns a record into the edit that undoes it.
@@ -29,6 +36,7 @@ from kb.namespaces import BASE, GRAPH, PROV
 from kb.store import SparqlStore, sparql_term
 
 HISTORY_GRAPH = GRAPH.history
+MAX_RECORDED_SUBJECTS = 1000
 HIST = BASE + "history#"
 CHANGE_BASE = BASE + "change/"
 
@@ -63,6 +71,8 @@ class ChangeRecord:
     reverts: int | None = None
     added_count: int | None = None
     removed_count: int | None = None
+    graphs: list[str] = field(default_factory=list)
+    subjects: list[str] | None = None  # None: not recorded (too many, or blank nodes)
 
     @property
     def id(self) -> str:
@@ -107,6 +117,11 @@ class ChangeRecord:
         ]
         if self.reverts is not None:
             values.append((_h("reverts"), change_iri(self.reverts)))
+        values += [(_h("graph"), ox.NamedNode(name)) for name in self.graphs if name]
+        if self.subjects is not None:
+            boolean = ox.NamedNode(_XSD + "boolean")
+            values.append((_h("subjectsRecorded"), ox.Literal("true", datatype=boolean)))
+            values += [(_h("subject"), ox.NamedNode(iri)) for iri in self.subjects]
         return [ox.Quad(s, p, o, g) for p, o in values]
 
 
@@ -215,6 +230,62 @@ def next_number(store: SparqlStore) -> int:
     )
     current = rows[0]["max"] if rows else None
     return (int(current.value) if current is not None else 0) + 1
+
+
+@dataclass
+class ChangesSince:
+    """What the changes from one dataset version to a later one touched."""
+
+    version: str  # the version they lead to
+    numbers: list[int]
+    graphs: set[str]
+    subjects: set[str]
+
+
+def changes_since(
+    store: SparqlStore, version: str, target: str, *, limit: int = 100
+) -> ChangesSince | None:
+    """The changes that lead from ``version`` to ``target``, with the graphs and subjects
+    they touched; None when that chain is not in the history (a write outside hairkg, a
+    record without subjects) or is longer than ``limit`` changes."""
+    g = sparql_term(ox.NamedNode(str(HISTORY_GRAPH)))
+    number, before, after = (
+        sparql_term(_h(n)) for n in ("number", "versionBefore", "versionAfter")
+    )
+    start = store.select(
+        f"SELECT ?n WHERE {{ GRAPH {g} {{ ?c {before} {sparql_term(ox.Literal(version))} ; "
+        f"{number} ?n }} }}"
+    )
+    if len(start) != 1:
+        return None
+    first = int(start[0]["n"].value)
+    window = f"FILTER(?n >= {first} && ?n < {first + limit})"
+    recorded = sparql_term(_h("subjectsRecorded"))
+    rows = store.select(
+        f"SELECT ?n ?before ?after ?complete WHERE {{ GRAPH {g} {{ ?c {number} ?n ; "
+        f"{before} ?before ; {after} ?after . OPTIONAL {{ ?c {recorded} ?complete }} }} "
+        f"{window} }} ORDER BY ?n"
+    )
+    chain: list[int] = []
+    current = version
+    for row in rows:
+        if row["before"].value != current or row["complete"] is None:
+            return None
+        chain.append(int(row["n"].value))
+        current = row["after"].value
+        if current == target:
+            break
+    if current != target:
+        return None
+    window = f"FILTER(?n >= {first} && ?n <= {chain[-1]})"
+    touched: dict[str, set[str]] = {"graph": set(), "subject": set()}
+    for name, found in touched.items():
+        for row in store.select(
+            f"SELECT DISTINCT ?x WHERE {{ GRAPH {g} {{ ?c {number} ?n ; "
+            f"{sparql_term(_h(name))} ?x }} {window} }}"
+        ):
+            found.add(row["x"].value)
+    return ChangesSince(target, chain, touched["graph"], touched["subject"])
 
 
 # -- undoing ---------------------------------------------------------------------------------

@@ -6,10 +6,16 @@ same dataset version. ``IndexHolder`` keeps the current snapshot for one process
 
 - the first request that needs it builds it (others wait on the same build);
 - afterwards, at most every ``check_interval_s`` a request looks at ``store.version()``; when it
-  changed, a background thread builds a new snapshot while requests keep being answered from
-  the old one, and the new one replaces it in one reference assignment (atomic swap);
-- ``refresh_articles`` applies the change of a few articles in place (the incremental path for
-  a write API that knows what it changed).
+  changed, a background thread brings the snapshot up to date while requests keep being
+  answered from the one they have:
+  - when the change history (``kb.history.changes_since``) leads from the snapshot's version
+    to the store's, and those changes touched only articles (no ontology triple, no concept,
+    claim or other subject), only those articles are re-read and updated in place
+    (``refresh_articles``: milliseconds, whatever the size of the graph);
+  - otherwise (a chain that is broken, e.g. a write outside hairkg, or longer than
+    ``MAX_INCREMENTAL_CHANGES``, or a change of the ontology or of concepts) a new snapshot is
+    built from the store and replaces the old one in one reference assignment (atomic swap);
+    requests are answered from the old one meanwhile.
 
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
 over the SPARQL protocol; user input never takes part in them. Their default graph is the
@@ -336,6 +342,26 @@ def load_indexes(store: SparqlStore, weights: RelatedWeights, attempts: int = 3)
     return build_indexes(after, triples, articles, weights)
 
 
+MAX_INCREMENTAL_CHANGES = 100
+
+
+def articles_with_triples(store: SparqlStore, iris: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(those of ``iris`` that are articles, those that have any triple) in the content graphs."""
+    iris = sorted(iris)
+    articles: set[str] = set()
+    present: set[str] = set()
+    article_cls = sparql_term(ox.NamedNode(ARTICLE))
+    for start in range(0, len(iris), 400):
+        restrict = _article_filter(iris[start : start + 400])
+        for row in _select_iri_pairs(
+            store, f"SELECT DISTINCT ?a WHERE {{ {restrict} ?a a {article_cls} }}"
+        ):
+            articles.add(row[0])
+        for row in _select_iri_pairs(store, f"SELECT DISTINCT ?a WHERE {{ {restrict} ?a ?p ?o }}"):
+            present.add(row[0])
+    return articles, present
+
+
 class IndexHolder:
     """The current ``Indexes`` of this process, refreshed when the store's version moves."""
 
@@ -396,8 +422,18 @@ class IndexHolder:
 
     def _rebuild(self) -> None:
         try:
+            current = self._current
+            target = self.store.version(max_age_s=0)
+            if current is not None and self.apply_changes(current, target):
+                return
+            started = time.perf_counter()
             fresh = load_indexes(self.store, self.weights)
             self._current = fresh  # atomic swap: readers see the old or the new snapshot
+            log.info(
+                "indexes rebuilt for version %s in %.2f s",
+                fresh.version,
+                time.perf_counter() - started,
+            )
         except Exception:
             log.exception("index rebuild failed; serving the previous snapshot")
         finally:
@@ -405,13 +441,39 @@ class IndexHolder:
                 self._rebuilding = False
                 self._checked_at = time.monotonic()
 
-    def refresh_articles(self, iris: Iterable[str]) -> None:
-        """Incremental path: re-reads only these articles and updates the related index in
-        place (O(tags x log df) each). The snapshot keeps its version; the next version check
-        still rebuilds everything, so a missed notification cannot leave the index wrong."""
-        current = self.get()
+    def apply_changes(self, current: Indexes, target: str) -> bool:
+        """Brings ``current`` to version ``target`` in place when the history says the
+        changes in between touched only articles; False when a full rebuild is needed."""
+        from kb.history import changes_since
+        from kb.namespaces import ONTOLOGY_GRAPH
+
+        started = time.perf_counter()
+        since = changes_since(self.store, current.version, target, limit=MAX_INCREMENTAL_CHANGES)
+        if since is None or str(ONTOLOGY_GRAPH) in since.graphs:
+            return False
+        articles, present = articles_with_triples(self.store, since.subjects)
+        for iri in since.subjects:
+            if iri in articles:
+                continue
+            if iri in current.articles and iri not in present:
+                continue  # an article that was deleted
+            return False  # a concept, claim, ...: cards and search change too
+        self.refresh_articles(since.subjects, current)
+        current.version = target
+        log.info(
+            "indexes updated in place to version %s: %d article(s) from %d change(s) in %.3f s",
+            target,
+            len(since.subjects),
+            len(since.numbers),
+            time.perf_counter() - started,
+        )
+        return True
+
+    def refresh_articles(self, iris: Iterable[str], current: Indexes | None = None) -> None:
+        """Re-reads only these articles and updates the related index in place (O(tags x log
+        df) each); the snapshot keeps its version (``apply_changes`` moves it)."""
+        current = current or self.get()
         iris = sorted(set(iris))
-        current.generation += 1
         fresh = {a.iri: a for a in load_articles(self.store, iris)}
         for iri in iris:
             if iri in fresh:
@@ -420,3 +482,4 @@ class IndexHolder:
             else:
                 current.related.remove(iri)
                 current.graph.article_titles.pop(iri, None)
+        current.generation += 1
