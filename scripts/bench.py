@@ -643,6 +643,8 @@ def load_store(cfg: Config, data: Path, location: Path) -> dict:
 
 
 def start_oxigraph(location: Path, port: int, logs: Path) -> Server:
+    # No --timeout-s: Oxigraph 0.5.13 then keeps one thread per query alive for the whole
+    # timeout (oxigraph/oxigraph#1874), and a few thousand queries/s exhaust the threads.
     return Server(
         "oxigraph",
         [
@@ -653,8 +655,6 @@ def start_oxigraph(location: Path, port: int, logs: Path) -> Server:
             "--bind",
             f"{HOST}:{port}",
             "--union-default-graph",
-            "--timeout-s",
-            "120",
         ],
         logs,
     )
@@ -1007,6 +1007,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
     parser.add_argument("--quick", action="store_true", help="few iterations (for the tests)")
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other systems' figures in --out"
+    )
     parser.add_argument("--report", type=Path, help="print Markdown tables of a results.json")
     parser.add_argument("--rdflib-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1058,8 +1061,17 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": {},
     }
     results_file = cfg.out / "results.json"
+    if args.merge and results_file.exists():
+        previous = json.loads(results_file.read_text())
+        previous.setdefault("merged_commands", []).append(results["command"])
+        previous["machine_at_merge"] = results["machine"]
+        results = previous
     for size in cfg.sizes:
-        results["sizes"][size] = run_size(cfg, size)
+        fresh = run_size(cfg, size)
+        if args.merge and size in results["sizes"]:
+            results["sizes"][size]["systems"].update(fresh["systems"])
+        else:
+            results["sizes"][size] = fresh
         write_outputs(cfg, results, results_file)  # after each size: partial runs are kept
     if not args.no_plot:
         plot(results, cfg.out / "latency-vs-size.png")
