@@ -1016,7 +1016,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.rdflib_child:
         return rdflib_child(args.rdflib_child)
     if args.report:
-        print(report(json.loads(args.report.read_text())))
+        results = json.loads(args.report.read_text())
+        print(report(results))
+        if not args.no_plot:
+            plot(results, args.report.parent / "latency-vs-size.png")
         return 0
     cfg = Config(
         sizes=[s.strip() for s in args.sizes.split(",") if s.strip()],
@@ -1152,6 +1155,10 @@ def _ms(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.0f}"
 
 
+def _s(value) -> str:
+    return f"{value:.2f} s" if isinstance(value, int | float) else "never (timeout)"
+
+
 def _mib(value) -> str:
     return f"{value / 2**20:.0f} MiB" if value else "-"
 
@@ -1221,7 +1228,7 @@ def report(results: dict) -> str:
                         f"errors {t['errors']}"
                     )
                 else:
-                    value = "not run: " + t.get("skipped", "")[:70]
+                    value = "not run: " + t.get("skipped", "")[:70].replace("\n", " ")
                 rows.append(f"| {SYSTEM_NAMES[name]} | {key} | {value} |")
         if rows:
             lines.append("Throughput, requests/s with wrk (median (min-max) of rounds)\n")
@@ -1239,7 +1246,8 @@ def report(results: dict) -> str:
                 )
                 lines.append(
                     f"- {SYSTEM_NAMES[name]}: a new article appears in related answers after "
-                    f"{fresh['first_s']} s (median), in every answer after {fresh['stable_s']} s "
+                    f"{_s(fresh['first_s'])} (median), in every answer after "
+                    f"{_s(fresh['stable_s'])} "
                     f"(runs first/stable: {runs})."
                 )
             if check:
@@ -1264,15 +1272,16 @@ def plot(results: dict, path: Path) -> None:
     kinds = [k for k in QUERIES]
     fig, axes = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 4), squeeze=False)
     series = [
-        ("hairkg", "api", "hairkg JSON API"),
-        ("hairkg", "sparql", "hairkg /sparql"),
-        ("hairkg-remote", "api", "hairkg remote JSON API"),
-        ("oxigraph", "sparql", "Oxigraph server"),
-        ("rdflib-endpoint", "sparql", "rdflib-endpoint"),
-        ("rdflib", "inprocess", "rdflib in process"),
+        ("hairkg", "api", "hairkg JSON API", "tab:blue"),
+        ("hairkg", "sparql", "hairkg /sparql", "tab:cyan"),
+        ("hairkg-remote", "api", "hairkg remote JSON API", "tab:purple"),
+        ("oxigraph", "sparql", "Oxigraph server", "tab:green"),
+        ("rdflib-endpoint", "sparql", "rdflib-endpoint", "tab:red"),
+        ("rdflib", "inprocess", "rdflib in process (no HTTP)", "tab:orange"),
     ]
+    handles = {}
     for ax, kind in zip(axes[0], kinds, strict=True):
-        for system, interface, label in series:
+        for system, interface, label, colour in series:
             xs, ys = [], []
             for size in sizes:
                 per_size = results["sizes"][size]
@@ -1282,15 +1291,16 @@ def plot(results: dict, path: Path) -> None:
                     xs.append(per_size["data"].get("triples", 0))
                     ys.append(s["p50_ms"])
             if xs:
-                ax.plot(xs, ys, marker="o", label=label)
+                (line,) = ax.plot(xs, ys, marker="o", label=label, color=colour)
+                handles[label] = line
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(kind)
         ax.set_xlabel("triples")
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("p50 latency, ms (log)")
-    axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
