@@ -8,6 +8,7 @@ import uuid
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
+from api import ratelimit
 from api.config import Settings
 from kb.oxigraph_server import overrun_marker_for
 from kb.store import SparqlStore, StoreError
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     logging.basicConfig(level=settings.log_level.upper())
 
     _register_request_hooks(app)
+    ratelimit.install(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)

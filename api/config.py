@@ -61,6 +61,22 @@ class Settings:
     max_write_bytes: int = 2 * 1024 * 1024
     load_allowlist: tuple[str, ...] = ()
     write_lock_timeout_s: float = 120.0
+    # Slow clients (api/worker.py): the request head must arrive within this, a body within
+    # that, and a stalled socket is dropped after the idle limit while answering.
+    client_header_timeout_s: float = 10.0
+    client_body_timeout_s: float = 30.0
+    client_idle_timeout_s: float = 60.0
+    # Per-client rate limit on expensive requests (api/ratelimit.py): SPARQL queries and
+    # updates, /api/v1/suggest and every write. A token bucket per client address and worker
+    # process: ``rate_limit_per_minute`` tokens a minute, up to ``rate_limit_burst`` at once.
+    # Off for benchmarks and load tests (HAIRKG_RATE_LIMIT=off). Clients in
+    # ``rate_limit_exempt`` (loopback: local tools and tests) are not limited. Behind a reverse
+    # proxy listed in ``trusted_proxies`` the client is the last address of X-Forwarded-For.
+    rate_limit: bool = True
+    rate_limit_per_minute: float = 600.0
+    rate_limit_burst: int = 120
+    rate_limit_exempt: tuple[str, ...] = ("127.0.0.1", "::1")
+    trusted_proxies: tuple[str, ...] = ()
     # Writes to the store's own default graph (not the knowledge base, and loaded back by
     # nothing): refused with 400 unless "allow" (for stores that are not a hairkg knowledge
     # base, such as the W3C suites').

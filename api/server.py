@@ -136,7 +136,8 @@ def serve(
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        # gthread with deadlines for reading requests (slow clients cannot hold the threads)
+        "worker_class": "api.worker.BoundedThreadWorker",
         "threads": threads,
         # Above the query cap, so that gunicorn never kills a worker for a query that
         # Oxigraph is about to stop itself.

@@ -13,12 +13,20 @@ it they are skipped with the reason.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import socket
+import struct
 import subprocess
+import threading
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 from conftest import HAIRKG, ROOT, start_server
-from test_hardening_common import ALICE, TOKENS, call, fingerprint
+from test_hardening_common import ALICE, TOKENS, call, fingerprint, sparql_json
+from test_sparql_limits import engine_pid
 
 from kb.oxigraph_server import free_port
 
@@ -90,3 +98,151 @@ def test_full_disk_during_a_write_is_a_clear_error_and_reads_go_on(tmp_path, rel
             filler.unlink()
         finally:
             server.stop()
+
+
+# -- a server for the network faults ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory, release_dir):
+    running = start_server(
+        tmp_path_factory.mktemp("faults"),
+        release_dir=release_dir,
+        env={
+            "HAIRKG_TOKENS": TOKENS,
+            "HAIRKG_TOKENS_FILE": "",
+            "HAIRKG_WRITE_VALIDATION": "shapes",
+            "HAIRKG_CLIENT_HEADER_TIMEOUT_S": "2",
+            "HAIRKG_CLIENT_BODY_TIMEOUT_S": "2",
+        },
+    )
+    yield running
+    running.stop()
+
+
+def timed(url, path, **kwargs):
+    started = time.monotonic()
+    status, _, body = call(url, "GET", path, timeout=20, **kwargs)
+    return status, time.monotonic() - started, body
+
+
+def test_slow_clients_do_not_tie_up_the_service(faulty):
+    """Slowloris: 150 connections with half a request head, 30 with a head and part of the
+    body (there are 2 workers x 8 threads). Others are answered at once; the slow ones are
+    closed at their deadline. Before api/worker.py, 40 such connections made every other
+    request wait until they gave up."""
+    host, port = faulty.url.split("//")[1].split(":")
+    slow = []
+    for i in range(180):
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        if i < 150:
+            sock.sendall(b"GET /api/v1/search?q=alopecia HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        else:
+            sock.sendall(
+                b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query"
+                b"\r\nContent-Length: 1000\r\n\r\nASK { ?s"
+            )
+        slow.append(sock)
+    try:
+        time.sleep(0.5)
+        for path in ("/api/v1/search?q=alopecia", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"):
+            status, elapsed, body = timed(faulty.url, path)
+            assert status == 200, body
+            assert elapsed < 2, (path, elapsed)
+        # at their deadline (2 s here) the slow connections are closed by the server
+        time.sleep(4)
+        closed = 0
+        for sock in slow:
+            sock.settimeout(2)
+            with contextlib.suppress(OSError):
+                if sock.recv(1024) == b"":
+                    closed += 1
+        assert closed == len(slow)
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_truncated_body_is_never_run(faulty):
+    """A client that sends part of an update and stops: the update is not applied."""
+    before = fingerprint(faulty.url)
+    host, port = faulty.url.split("//")[1].split(":")
+    text = b"INSERT DATA { GRAPH <urn:x-test:cut> { <urn:x-test:a> <urn:x-test:b> 1 } }"
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-secret\r\n"
+            b"Content-Type: application/sparql-update\r\nContent-Length: "
+            + str(len(text) + 40).encode()
+            + b"\r\n\r\n"
+            + text
+        )
+        time.sleep(3)
+    assert fingerprint(faulty.url) == before
+
+
+def test_clients_disconnecting_mid_response(faulty):
+    """Forty clients ask for the whole dataset and hang up after the first bytes."""
+    host, port = faulty.url.split("//")[1].split(":")
+    for _ in range(40):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"GET /dump.nq HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.recv(100)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    for path in ("/healthz", "/api/v1/search?q=alopecia", "/dump.nq"):
+        status, elapsed, _ = timed(faulty.url, path)
+        assert status == 200 and elapsed < 5, (path, status, elapsed)
+    assert "Traceback" not in faulty.log()
+
+
+def test_killing_the_oxigraph_child_during_writes_loses_no_acknowledged_write(faulty):
+    """kill -9 of the engine alone: the supervisor restarts it; while it is down writes and
+    reads answer 503 (never 500), afterwards every acknowledged write is there."""
+    statuses: list[int] = []
+    acknowledged: list[int] = []
+    stop = threading.Event()
+    run = uuid.uuid4().hex[:8]
+
+    def writer():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            status, _, _ = call(
+                faulty.url,
+                "POST",
+                "/sparql",
+                f"INSERT DATA {{ GRAPH <urn:x-test:engine-kill> {{ <urn:x-test:{run}> "
+                f'<urn:x-test:n> "{n}" }} }}',
+                ALICE,
+                "application/sparql-update",
+            )
+            statuses.append(status)
+            if status == 200:
+                acknowledged.append(n)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(engine_pid(faulty), signal.SIGKILL)
+        reads = []
+        until = time.monotonic() + 4
+        while time.monotonic() < until:
+            reads.append(call(faulty.url, "GET", "/sparql?query=ASK%7B%7D", timeout=20)[0])
+            time.sleep(0.1)
+        count = len(acknowledged)
+        deadline = time.monotonic() + 30
+        while len(acknowledged) < count + 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert len(acknowledged) >= count + 5, statuses[-20:]
+    assert set(statuses) <= {200, 503}, statuses
+    assert set(reads) <= {200, 503} and reads[-1] == 200, reads
+    rows = sparql_json(faulty.url, f"SELECT ?n WHERE {{ <urn:x-test:{run}> <urn:x-test:n> ?n }}")[
+        "results"
+    ]["bindings"]
+    found = {int(r["n"]["value"]) for r in rows}
+    assert set(acknowledged) <= found, sorted(set(acknowledged) - found)
