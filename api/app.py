@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 
 from api import ratelimit
 from api.config import Settings
-from kb.oxigraph_server import overrun_marker_for
+from kb.oxigraph_server import EngineSupervision
 from kb.store import SparqlStore, StoreError
 
 FALLBACK_HTML_CSP = (
@@ -78,7 +78,7 @@ def store_for(settings: Settings) -> SparqlStore:
     return SparqlStore.for_server(
         settings.store_url,
         timeout_s=settings.query_timeout_cap_s,
-        overrun_marker=overrun_marker_for(settings.data_dir) if settings.managed_store else None,
+        supervision=EngineSupervision(settings.data_dir) if settings.managed_store else None,
     )
 
 

@@ -1,10 +1,15 @@
 """The embedded default store: an Oxigraph server that hairkg runs on its own data dir.
 
 The Oxigraph binary comes from the ``oxigraph`` PyPI package. hairkg starts it on a free
-loopback port, with the union default graph (queries without ``GRAPH`` see every graph) and
-with the operator's query time cap, which Oxigraph enforces inside the engine. If the process
-dies, a watchdog restarts it on the same port; RocksDB's write-ahead log makes every
-acknowledged write survive that.
+loopback port, with the union default graph (queries without ``GRAPH`` see every graph). If
+the process dies, a watchdog restarts it on the same port; RocksDB's write-ahead log makes
+every acknowledged write survive that.
+
+Query time limits are hairkg's, not Oxigraph's ``--timeout-s``: in 0.5.13 that option keeps a
+thread alive per query for the whole timeout (oxigraph#1874), so sustained traffic exhausts
+threads and memory. A query hairkg gives up on is cut off by closing its connection, which
+stops a streaming evaluation; one that computes before its first row does not notice, and the
+watchdog restarts the engine when it keeps burning CPU after a worker gave up.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import contextlib
 import ctypes
 import json
 import logging
+import mmap
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -64,9 +71,79 @@ def load_file(location: Path, nquads: Path) -> None:
         raise RuntimeError(f"oxigraph load failed: {result.stderr.strip()}")
 
 
-def overrun_marker_for(data_dir: Path) -> Path:
-    """The file API workers touch when they give up on a query (kb.store.SparqlStore)."""
-    return data_dir / "run" / "query-overrun"
+class EngineSupervision:
+    """What API workers tell the supervisor about their queries, through files in
+    ``DATA_DIR/run``: the time a worker last gave up on a query (``query-overrun``), and how
+    many queries each worker process is still waiting for (``inflight-<pid>``, 8 bytes,
+    written only by that process). With both, the supervisor tells an engine busy with a
+    query nobody waits for from an engine busy with live queries."""
+
+    def __init__(self, data_dir: Path):
+        self.run_dir = data_dir / "run"
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._count = 0
+        self._file: mmap.mmap | None = None
+
+    @property
+    def overrun_marker(self) -> Path:
+        return self.run_dir / "query-overrun"
+
+    @contextlib.contextmanager
+    def running(self):
+        """Counts a query as in flight for as long as the caller waits for it."""
+        self._add(1)
+        try:
+            yield
+        finally:
+            self._add(-1)
+
+    def gave_up(self) -> None:
+        with contextlib.suppress(OSError):
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.overrun_marker.touch()
+
+    def last_overrun(self) -> float:
+        try:
+            return self.overrun_marker.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def inflight(self) -> int:
+        """Queries the live worker processes are waiting for."""
+        total = 0
+        for path in self.run_dir.glob("inflight-*"):
+            pid = int(path.name.partition("-")[2] or 0)
+            if not _alive(pid):
+                path.unlink(missing_ok=True)
+                continue
+            with contextlib.suppress(OSError, struct.error):
+                total += struct.unpack("q", path.read_bytes()[:8])[0]
+        return total
+
+    def _add(self, delta: int) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use in this (possibly forked) process
+                self._pid, self._count, self._file = os.getpid(), 0, None
+                with contextlib.suppress(OSError):
+                    self.run_dir.mkdir(parents=True, exist_ok=True)
+                    path = self.run_dir / f"inflight-{self._pid}"
+                    path.write_bytes(bytes(8))
+                    with path.open("r+b") as handle:
+                        self._file = mmap.mmap(handle.fileno(), 8)
+            self._count += delta
+            if self._file is not None:
+                self._file[:8] = struct.pack("q", self._count)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
 
 
 def _die_with_parent() -> None:
@@ -76,6 +153,8 @@ def _die_with_parent() -> None:
 
 
 _PR_SET_PDEATHSIG = 1
+# Seconds after a worker gives up on a query before a still-busy engine is restarted.
+OVERRUN_GRACE_S = 2.0
 
 
 class ManagedOxigraph:
@@ -90,10 +169,7 @@ class ManagedOxigraph:
         self._stopping = threading.Event()
         self._watchdog: threading.Thread | None = None
         self.restarts_for_overrun = 0
-
-    @property
-    def overrun_marker(self) -> Path:
-        return overrun_marker_for(self.location.parent)
+        self.supervision = EngineSupervision(location.parent)
 
     @property
     def log_path(self) -> Path:
@@ -133,8 +209,6 @@ class ManagedOxigraph:
             "--bind",
             f"{self.host}:{self.port}",
             "--union-default-graph",
-            "--timeout-s",
-            str(max(1, round(self.timeout_cap_s))),
         ]
         log.info("starting %s", " ".join(command))
         with self.log_path.open("ab") as log_file:
@@ -165,54 +239,71 @@ class ManagedOxigraph:
         raise RuntimeError(f"oxigraph did not answer within {timeout_s:g} s at {self.url}")
 
     def _watch(self) -> None:
-        handled_overrun = self._overrun_time()
+        handled_overrun = self.supervision.last_overrun()
         while not self._stopping.wait(0.5):
             process = self._process
             if process and process.poll() is not None and not self._stopping.is_set():
                 log.error("oxigraph exited with %s; restarting", process.returncode)
                 self._respawn()
                 continue
-            # Oxigraph stops most queries at --timeout-s, but not all (a COUNT over a
-            # cross join runs on). When a worker gave up on a query and, once the cap has
-            # passed, the engine still burns a full core, the engine is restarted: the
-            # only way to really stop a query it will not cancel.
-            overrun = self._overrun_time()
-            if overrun > handled_overrun and time.time() > overrun + self.timeout_cap_s + 1:
+            # A streaming query stops within a second of its connection closing; an
+            # aggregate over a cross join runs on. When a worker gave up on a query and the
+            # engine still burns CPU after the grace period while no worker waits for any
+            # query (or, under load, once the cap has passed too), the engine is restarted:
+            # the only way to stop a query it will not cancel.
+            overrun = self.supervision.last_overrun()
+            now = time.time()
+            if overrun <= handled_overrun or now < overrun + OVERRUN_GRACE_S:
+                continue
+            if not (process and self._busy(process.pid)):
+                handled_overrun = overrun  # the engine stopped the query itself
+            elif self.supervision.inflight() == 0 or now > overrun + self.timeout_cap_s:
                 handled_overrun = overrun
-                if process and self._busy(process.pid):
-                    log.error(
-                        "a query overran the %gs cap; restarting oxigraph", self.timeout_cap_s
-                    )
-                    self.restarts_for_overrun += 1
-                    process.kill()
-                    process.wait()
-                    self._respawn()
+                log.error("a query outlived its time limit; restarting oxigraph")
+                self.restarts_for_overrun += 1
+                process.kill()
+                process.wait()
+                self._respawn()
 
     def _respawn(self) -> None:
         with contextlib.suppress(Exception):
             self._spawn()
             self._wait_ready(30.0)
 
-    def _overrun_time(self) -> float:
-        try:
-            return self.overrun_marker.stat().st_mtime
-        except OSError:
-            return 0.0
-
     @staticmethod
-    def _busy(pid: int, sample_s: float = 1.0, threshold: float = 0.3) -> bool:
-        """True if the process used ``threshold`` of a core over ``sample_s`` (an idle engine
-        uses none; a runaway query gets less than a full core on a busy machine)."""
+    def _busy(pid: int, sample_s: float = 1.0, threshold: float = 0.4, windows: int = 2) -> bool:
+        """True if ONE thread of the process used ``threshold`` of a core in each of
+        ``windows`` consecutive samples of ``sample_s``: a query the engine does not cancel
+        keeps its thread busy (less than a full core on a busy machine). The whole process
+        is not the measure: under load many threads each serve short queries, and restarting
+        the engine then failed every query and write in flight (scripts/loadtest.py)."""
+        tick = os.sysconf("SC_CLK_TCK")
 
-        def cpu_seconds() -> float:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        def per_thread() -> dict[str, float]:
+            out = {}
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                    out[task.name] = (int(fields[11]) + int(fields[12])) / tick
+            return out
 
         try:
-            before = cpu_seconds()
-            time.sleep(sample_s)
-            return cpu_seconds() - before >= threshold * sample_s
-        except (OSError, IndexError, ValueError):
+            busy: set[str] | None = None
+            before = per_thread()
+            for _ in range(windows):
+                time.sleep(sample_s)
+                after = per_thread()
+                hot = {
+                    tid
+                    for tid, cpu in after.items()
+                    if cpu - before.get(tid, cpu) >= threshold * sample_s
+                }
+                busy = hot if busy is None else busy & hot
+                if not busy:
+                    return False
+                before = after
+            return bool(busy)
+        except OSError:
             return False
 
 

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
+import itertools
+import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -104,6 +108,70 @@ def values_clause(variable: str, terms: Iterable[ox.NamedNode | ox.Literal]) -> 
     return f"VALUES ?{variable} {{ {' '.join(sparql_term(t) for t in terms)} }}"
 
 
+class EngineSupervisionLike(Protocol):
+    def running(self) -> AbstractContextManager: ...
+
+    def gave_up(self) -> None: ...
+
+
+class _DeadlineWatch:
+    """Runs a callback at a deadline, for many pending deadlines on one thread.
+
+    A ``threading.Timer`` per store request costs a thread start each time (a fifth of a
+    small query's time under load); this keeps a heap of deadlines instead."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._cancelled: set[int] = set()
+        self._condition = threading.Condition()
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: float, callback: Callable[[], None]) -> int:
+        with self._condition:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="store-deadlines", daemon=True
+                )
+                self._thread.start()
+            token = next(self._tokens)
+            heapq.heappush(self._heap, (deadline, token, callback))
+            self._condition.notify()
+            return token
+
+    def cancel(self, token: int) -> None:
+        with self._condition:
+            self._cancelled.add(token)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                while self._heap and self._heap[0][1] in self._cancelled:
+                    self._cancelled.discard(heapq.heappop(self._heap)[1])
+                if not self._heap:
+                    self._condition.wait()
+                    continue
+                deadline, _, callback = self._heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._condition.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                self._condition.release()
+                try:
+                    with contextlib.suppress(Exception):
+                        callback()
+                finally:
+                    self._condition.acquire()
+
+
+_DEADLINES = _DeadlineWatch()
+
+
 class SparqlStore:
     """A SPARQL 1.1 Protocol client with a pooled keep-alive connection per host."""
 
@@ -115,12 +183,12 @@ class SparqlStore:
         *,
         timeout_s: float = 10.0,
         max_connections: int = 16,
-        overrun_marker: Path | None = None,
+        supervision: EngineSupervisionLike | None = None,
     ):
         self.query_url = query_url
-        # Touched when hairkg gives up on a query, so the process supervising the engine can
-        # check that the engine really stopped it (kb.oxigraph_server.ManagedOxigraph).
-        self.overrun_marker = overrun_marker
+        # Told about queries in flight and given up on, so the process supervising the
+        # engine can stop one the engine does not (kb.oxigraph_server.EngineSupervision).
+        self.supervision = supervision
         self.update_url = update_url
         self.store_url = store_url  # Graph Store Protocol endpoint, for bulk loads
         self.timeout_s = timeout_s
@@ -152,19 +220,22 @@ class SparqlStore:
         fields = [("query", sparql)]
         fields += [("default-graph-uri", g) for g in default_graphs]
         fields += [("named-graph-uri", g) for g in named_graphs]
+        running = self.supervision.running() if self.supervision else contextlib.nullcontext()
         try:
-            response = self._request(
-                "POST",
-                self.query_url,
-                body=urlencode(fields).encode(),
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                    "Accept": accept,
-                },
-                limit=limit,
-            )
+            with running:
+                response = self._request(
+                    "POST",
+                    self.query_url,
+                    body=urlencode(fields).encode(),
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                        "Accept": accept,
+                    },
+                    limit=limit,
+                )
         except QueryTimeout:
-            self._record_overrun()
+            if self.supervision:
+                self.supervision.gave_up()
             raise
         body = response.data
         if response.status >= 400:
@@ -282,18 +353,13 @@ class SparqlStore:
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def _record_overrun(self) -> None:
-        if self.overrun_marker is not None:
-            with contextlib.suppress(OSError):
-                self.overrun_marker.parent.mkdir(parents=True, exist_ok=True)
-                self.overrun_marker.touch()
-
     def _request(self, method, url, *, body, headers, limit):
         """Sends a request and reads the whole answer within ``limit`` (+0.5 s) in total.
 
         urllib3's read timeout bounds each wait for bytes, not the whole body: an engine
         streaming a long answer would keep the caller past its limit. A timer shuts the
-        socket down at the deadline; the engine then sees the connection close.
+        socket down at the deadline (one shared watcher thread: ``_DEADLINES``); the engine
+        then sees the connection close.
         """
         deadline = time.monotonic() + limit + 0.5
         expired = threading.Event()
@@ -316,9 +382,7 @@ class SparqlStore:
             with contextlib.suppress(Exception):
                 response.shutdown()
 
-        timer = threading.Timer(max(0.0, deadline - time.monotonic()), _expire)
-        timer.daemon = True
-        timer.start()
+        watch = _DEADLINES.add(deadline, _expire)
         try:
             response.read(cache_content=True)  # kept for .data
         except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -329,7 +393,7 @@ class SparqlStore:
                 raise QueryTimeout(limit) from error
             raise StoreUnavailable(f"the triple store at {url} failed: {error}") from error
         finally:
-            timer.cancel()
+            _DEADLINES.cancel(watch)
         if expired.is_set():
             response.close()
             raise QueryTimeout(limit)
