@@ -415,7 +415,10 @@ def _target_graph(rest: str | None) -> tuple[ox.NamedNode | ox.DefaultGraph | No
         if "graph" in args or "default" in args:
             raise GraphStoreError(400, "A directly addressed graph takes no ?graph= or ?default.")
         iri = f"{_store_base()}/{rest}"
-        return ox.NamedNode(iri), iri
+        try:
+            return ox.NamedNode(iri), iri
+        except ValueError as error:
+            raise GraphStoreError(400, f"{rest!r} does not make a valid graph IRI") from error
     graphs = args.getlist("graph")
     if "default" in args and graphs:
         raise GraphStoreError(400, "Use either ?default or ?graph=, not both.")
