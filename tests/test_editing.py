@@ -114,7 +114,7 @@ TELOGEN = {
     "definition": "A hair loss disorder in which many scalp hair follicles enter the resting "
     "(telogen) phase at the same time, so that hair sheds diffusely two to four months after "
     "a trigger such as illness, childbirth or stress.",
-    "definitionSource": ["MONDO:0100209"],
+    "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
     "synonyms": [{"text": "telogen hair loss", "scope": "exact"}],
     "relations": {"skos:broader": ["alopecia"]},
 }
@@ -124,7 +124,7 @@ LLLT = {
     "label": "low-level laser therapy",
     "definition": "A treatment that exposes the scalp to red or near-infrared light from "
     "low-power lasers or light-emitting diodes to stimulate hair follicles.",
-    "definitionSource": ["PMID:24474647"],
+    "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
     "synonyms": [
         {"text": "LLLT", "scope": "exact"},
         {"text": "photobiomodulation", "scope": "broad"},
@@ -139,7 +139,7 @@ TENDERNESS = {
     "types": ["hk:AdverseEffect"],
     "label": "scalp tenderness",
     "definition": "An adverse effect in which the scalp feels sore or sensitive to touch.",
-    "definitionSource": ["PMID:24474647"],
+    "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
 }
 ARTICLE = {
     "id": "low-level-laser-therapy-for-hair-loss",
@@ -402,7 +402,7 @@ def test_deprecation_keeps_the_iri_and_points_to_the_replacement(writable):
         "types": ["hk:Treatment"],
         "label": "hair thinning laser",
         "definition": "A treatment that shines laser light at thinning hair to regrow it.",
-        "definitionSource": ["PMID:24474647"],
+        "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
         "relations": {"hk:treats": ["androgenetic-alopecia"]},
     }
     assert call(writable, "POST", "/api/v1/edit/entities", doc, ALICE)[0] == 201
