@@ -52,6 +52,9 @@ class Settings:
     )
     related_sibling_factor: float = 0.5  # two hops via a shared target: weight x this
     index_check_interval_s: float = 0.5  # how often a request may look at the dataset version
+    # Built indexes shared by the workers through DATA_DIR/indexes (kb.indexes.SnapshotFiles):
+    # a cold start loads the snapshot of the store's version instead of reading the store.
+    index_snapshots: bool = True
     # Writes (api/auth.py, kb/changes.py): bearer tokens from a JSON/TOML file and/or
     # "name:secret:scope1+scope2,..."; validation of every write: full (SHACL, quality, HermiT),
     # shapes (no reasoner), off; the largest write body; documents LOAD may fetch.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, json, render_template, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -33,6 +34,7 @@ from kb.indexes import (
     DEFAULT_LINK_WEIGHTS,
     Indexes,
     IndexHolder,
+    SnapshotFiles,
     parse_link_weights,
 )
 from kb.namespaces import HK, KB, SCHEMA
@@ -83,10 +85,18 @@ def _setup(state) -> None:
         links=links,
         sibling_factor=getattr(settings, "related_sibling_factor", 0.5),
     )
+    store = app.extensions["hairkg.store"]
+    snapshots = None
+    if getattr(settings, "index_snapshots", False) and getattr(settings, "data_dir", None):
+        # The managed store lives in the data dir (its port changes between starts); a remote
+        # store sharing a data dir with others is told apart by its URL.
+        scope = "" if getattr(settings, "managed_store", False) else store.query_url
+        snapshots = SnapshotFiles(Path(settings.data_dir) / "indexes", weights, scope)
     holder = IndexHolder(
-        app.extensions["hairkg.store"],
+        store,
         weights,
         check_interval_s=getattr(settings, "index_check_interval_s", 0.5),
+        snapshots=snapshots,
     )
     app.extensions["hairkg.indexes"] = holder
     holder.warm()

@@ -17,6 +17,18 @@ same dataset version. ``IndexHolder`` keeps the current snapshot for one process
     built from the store and replaces the old one in one reference assignment (atomic swap);
     requests are answered from the old one meanwhile.
 
+Shared snapshots (``SnapshotFiles``): with a snapshot directory (``DATA_DIR/indexes`` under
+``hairkg serve``), the built indexes are also written there as one pickle per dataset version,
+atomically (a temporary file renamed over). A process that needs indexes first looks for the
+snapshot of the store's current version and loads it (about a second at 1M triples instead of
+20-50 s of reading the store); else, under an exclusive ``flock`` on ``build.lock`` (so the
+worker processes of a host build once, the others wait and then load), it takes the newest
+snapshot and brings it forward from the change history exactly like a running process does
+(``apply_changes``), or builds from the store, and writes the result. Snapshot names hash the
+dataset version, the weights, the code of the index modules and the Python version, so a code
+upgrade never loads an incompatible snapshot; an unversioned store is never snapshotted.
+Snapshots are pickles: the directory must be as trusted as the store's own database.
+
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
 over the SPARQL protocol; user input never takes part in them. Their default graph is the
 content graphs (``kb.namespaces.CONTENT_GRAPHS``, sent as ``default-graph-uri``), not the
@@ -25,12 +37,20 @@ store's union: the change history and the dataset version are not read into the 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import gc
+import hashlib
 import json
 import logging
+import os
+import pickle
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -362,13 +382,142 @@ def articles_with_triples(store: SparqlStore, iris: Iterable[str]) -> tuple[set[
     return articles, present
 
 
+SNAPSHOT_FORMAT = 1
+_SNAPSHOT_KEEP = 3  # newest snapshot files kept in the directory
+
+
+def _code_fingerprint() -> str:
+    """A hash of the modules whose classes a snapshot pickles."""
+    import kb.entities
+    import kb.related
+    import kb.search
+
+    digest = hashlib.sha256()
+    for module in (kb.entities, kb.related, kb.search, sys.modules[__name__]):
+        with contextlib.suppress(OSError, TypeError):
+            digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+class SnapshotFiles:
+    """Built indexes shared by the processes of one host: a pickle per dataset version in
+    ``directory``. ``scope`` separates stores sharing a directory (a remote store's URL)."""
+
+    def __init__(self, directory: Path, weights: RelatedWeights, scope: str = ""):
+        self.directory = Path(directory)
+        basis = repr((SNAPSHOT_FORMAT, weights, scope, sys.version_info[:2], _code_fingerprint()))
+        self.tag = hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+    def path(self, version: str) -> Path:
+        name = hashlib.sha256(version.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        return self.directory / f"indexes-{self.tag}-{name}.pickle"
+
+    def read(self, version: str | None = None) -> Indexes | None:
+        """The snapshot of ``version``, or the newest one of any version (None: the newest)."""
+        if version is not None:
+            candidates = [self.path(version)]
+        else:
+            found = []
+            for path in self.directory.glob(f"indexes-{self.tag}-*.pickle"):
+                with contextlib.suppress(OSError):
+                    found.append((path.stat().st_mtime, path))
+            candidates = [path for _mtime, path in sorted(found, reverse=True)][:1]
+        for path in candidates:
+            started = time.perf_counter()
+            try:
+                with path.open("rb") as handle:
+                    gc_was_on = gc.isenabled()
+                    gc.disable()  # a million small objects: the collector would triple the time
+                    try:
+                        indexes = pickle.load(handle)
+                    finally:
+                        if gc_was_on:
+                            gc.enable()
+            except FileNotFoundError:
+                return None
+            except Exception as error:  # a truncated or foreign file: rebuild
+                log.warning("index snapshot %s unreadable (%s); ignoring it", path, error)
+                return None
+            if not isinstance(indexes, Indexes) or (
+                version is not None and indexes.version != version
+            ):
+                return None
+            log.info(
+                "indexes loaded from %s (version %s) in %.2f s",
+                path.name,
+                indexes.version,
+                time.perf_counter() - started,
+            )
+            return indexes
+        return None
+
+    def write(self, indexes: Indexes) -> None:
+        """Writes ``indexes`` under its version, atomically; keeps the newest few. Failures
+        (a read-only or full disk) are logged: the snapshot only saves time."""
+        if indexes.version == "unversioned":
+            return
+        target = self.path(indexes.version)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with temporary.open("wb") as handle:
+                pickle.dump(indexes, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, target)
+        except Exception as error:
+            log.warning("index snapshot not written to %s: %s", self.directory, error)
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            return
+        found = []
+        for path in self.directory.glob("indexes-*.pickle"):
+            with contextlib.suppress(OSError):
+                found.append((path.stat().st_mtime, path))
+        for _mtime, path in sorted(found, reverse=True)[_SNAPSHOT_KEEP:]:
+            if path != target:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    @contextlib.contextmanager
+    def building(self, timeout_s: float = 900.0):
+        """One builder per host: an exclusive ``flock`` (waits for another builder). When the
+        lock cannot be had (no directory), builds anyway."""
+        handle = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = (self.directory / "build.lock").open("a+b")
+        except OSError as error:
+            log.warning("no index build lock in %s: %s", self.directory, error)
+        try:
+            if handle is not None:
+                deadline = time.monotonic() + timeout_s
+                while True:
+                    try:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            break  # a stuck builder: build ourselves
+                        time.sleep(0.05)
+            yield
+        finally:
+            if handle is not None:
+                handle.close()  # releases the lock
+
+
 class IndexHolder:
     """The current ``Indexes`` of this process, refreshed when the store's version moves."""
 
-    def __init__(self, store: SparqlStore, weights: RelatedWeights, check_interval_s: float = 0.5):
+    def __init__(
+        self,
+        store: SparqlStore,
+        weights: RelatedWeights,
+        check_interval_s: float = 0.5,
+        snapshots: SnapshotFiles | None = None,
+    ):
         self.store = store
         self.weights = weights
         self.check_interval_s = check_interval_s
+        self.snapshots = snapshots
         self._current: Indexes | None = None
         self._build_lock = threading.Lock()
         self._checked_at = 0.0
@@ -392,19 +541,51 @@ class IndexHolder:
         if current is None:
             with self._build_lock:
                 if self._current is None:
-                    self._current = load_indexes(self.store, self.weights)
+                    started = time.perf_counter()
+                    self._current = self._load_first()
                     self._checked_at = time.monotonic()
                     log.info(
                         "indexes built: %d articles, %d search entries in %.2f s",
                         len(self._current.articles),
                         len(self._current.search),
-                        self._current.built_in_s,
+                        time.perf_counter() - started,
                     )
                 return self._current
         now = time.monotonic()
         if now - self._checked_at >= self.check_interval_s:
             self._maybe_refresh(current, now)
         return self._current or current
+
+    def _load_first(self) -> Indexes:
+        """The snapshot of the store's version when there is one, else built (once per host)."""
+        if self.snapshots is None:
+            return load_indexes(self.store, self.weights)
+        version = self.store.version(max_age_s=0)
+        if version == "unversioned":
+            return load_indexes(self.store, self.weights)
+        found = self.snapshots.read(version)
+        if found is not None:
+            return found
+        with self.snapshots.building():
+            return self._shared_build(version)
+
+    def _shared_build(self, version: str, *, bring_forward: bool = True) -> Indexes:
+        """Under the build lock: the snapshot another process wrote meanwhile, or the newest
+        snapshot brought forward from the change history, or a full build; written back."""
+        found = self.snapshots.read(version)
+        if found is not None:
+            return found
+        newest = self.snapshots.read() if bring_forward else None
+        if newest is not None and newest.version != version:
+            try:
+                if self.apply_changes(newest, version):
+                    self.snapshots.write(newest)
+                    return newest
+            except StoreError as error:
+                log.info("snapshot not brought forward (%s): rebuilding", error)
+        fresh = load_indexes(self.store, self.weights)
+        self.snapshots.write(fresh)
+        return fresh
 
     def _maybe_refresh(self, current: Indexes, now: float) -> None:
         with self._state_lock:
@@ -427,7 +608,12 @@ class IndexHolder:
             if current is not None and self.apply_changes(current, target):
                 return
             started = time.perf_counter()
-            fresh = load_indexes(self.store, self.weights)
+            if self.snapshots is not None and target != "unversioned":
+                with self.snapshots.building():
+                    # this process's own snapshot could not be brought forward: no older one can
+                    fresh = self._shared_build(target, bring_forward=False)
+            else:
+                fresh = load_indexes(self.store, self.weights)
             self._current = fresh  # atomic swap: readers see the old or the new snapshot
             log.info(
                 "indexes rebuilt for version %s in %.2f s",

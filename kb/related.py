@@ -178,6 +178,18 @@ class RelatedIndex:
         self.postings = staged
         self._dense = _DenseScorer(self) if np is not None and use_numpy else None
 
+    # -- pickling (shared index snapshots, kb.indexes.SnapshotFiles) -----------------------
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["_memo"] = OrderedDict()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # -- maintenance ----------------------------------------------------------------------
 
     def _build_links(self, links: Iterable[Link]) -> None:
