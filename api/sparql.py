@@ -432,6 +432,9 @@ def _store_error(error: StoreError, limit: float, prefix_length: int = 0) -> Res
             f"(the 'timeout' parameter may lower the limit; the most allowed is {cap:g} s).",
         )
     if isinstance(error, QueryFailed):
+        if "is not supported" in str(error):
+            # e.g. a call of a custom function the engine does not know: the query's fault
+            return text_error(400, f"The query uses something the engine does not support: {error}")
         return text_error(500, f"The query could not be evaluated: {error}")
     if isinstance(error, StoreUnavailable):
         return text_error(503, f"The triple store is not available: {error}", {"Retry-After": "5"})

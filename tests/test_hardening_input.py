@@ -376,3 +376,12 @@ def test_fuzz_the_cli(tmp_path):
             assert code in (0, 1, 2, None), (argv, code)
 
     check()
+
+
+def test_a_function_the_engine_does_not_know_is_a_client_error(target):
+    """A call of an unknown extension function was answered 500 (the engine's evaluation
+    error); it is the query's fault: 400 with the engine's message."""
+    query = "SELECT ?x WHERE { BIND(<http://example.org/no-such-function>(1) AS ?x) }"
+    status, _, body = call(target.url, "GET", "/sparql?" + urlencode({"query": query}))
+    assert status == 400, body
+    assert b"not supported" in body
