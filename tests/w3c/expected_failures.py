@@ -74,6 +74,6 @@ EXPECTED_FAILURES: dict[str, str] = {
     "syntax-query/test_4": (
         "engine: the query parses, but calls the undefined extension function "
         "<http://example/function>, which the engine refuses to evaluate (the endpoint answers "
-        "500 with the engine's message), so the syntax test cannot observe a 200"
+        "400 with the engine's message), so the syntax test cannot observe a 200"
     ),
 }
