@@ -10,6 +10,7 @@ stay open.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from urllib.parse import unquote
@@ -26,6 +27,7 @@ from kb.changes import (
     ChangeError,
     CommitResult,
     PreconditionFailed,
+    Scope,
     ValidationFailed,
     WriteGate,
     gate_for,
@@ -33,7 +35,7 @@ from kb.changes import (
 from kb.history import RevertConflict, get_change, inverse_edit, list_changes
 from kb.namespaces import KB_GRAPH
 from kb.quality import short
-from kb.store import StoreError
+from kb.store import StoreError, sparql_term
 
 bp = Blueprint("editing", __name__, url_prefix="/api/v1")
 store_bp = Blueprint("graph_store", __name__)
@@ -678,7 +680,9 @@ def create_entity():
         store.bulk_extend(quads)
         return _after(s, store)
 
-    result = gate().apply(edit, author=token.name, message=change_message(body))
+    result = gate().apply(
+        edit, author=token.name, message=change_message(body), scope=Scope(frozenset({s.value}))
+    )
     return _entity_response(result, s, 201)
 
 
@@ -705,6 +709,7 @@ def put_entity(identifier: str):
         author=token.name,
         message=change_message(body),
         precondition=_if_match_precondition(s, must_exist=False),
+        scope=Scope(frozenset({s.value})),
     )
     return _entity_response(result, s, 200 if existed.get("yes") else 201)
 
@@ -726,6 +731,7 @@ def patch_entity(identifier: str):
         author=token.name,
         message=change_message(body),
         precondition=_if_match_precondition(s, must_exist=True),
+        scope=Scope(frozenset({s.value})),
     )
     return _entity_response(result, s)
 
@@ -753,6 +759,7 @@ def deprecate_entity(identifier: str):
         author=token.name,
         message=change_message(body) or f"deprecate {identifier}",
         precondition=_if_match_precondition(s, must_exist=True),
+        scope=Scope(frozenset({s.value}), frozenset({target.value} if target else ())),
     )
     return _entity_response(result, s)
 
@@ -778,7 +785,30 @@ def register_article():
         store.bulk_extend(quads)
         return _after(s, store)
 
-    result = gate().apply(edit, author=token.name, message=change_message(body))
+    def same_url(store) -> list[ox.Quad]:
+        """The registered URLs the duplicate check above compares with: the URL with up to
+        two trailing slashes, as xsd:anyURI, plain string or IRI (index look-ups, no scan)."""
+        base = url.value.rstrip("/")
+        forms = []
+        for text in (base, base + "/", base + "//"):
+            forms += [ox.Literal(text, datatype=url.datatype), ox.Literal(text)]
+            with contextlib.suppress(ValueError):
+                forms.append(ox.NamedNode(text))
+        values = " ".join(sparql_term(term) for term in forms)
+        rows = store.select(
+            f"SELECT ?g ?s ?o WHERE {{ VALUES ?o {{ {values} }} "
+            "GRAPH ?g { ?s <http://schema.org/url> ?o } }"
+        )
+        return [
+            ox.Quad(r["s"], ox.NamedNode("http://schema.org/url"), r["o"], r["g"]) for r in rows
+        ]
+
+    result = gate().apply(
+        edit,
+        author=token.name,
+        message=change_message(body),
+        scope=Scope(frozenset({s.value}), extra=same_url),
+    )
     return _entity_response(result, s, 201)
 
 

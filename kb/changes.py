@@ -12,6 +12,12 @@
 4. validates the whole candidate graph with ``kb.validate.validate_graph`` (SHACL, quality and
    reference checks, OWL consistency with HermiT); any error rejects the change
    (``ValidationFailed``) and nothing is written;
+   A *scoped* edit (``apply(..., scope=Scope(...))``: the entity and article edits of the write
+   API) names the subjects it reads and writes; the gate then reads only their quads (and
+   the extra ones the scope asks for), checks that the change stayed inside the scope, and
+   validates it on its neighbourhood (``kb.local_validation``: the rule, and what a local
+   check can miss, are stated there) instead of on the whole graph. An ontology-level change,
+   one with blank nodes or with too large a neighbourhood falls back to steps 2-4 as a whole;
 5. commits with ONE SPARQL Update request — the quads removed and added, the reasoner's new
    inferred graph (as a difference), the history record and the new dataset version — in which
    every operation is conditional on the version read in step 2. The engine applies a request
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import threading
 import time
 import uuid
@@ -48,6 +55,8 @@ from rdflib.compare import isomorphic
 from kb.history import HISTORY_GRAPH, MAX_RECORDED_SUBJECTS, ChangeRecord, next_number
 from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
 from kb.store import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
+
+log = logging.getLogger(__name__)
 
 SERVICE_GRAPHS = frozenset({str(INFERRED_GRAPH), str(META_GRAPH), str(HISTORY_GRAPH)})
 # The graphs the files hold (ontology/hairkg.ttl, kb/data/*.ttl): what a load replaces.
@@ -123,6 +132,7 @@ class CommitResult:
     value: Any = None  # what the edit returned
     version_before: str = ""
     seconds: float = 0.0
+    validated: str = ""  # "local" (neighbourhood), "full" (whole graph), "" (not validated)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Quads added and removed per graph."""
@@ -261,6 +271,21 @@ class WriteLock:
 Edit = Callable[[ox.Store], Any]
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What an edit reads and writes, so that the gate loads only that: every quad (in the
+    named graphs) of ``subjects`` and of ``reads``, and the quads ``extra`` returns. The edit
+    may change quads of ``subjects`` only; a change outside them is redone unscoped."""
+
+    subjects: frozenset[str]
+    reads: frozenset[str] = frozenset()
+    extra: Callable[[SparqlStore], Iterable[ox.Quad]] | None = None
+
+
+class _Unscoped(Exception):
+    """The scoped attempt cannot decide this change: redo it on the whole graph."""
+
+
 class WriteGate:
     def __init__(
         self,
@@ -298,6 +323,25 @@ class WriteGate:
         inferred = [q for q in quads if _graph_key(q) == str(INFERRED_GRAPH)]
         return version, asserted, inferred
 
+    def scoped_snapshot(self, scope: Scope) -> tuple[str, list[ox.Quad]]:
+        """(version, the asserted quads of the scope), read consistently."""
+        nodes = sorted(scope.subjects | scope.reads)
+        for _ in range(5):
+            version = self.store.version(max_age_s=0)
+            quads: list[ox.Quad] = []
+            for start in range(0, len(nodes), 400):
+                values = " ".join(sparql_term(ox.NamedNode(n)) for n in nodes[start : start + 400])
+                rows = self.store.select(
+                    f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} "
+                    "GRAPH ?g { ?s ?p ?o } }"
+                )
+                quads += [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]
+            if scope.extra is not None:
+                quads += list(scope.extra(self.store))
+            if self.store.version(max_age_s=0) == version:
+                break
+        return version, [q for q in set(quads) if _graph_key(q) not in SERVICE_GRAPHS]
+
     def asserted_store(self) -> tuple[str, ox.Store]:
         version, asserted, _ = self.snapshot()
         memory = ox.Store()
@@ -315,10 +359,12 @@ class WriteGate:
         reverts: int | None = None,
         precondition: Edit | None = None,
         inferred: Iterable[ox.Quad] | None = None,
+        scope: Scope | None = None,
     ) -> CommitResult:
         """Runs ``edit`` on a copy of the asserted graphs, validates and commits the result.
         ``inferred``: the candidate was validated already (a release built from files) and
-        these are its inferences; the gate then does not validate again."""
+        these are its inferences; the gate then does not validate again. ``scope``: the edit
+        reads and writes only these subjects (see ``Scope``): read and validated locally."""
         started = time.monotonic()
         prevalidated = None
         if inferred is not None:
@@ -326,9 +372,23 @@ class WriteGate:
             prevalidated = set(
                 canonical_quads(ox.Quad(q.subject, q.predicate, q.object, g) for q in inferred)
             )
+        if prevalidated is not None:
+            scope = None
         with self.lock.hold():
             for _ in range(self.attempts):
-                result = self._attempt(edit, author, message, reverts, precondition, prevalidated)
+                result = None
+                if scope is not None:
+                    try:
+                        result = self._attempt_scoped(
+                            scope, edit, author, message, reverts, precondition
+                        )
+                    except _Unscoped as why:
+                        log.info("write validated on the whole graph: %s", why)
+                        scope = None
+                if scope is None:
+                    result = self._attempt(
+                        edit, author, message, reverts, precondition, prevalidated
+                    )
                 if result is not None:
                     result.seconds = time.monotonic() - started
                     return result
@@ -365,7 +425,9 @@ class WriteGate:
 
         report = None
         inferred_new = prevalidated
+        validated = ""
         if prevalidated is None and self.validation != "off":
+            validated = "full"
             from kb.validate import validate_graph
 
             report = validate_graph(union_graph(after), reason=self.validation == "full")
@@ -406,7 +468,103 @@ class WriteGate:
         self.store.update(update, timeout_s=self.commit_timeout_s)
         if self.store.version(max_age_s=0) != new_version:
             return None  # another writer changed the store first: nothing was applied
-        return CommitResult(record, new_version, added, removed, report, value, version)
+        return CommitResult(
+            record, new_version, added, removed, report, value, version, validated=validated
+        )
+
+    def _attempt_scoped(
+        self, scope: Scope, edit, author, message, reverts, precondition
+    ) -> CommitResult | None:
+        """``_attempt`` on the scope's quads, validated on the change's neighbourhood."""
+        from kb.local_validation import NeedsFullValidation, validate_change
+
+        version, asserted = self.scoped_snapshot(scope)
+        memory = ox.Store()
+        memory.bulk_extend(asserted)
+        if precondition is not None:
+            precondition(memory)
+        value = edit(memory)
+        before = set(asserted)
+        after = set(memory)
+        added = sorted(after - before, key=str)
+        removed = sorted(before - after, key=str)
+        if not added and not removed:
+            return CommitResult(None, version, value=value, version_before=version)
+        changed = added + removed
+        if any(
+            not isinstance(q.subject, ox.NamedNode) or q.subject.value not in scope.subjects
+            for q in changed
+        ):
+            raise _Unscoped("the edit changed subjects outside its scope")
+        if any(_has_blank(q) for q in changed):
+            raise _Unscoped("the change involves blank nodes")
+        to_default = sum(1 for q in added if isinstance(q.graph_name, ox.DefaultGraph))
+        if to_default and not self.default_graph_writes:
+            raise DefaultGraphWrite(to_default)
+        service = sorted({_graph_key(q) for q in changed} & SERVICE_GRAPHS)
+        if service:
+            raise ServiceGraphWrite(
+                f"the graph(s) {', '.join(service)} are maintained by the service and cannot "
+                "be written"
+            )
+        report = None
+        inferred_now: list[ox.Quad] = []
+        inferred_new = None
+        validated = ""
+        if self.validation != "off":
+            try:
+                local = validate_change(
+                    self.store,
+                    added,
+                    removed,
+                    reason=self.validation == "full",
+                    inferred_graph=str(INFERRED_GRAPH),
+                )
+            except NeedsFullValidation as why:
+                raise _Unscoped(str(why)) from why
+            report = local.report
+            if not report.ok:
+                raise ValidationFailed(report)
+            inferred_now = sorted(local.inferred_now, key=str)
+            inferred_new = local.inferred_new
+            validated = "local"
+            log.info(
+                "write validated on its neighbourhood (%d focus nodes): %s",
+                len(local.focus),
+                ", ".join(f"{k} {v:.3f}" for k, v in local.seconds.items()),
+            )
+        number = next_number(self.store)
+        new_version = f"{number}-{uuid.uuid4().hex[:12]}"
+        graphs, subjects = _touched(changed, inferred_now, inferred_new)
+        record = ChangeRecord(
+            number=number,
+            author=author,
+            time=now_iso(),
+            message=message,
+            version_before=version,
+            version_after=new_version,
+            added=added,
+            removed=removed,
+            reverts=reverts,
+            graphs=graphs,
+            subjects=subjects,
+        )
+        update = commit_update(
+            version,
+            new_version,
+            added,
+            removed,
+            after,
+            inferred_now,
+            inferred_new,
+            record.quads(),
+        )
+        self.store.update(update, timeout_s=self.commit_timeout_s)
+        if self.store.version(max_age_s=0) != new_version:
+            return None
+        return CommitResult(
+            record, new_version, added, removed, report, value, version, validated=validated
+        )
 
 
 def _touched(

@@ -621,3 +621,17 @@ def test_cors_preflight_allows_authorization_only_from_listed_write_origins():
     assert answer.status_code == 401
     assert answer.headers["Access-Control-Allow-Origin"] == editor_origin
     assert "X-Hairkg-Change" in answer.headers["Access-Control-Expose-Headers"]
+
+
+def test_a_registered_url_is_refused_again_with_or_without_a_trailing_slash(writable):
+    """The article write reads only the URLs that could be the same (index look-ups)."""
+    existing = "https://hairclinic.example/microneedling-for-hair-loss"
+    for url in (existing, existing + "/"):
+        document = {
+            "url": url,
+            "title": f"A second registration of {url}",
+            "about": ["microneedling"],
+        }
+        status, _, body = call(writable, "POST", "/api/v1/edit/articles", document, ALICE)
+        assert status == 409, body
+        assert b"already registered" in body
