@@ -55,6 +55,9 @@ class Settings:
     # Built indexes shared by the workers through DATA_DIR/indexes (kb.indexes.SnapshotFiles):
     # a cold start loads the snapshot of the store's version instead of reading the store.
     index_snapshots: bool = True
+    # Rendered /sparql answers kept per worker, keyed by their ETag (dataset version, query,
+    # dataset, format): repeated queries skip the store until the next write. 0 turns it off.
+    sparql_cache_mb: int = 64
     # Writes (api/auth.py, kb/changes.py): bearer tokens from a JSON/TOML file and/or
     # "name:secret:scope1+scope2,..."; validation of every write: full (SHACL, quality, HermiT),
     # shapes (no reasoner), off; the largest write body; documents LOAD may fetch.

@@ -18,6 +18,7 @@ import hashlib
 import re
 import threading
 import time
+from collections import OrderedDict
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -29,6 +30,7 @@ from api import sparql_results as results
 from api.errors import text_error
 from api.negotiation import choose, prefers_html
 from kb import sparql_guard
+from kb.changes import changed_marker
 from kb.namespaces import PREFIXES, VOID
 from kb.store import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 
@@ -292,6 +294,9 @@ def _run_query(query: str, params: dict) -> Response:
     kind = results.GRAPH if form in ("CONSTRUCT", "DESCRIBE") else results.SOLUTIONS
     result_format = _negotiate(kind, params, form)
 
+    cache_limit = getattr(settings, "sparql_cache_mb", 64) * 1024 * 1024
+    if cache_limit > 0 and _ANSWERS.outdated(changed_marker(settings.data_dir)):
+        store.forget_version()  # a write on this host: look at the version again
     try:
         version = store.version()
     except StoreError as error:
@@ -302,6 +307,12 @@ def _run_query(query: str, params: dict) -> Response:
         response = Response(status=304)
         _cache_headers(response, etag)
         return response
+
+    # The base resolves relative IRIs: part of what the answer depends on.
+    cache_key = f"{etag}|{base}" if cache_limit > 0 and _cacheable(query) else None
+    cached = _ANSWERS.get(cache_key) if cache_key else None
+    if cached is not None:
+        return _answer(cached, etag, "db;dur=0;desc=cached")
 
     # The engine resolves relative IRIs against the endpoint, not its own address. On the
     # first line, so that positions in syntax errors stay right (corrected for below).
@@ -323,17 +334,94 @@ def _run_query(query: str, params: dict) -> Response:
         result_format = _negotiate(actual_kind, params, form)
     row_cap = settings.anonymous_row_cap
     try:
-        rendered = results.render(raw, result_format, row_cap=row_cap, prefixes=PREFIXES)
+        rendered = results.render(
+            raw,
+            result_format,
+            row_cap=row_cap,
+            prefixes=PREFIXES,
+            # the managed Oxigraph writes standard results: no need to parse and rewrite them
+            verbatim=settings.managed_store,
+        )
     except (SyntaxError, ValueError, KeyError) as error:
         return text_error(502, f"The triple store returned a result that cannot be read: {error}")
 
+    if cache_key:
+        _ANSWERS.put(cache_key, rendered, cache_limit)
+    return _answer(rendered, etag, f"db;dur={db_ms:.1f}")
+
+
+def _answer(rendered: results.Rendered, etag: str, timing: str) -> Response:
     response = Response(rendered.body, status=200, content_type=rendered.content_type)
     response.headers = _TimingHeaders(response.headers)
-    response.headers["Server-Timing"] = f"db;dur={db_ms:.1f}"
+    response.headers["Server-Timing"] = timing
     _cache_headers(response, etag)
     if rendered.truncated_at is not None:
         response.headers[TRUNCATED_HEADER] = str(rendered.truncated_at)
     return response
+
+
+# Answers that differ between two runs of the same query on the same data.
+_UNCACHEABLE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE", "SERVICE"})
+
+
+def _cacheable(query: str) -> bool:
+    return not any(
+        t.kind == "keyword" and t.text in _UNCACHEABLE for t in sparql_guard.tokenize(query)
+    )
+
+
+class _AnswerCache:
+    """Rendered answers of this worker by ETag (dataset version, query, dataset, format and
+    row cap) and base IRI. The version in the key makes a write invalidate them; a write
+    through this host's write gate also touches ``run/dataset-changed``, and the next request
+    drops everything and reads the version afresh (other hosts' writes against a shared
+    remote store are seen within the version check's second, as for ETags). Queries with
+    RAND, NOW, UUID, STRUUID, BNODE or SERVICE are not kept. LRU, bounded in bytes; an
+    answer larger than a sixteenth of the bound is not kept."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, results.Rendered] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._marker_seen: int | None = None
+
+    def outdated(self, marker) -> bool:
+        """True (and emptied) when the host's write marker moved since the last look."""
+        try:
+            stamp = marker.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        if stamp == self._marker_seen:
+            return False
+        with self._lock:
+            first = self._marker_seen is None
+            self._marker_seen = stamp
+            self._entries.clear()
+            self._bytes = 0
+        return not first
+
+    def get(self, etag: str) -> results.Rendered | None:
+        with self._lock:
+            found = self._entries.get(etag)
+            if found is not None:
+                self._entries.move_to_end(etag)
+            return found
+
+    def put(self, etag: str, rendered: results.Rendered, limit: int) -> None:
+        size = len(rendered.body)
+        if limit <= 0 or size > limit // 16:
+            return
+        with self._lock:
+            if etag in self._entries:
+                return
+            self._entries[etag] = rendered
+            self._bytes += size
+            while self._bytes > limit and self._entries:
+                _old, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+
+_ANSWERS = _AnswerCache()
 
 
 def _timeout_parameter(params: dict) -> float | None:

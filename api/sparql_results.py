@@ -4,6 +4,11 @@ The store answers solutions as SPARQL JSON and graphs as N-Triples (``kb.store``
 parsed with pyoxigraph and written again in the format the client negotiated, so every
 format comes from one well-tested serialiser whatever engine sits behind the service.
 
+Pass-through: when the engine is known to write standard results (the managed Oxigraph), an
+answer already in the negotiated format is sent as the engine's bytes, unparsed: N-Triples for
+graphs, SPARQL JSON for solutions when the row cap cannot apply (the body has no more ``{``
+than the cap allows rows: every row is an object, so this bounds the row count).
+
 Row cap: a SELECT answer longer than the cap is cut to its first ``cap`` rows, and the cut is
 always signalled: the ``X-Hairkg-Truncated`` response header (set by the caller) and, inside
 SPARQL JSON and XML, a ``link`` in the result head (``urn:hairkg:truncated:<cap>``). ``link``
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kb.store import RawResult
+from kb.store import GRAPH_NTRIPLES, SOLUTIONS_JSON, RawResult
 
 SOLUTIONS = "solutions"  # SELECT and ASK
 GRAPH = "graph"  # CONSTRUCT and DESCRIBE
@@ -149,8 +154,19 @@ def render(
     *,
     row_cap: int | None = None,
     prefixes: dict[str, str] | None = None,
+    verbatim: bool = False,
 ) -> Rendered:
-    """The engine's answer re-serialised in ``result_format`` (of the matching kind)."""
+    """The engine's answer re-serialised in ``result_format`` (of the matching kind); with
+    ``verbatim``, as it came when it is already in that format and the row cap cannot apply."""
+    if verbatim:
+        if raw.content_type == GRAPH_NTRIPLES and result_format.serializer == _G.N_TRIPLES:
+            return Rendered(raw.body, result_format.content_type, None, None)
+        if (
+            raw.content_type == SOLUTIONS_JSON
+            and result_format.serializer == _R.JSON
+            and (row_cap is None or raw.body.count(b"{") <= row_cap)
+        ):
+            return Rendered(raw.body, result_format.content_type, None, None)
     if raw.is_graph:
         return _render_graph(raw, result_format, prefixes or {})
     return _render_solutions(raw, result_format, row_cap)

@@ -309,6 +309,17 @@ class WriteGate:
         # that are not a hairkg knowledge base, such as the W3C test suites').
         self.default_graph_writes = default_graph_writes
 
+    @property
+    def changed_marker(self) -> Path:
+        """Touched after every commit: the processes of this host drop what they cached for
+        the old version at once (``/sparql`` answers), without waiting for a version check."""
+        return changed_marker(self.lock.path.parent)
+
+    def mark_changed(self) -> None:
+        with contextlib.suppress(OSError):
+            self.changed_marker.parent.mkdir(parents=True, exist_ok=True)
+            self.changed_marker.touch()
+
     # reading
 
     def snapshot(self) -> tuple[str, list[ox.Quad], list[ox.Quad]]:
@@ -391,6 +402,8 @@ class WriteGate:
                     )
                 if result is not None:
                     result.seconds = time.monotonic() - started
+                    if result.record is not None:
+                        self.mark_changed()
                     return result
         raise Conflict("the store kept changing under this write (other writers); try again")
 
@@ -653,6 +666,10 @@ def commit_update(
         f"{sparql_term(ox.Literal(new_version))} }} }} WHERE {{ {condition} }}"
     )
     return " ;\n".join(operations)
+
+
+def changed_marker(data_dir: Path) -> Path:
+    return Path(data_dir) / "run" / "dataset-changed"
 
 
 def gate_for(store: SparqlStore, data_dir: Path, validation: str = "full", **kwargs) -> WriteGate:

@@ -16,6 +16,7 @@ end of the text (the engine then rejects the query as a syntax error).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -83,7 +84,14 @@ def _string_end(text: str, start: int) -> int:
     return len(text)
 
 
-def tokenize(text: str) -> list[Token]:
+@functools.lru_cache(maxsize=64)
+def tokenize(text: str) -> tuple[Token, ...]:
+    """The tokens of ``text``. Memoised: ``/sparql`` asks four questions about each query
+    (update keyword, form, FROM clauses, SERVICE targets) and tokenizes it once."""
+    return tuple(_tokenize(text))
+
+
+def _tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -143,7 +151,7 @@ class _Prologue:
         return namespace + local
 
 
-def _walk(tokens: list[Token], base: str | None):
+def _walk(tokens: tuple[Token, ...], base: str | None):
     """Yields (index, keyword token, prologue) for each keyword outside BASE/PREFIX
     declarations, with the declarations seen so far applied to the prologue."""
     prologue = _Prologue(base)

@@ -327,6 +327,10 @@ class SparqlStore:
             self._version = (now, version)
             return version
 
+    def forget_version(self) -> None:
+        """The next ``version()`` asks the store (another process wrote)."""
+        self._version = None
+
     def set_version_update(self, version: str) -> str:
         """The SPARQL Update that records ``version``; append it to a write to make it atomic."""
         graph = sparql_term(ox.NamedNode(str(META_GRAPH)))
