@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from kb.cli_common import CommandError, fail, guard
+
 EXIT_CODES = """\
 exit codes:
   0  success (warnings do not fail)
@@ -38,53 +40,20 @@ def _sources(args: argparse.Namespace):
 
     root = getattr(args, "root", None)
     if root is not None and not Path(root).is_dir():
-        raise _UsageError(f"--root {root}: not a directory")
+        raise CommandError(f"--root {root}: not a directory")
     return source_files(root) if root is not None else None
-
-
-class _UsageError(Exception):
-    pass
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"hairkg: {message}", file=sys.stderr)
-    return code
-
-
-def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn the errors people can cause into a message on stderr and an exit code."""
-
-    def run(args: argparse.Namespace) -> int:
-        from kb.reasoning import ReasonerError
-        from kb.sources import KBSyntaxError
-
-        try:
-            return func(args)
-        except _UsageError as e:
-            return _fail(str(e), 2)
-        except KBSyntaxError as e:
-            print(str(e), file=sys.stderr)
-            return 1
-        except ReasonerError as e:
-            return _fail(str(e), 1)
-        except BrokenPipeError:
-            return 0
-
-    run.__name__ = func.__name__
-    run.__doc__ = func.__doc__
-    return run
 
 
 # --- validate ---------------------------------------------------------------------------
 
 
-@_guard
+@guard
 def cmd_validate(args: argparse.Namespace) -> int:
     from kb.validate import validate
 
     for p in args.paths:
         if not Path(p).exists():
-            raise _UsageError(f"{p}: no such file or directory")
+            raise CommandError(f"{p}: no such file or directory")
     sources = [Path(p) for p in args.paths] if args.paths else _sources(args)
     report = validate(sources, reason=not args.no_reason, progress=_progress(args))
     if args.format == "json":
@@ -97,7 +66,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 # --- build ------------------------------------------------------------------------------
 
 
-@_guard
+@guard
 def cmd_build(args: argparse.Namespace) -> int:
     from kb.build import BuildError, build_release
     from kb.validate import format_finding
@@ -107,7 +76,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     except BuildError as e:
         for f in e.report.errors:
             print(format_finding(f), file=sys.stderr)
-        return _fail(f"{e}; run `hairkg validate` for the full report", 1)
+        return fail(f"{e}; run `hairkg validate` for the full report", 1)
     if args.format == "json":
         sys.stdout.write(summary.to_json())
     else:
@@ -207,20 +176,20 @@ def _undeclared_prefix(text: str, line: int, column: int) -> str | None:
 
 def _read_query(args: argparse.Namespace) -> tuple[str, str]:
     if args.file and args.query:
-        raise _UsageError("give the query either as an argument or with -f, not both")
+        raise CommandError("give the query either as an argument or with -f, not both")
     if args.file:
         if args.file == "-":
             return sys.stdin.read(), "query"
         try:
             return Path(args.file).read_text(encoding="utf-8"), args.file
         except OSError as e:
-            raise _UsageError(f"{args.file}: {e.strerror or e}") from e
+            raise CommandError(f"{args.file}: {e.strerror or e}") from e
     if args.query is None:
-        raise _UsageError("no query: give one as an argument or with -f FILE (see --help)")
+        raise CommandError("no query: give one as an argument or with -f FILE (see --help)")
     return args.query, "query"
 
 
-@_guard
+@guard
 def cmd_query(args: argparse.Namespace) -> int:
     import re
 
@@ -252,7 +221,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         triples = sorted(result, key=str)
         rdf = {"table": "ttl", "ttl": "ttl", "nt": "nt", "json": "jsonld", "xml": "rdfxml"}
         if fmt not in rdf:
-            raise _UsageError(f"--format {fmt} is for SELECT/ASK; use ttl, nt or json here")
+            raise CommandError(f"--format {fmt} is for SELECT/ASK; use ttl, nt or json here")
         formats = {
             "ttl": ox.RdfFormat.TURTLE,
             "nt": ox.RdfFormat.N_TRIPLES,
@@ -266,7 +235,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             out.write(ox.serialize(triples, format=formats[rdf[fmt]], prefixes=prefixes))
         return 0
     if fmt in ("ttl", "nt"):
-        raise _UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; use table, json, csv or tsv")
+        raise CommandError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; use table, json, csv or tsv")
     if fmt == "table":
         if isinstance(result, ox.QueryBoolean):
             out.write(b"true\n" if bool(result) else b"false\n")
@@ -291,7 +260,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 # --- export -----------------------------------------------------------------------------
 
 
-@_guard
+@guard
 def cmd_export(args: argparse.Namespace) -> int:
     if getattr(args, "to_files", False):
         from kb.editing_cli import cmd_export_to_files

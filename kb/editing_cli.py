@@ -14,17 +14,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from kb.cli_common import CommandError, guard
 from kb.sources import KB_DIR
 
 CHECKOUT = KB_DIR.parent
-
-
-class CommandError(Exception):
-    """A message for the user and the exit code to return."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -79,32 +72,10 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator:
         server.stop()
 
 
-def _guarded(func):
-    def run(args: argparse.Namespace) -> int:
-        from kb.sources import KBSyntaxError
-        from kb.store import StoreError
-
-        try:
-            return func(args)
-        except CommandError as e:
-            print(f"hairkg: {e}", file=sys.stderr)
-            return e.code
-        except KBSyntaxError as e:
-            print(str(e), file=sys.stderr)
-            return 1
-        except StoreError as e:
-            print(f"hairkg: {e}", file=sys.stderr)
-            return 1
-
-    run.__name__ = func.__name__
-    run.__doc__ = func.__doc__
-    return run
-
-
 # --- export --to-files --------------------------------------------------------------------
 
 
-@_guarded
+@guard
 def cmd_export_to_files(args: argparse.Namespace) -> int:
     from kb.changes import asserted_graphs
     from kb.layout import write_files
@@ -164,7 +135,7 @@ def _post_reload(server: str, token: str | None, message: str) -> tuple[int, dic
         raise CommandError(f"cannot reach {server}: {error.reason}", 1) from error
 
 
-@_guarded
+@guard
 def cmd_load(args: argparse.Namespace) -> int:
     import getpass
 
@@ -220,7 +191,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 # --- template -------------------------------------------------------------------------------
 
 
-@_guarded
+@guard
 def cmd_template(args: argparse.Namespace) -> int:
     from kb.templates import TemplateError, apply_template
 
@@ -250,7 +221,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 # --- diff -------------------------------------------------------------------------------------
 
 
-@_guarded
+@guard
 def cmd_diff(args: argparse.Namespace) -> int:
     from kb.termdiff import DiffError, diff_sources
 
