@@ -12,12 +12,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import fetch
 
 from kb.oxigraph_server import free_port
 
@@ -34,12 +33,7 @@ class RunningServer:
 
     def get(self, path: str, headers: dict | None = None, timeout: float = 30):
         """GET returning (status, headers, body) without raising on 4xx/5xx."""
-        request = urllib.request.Request(self.url + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers, error.read()
+        return fetch(self.url + path, headers, timeout)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

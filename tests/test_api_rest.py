@@ -7,6 +7,7 @@ import json
 from urllib.parse import quote, urlsplit
 
 import pytest
+from helpers import raw_call
 
 API = "/api/v1"
 SEED_URL = "https://hairclinic.example/microneedling-for-hair-loss"
@@ -19,17 +20,7 @@ def get_json(server, path, headers=None):
 
 def raw_get(server, target: str, headers: dict | None = None):
     """GET with the request target sent byte for byte (no client-side quoting)."""
-    parts = urlsplit(server.url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        connection.putrequest("GET", target, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
+    return raw_call(server.url, "GET", target, headers=headers)
 
 
 def assert_problem(status, headers, body, expected_status, param=None):

@@ -18,6 +18,7 @@ import urllib.request
 
 import pytest
 from conftest import start_server
+from helpers import call as http_call
 
 TOKENS = "alice:alice-secret:write,bob:bob-secret:write,reader:reader-secret:read"
 ALICE = {"Authorization": "Bearer alice-secret"}
@@ -32,22 +33,7 @@ SERVICE_GRAPHS = {
 
 
 def call(server, method, path, body=None, headers=None, content_type=None, timeout=120):
-    data = None
-    headers = dict(headers or {})
-    if body is not None:
-        if isinstance(body, dict | list):
-            data = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        else:
-            data = body if isinstance(body, bytes) else body.encode()
-        if content_type:
-            headers["Content-Type"] = content_type
-    request = urllib.request.Request(server.url + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    return http_call(server.url, method, path, body, headers, content_type, timeout)
 
 
 def update(server, text, headers=ALICE, message=None):

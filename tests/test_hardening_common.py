@@ -1,6 +1,7 @@
-"""Helpers shared by the hardening tests (tests/test_hardening_*.py; no tests here): raw HTTP
-calls that never raise on 4xx/5xx, a canary HTTP listener that records every request it
-receives, and a fingerprint of the store to compare before and after hostile input."""
+"""Helpers shared by the hardening tests (tests/test_hardening_*.py; no tests here): HTTP
+calls that never raise on 4xx/5xx (``call``, from tests/helpers.py), a canary HTTP listener
+that records every request it receives, and a fingerprint of the store to compare before and
+after hostile input."""
 
 from __future__ import annotations
 
@@ -9,34 +10,14 @@ import http.server
 import json
 import socket
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from contextlib import contextmanager
+
+from helpers import call
 
 TOKENS = "alice:alice-secret:write,ops:ops-secret:admin,reader:reader-secret:read"
 ALICE = {"Authorization": "Bearer alice-secret"}
 KB_GRAPH = "https://w3id.org/hairkg/graph/kb"
-
-
-def call(url, method="GET", path="/", body=None, headers=None, content_type=None, timeout=60):
-    """(status, headers, body) of one request; never raises for an HTTP status."""
-    data = None
-    headers = dict(headers or {})
-    if body is not None:
-        if isinstance(body, dict | list):
-            data = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        else:
-            data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
-    if content_type:
-        headers["Content-Type"] = content_type
-    request = urllib.request.Request(url + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def raw_request(url: str, payload: bytes, timeout: float = 30) -> tuple[int, bytes]:

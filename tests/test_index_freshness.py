@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import start_server
+from helpers import get_json
 
 from api.config import Settings
 from kb.entities import entity_id
@@ -25,11 +26,7 @@ NEW_URL = "https://hairclinic.example/freshness-after-a-write"
 
 
 def get(server, path: str):
-    try:
-        with urllib.request.urlopen(server.url + path, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, None
+    return get_json(server.url + path)
 
 
 def related_path(url: str, limit: int = 10) -> str:

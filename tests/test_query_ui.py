@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import fetch
 
 from api.query_ui import QUERIES_DIR, load_examples, question_of, with_prefixes
 from kb.namespaces import KB, PREFIXES
@@ -30,15 +31,6 @@ def base_url(request) -> str:
     if os.environ.get("HAIRKG_TEST_URL"):
         return os.environ["HAIRKG_TEST_URL"].rstrip("/")
     return request.getfixturevalue("server").url
-
-
-def fetch(url: str, headers: dict | None = None):
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def run_select(base_url: str, query: str) -> dict:

@@ -8,7 +8,6 @@ limits (3 s cap, 5-row cap, short URLs and bodies, one allow-listed SERVICE endp
 from __future__ import annotations
 
 import csv
-import http.client
 import io
 import json
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import start_server
+from helpers import raw_call
 
 from kb import sparql_guard
 from kb.sparql_guard import dataset_clauses, load_targets, query_form, service_targets
@@ -132,19 +132,7 @@ def test_query_form_and_dataset_clauses():
 
 
 def call(base_url, method, path, *, body=None, headers=None, timeout=60):
-    parts = urllib.parse.urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
-            connection.putheader(name, value)
-        if body is not None:
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body)
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
+    return raw_call(base_url, method, path, body=body, headers=headers, timeout=timeout)
 
 
 def query(base_url, text, *, accept="application/sparql-results+json", **params):

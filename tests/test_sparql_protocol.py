@@ -6,7 +6,6 @@ Runs against the shared ``server`` fixture: a real ``hairkg serve`` on the relea
 from __future__ import annotations
 
 import csv
-import http.client
 import io
 import json
 import urllib.parse
@@ -14,6 +13,7 @@ import urllib.parse
 import pyoxigraph as ox
 import pytest
 import rdflib
+from helpers import raw_call
 
 from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
 
@@ -31,19 +31,7 @@ SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 def call(base_url, method, path, *, body=None, headers=None):
     """One HTTP exchange: (status, headers as a case-insensitive message, body)."""
-    parts = urllib.parse.urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
-            connection.putheader(name, value)
-        if body is not None:
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body)
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
+    return raw_call(base_url, method, path, body=body, headers=headers)
 
 
 def get(base_url, query=None, *, headers=None, **params):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, start_server
+from helpers import fetch
 
 from kb.entities import EntityGraph
 from kb.suggest import (
@@ -258,17 +259,8 @@ def test_invalid_html_still_works(suggester, html):
 
 
 def post(base: str, path: str, body: bytes, headers: dict | None = None, timeout: float = 60):
-    request = urllib.request.Request(
-        base + path,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return fetch(base + path, headers, timeout, method="POST", data=body)
 
 
 def post_large(base: str, path: str, body: bytes) -> int:
@@ -366,7 +358,7 @@ def test_api_suggest_hostile_bodies(base_url):
     status, _, body = post_json(base_url, "/api/v1/suggest", {"html": "<p><b>minoxidil</i><div"})
     assert status == 200 and body["mentions"] + body["about"] == ["topical-minoxidil"]
     # A GET is refused, not an error.
-    status, _, _ = urllib_get(base_url + "/api/v1/suggest")
+    status, _, _ = fetch(base_url + "/api/v1/suggest")
     assert status == 405
 
 
@@ -382,17 +374,8 @@ def test_api_suggest_random_input_never_5xx(base_url):
         assert status == 200, text
 
 
-def urllib_get(url: str, headers: dict | None = None):
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-
-
 def test_editor_page_is_served(base_url):
-    status, headers, body = urllib_get(base_url + "/editor/suggest")
+    status, headers, body = fetch(base_url + "/editor/suggest")
     assert status == 200
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert b'id="suggest-text"' in body and b"suggest.js" in body
@@ -445,7 +428,7 @@ def wait_for_related(base: str, url: str, timeout_s: float = 30) -> dict:
     deadline = time.monotonic() + timeout_s
     quoted = urllib.parse.quote(url, safe="")
     while True:
-        status, _, body = urllib_get(f"{base}/api/v1/related?url={quoted}&limit=10")
+        status, _, body = fetch(f"{base}/api/v1/related?url={quoted}&limit=10")
         if status == 200:
             return json.loads(body)
         if time.monotonic() > deadline:
@@ -483,7 +466,7 @@ def test_accept_registers_through_the_write_path(writable_server):
     status, _, body = post_json(base, "/api/v1/suggest/accept", payload, auth)
     assert status == 409, body
     # Recorded in the history under the token's name.
-    status, _, history = urllib_get(base + "/api/v1/history?limit=5")
+    status, _, history = fetch(base + "/api/v1/history?limit=5")
     assert status == 200
     assert any(item.get("author") == "editor" for item in json.loads(history)["items"])
 

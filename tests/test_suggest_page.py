@@ -4,7 +4,6 @@ in related content."""
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.parse
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import start_server
+from helpers import get_json
 
 CORPUS = Path(__file__).parent / "suggest_corpus"
 TOKEN = "suggest-page-editor-token"
@@ -28,14 +28,6 @@ def writable_server(tmp_path_factory, release_dir):
     )
     yield running
     running.stop()
-
-
-def get_json(url: str):
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, None
 
 
 def severe_console_errors(browser) -> list[str]:

@@ -1,0 +1,67 @@
+"""HTTP helpers shared by the tests (no tests here). None of them raises for an HTTP status:
+each answers (status, headers, body), or (status, parsed JSON) for :func:`get_json`."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+def fetch(url: str, headers: dict | None = None, timeout: float = 30, *, method=None, data=None):
+    """One request through urllib: (status, headers, body)."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def call(url, method="GET", path="/", body=None, headers=None, content_type=None, timeout=60):
+    """(status, headers, body) of one request to ``url + path``; a dict or list body is sent
+    as JSON, a str as UTF-8 (lone surrogates too)."""
+    data = None
+    headers = dict(headers or {})
+    if body is not None:
+        if isinstance(body, dict | list):
+            data = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        else:
+            data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+    if content_type:
+        headers["Content-Type"] = content_type
+    return fetch(url + path, headers, timeout, method=method, data=data)
+
+
+def get_json(url: str, timeout: float = 30):
+    """GET: (status, parsed JSON body), or (status, None) for an HTTP error."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def raw_call(base_url, method, path, *, body=None, headers=None, timeout=30):
+    """One exchange through http.client, the request target sent byte for byte (no
+    client-side quoting, no Accept-Encoding added): (status, headers as a case-insensitive
+    message, body)."""
+    parts = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+__all__ = ["call", "fetch", "get_json", "raw_call"]
