@@ -101,6 +101,27 @@ def start_server(
     raise RuntimeError(f"hairkg serve did not become ready:\n{server.log()}")
 
 
+def server_fixture(
+    name: str, *, env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+):
+    """A module-scoped fixture: a `hairkg serve` of the module's own in a fresh data dir
+    (``tmp_path_factory.mktemp(name)``) seeded with the release, stopped after the module.
+    Assign it to the fixture's name: ``writable = server_fixture("writable", env=...)``."""
+
+    @pytest.fixture(scope="module")
+    def fixture(tmp_path_factory, release_dir) -> RunningServer:
+        running = start_server(
+            tmp_path_factory.mktemp(name),
+            release_dir=release_dir,
+            extra_args=extra_args,
+            env=env,
+        )
+        yield running
+        running.stop()
+
+    return fixture
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, release_dir) -> RunningServer:
     """One shared read-only server on the shipped data (tests must not write to it)."""

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import start_server
+from conftest import server_fixture, start_server
 from helpers import call as http_call
 
 TOKENS = "alice:alice-secret:write,bob:bob-secret:write,reader:reader-secret:read"
@@ -82,15 +82,7 @@ def wait_for(predicate, timeout=30.0, interval=0.3):
     raise AssertionError("condition not met in time")
 
 
-@pytest.fixture(scope="module")
-def writable(tmp_path_factory, release_dir):
-    server = start_server(
-        tmp_path_factory.mktemp("writable"),
-        release_dir=release_dir,
-        env={"HAIRKG_TOKENS": TOKENS, "HAIRKG_TOKENS_FILE": ""},
-    )
-    yield server
-    server.stop()
+writable = server_fixture("writable", env={"HAIRKG_TOKENS": TOKENS, "HAIRKG_TOKENS_FILE": ""})
 
 
 TELOGEN = {

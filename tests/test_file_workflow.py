@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT, start_server
+from conftest import ROOT, server_fixture
 
 from kb.namespaces import KB_GRAPH
 from kb.oxigraph_server import ManagedOxigraph
@@ -121,16 +121,8 @@ def test_a_misplaced_subject_is_a_validation_warning(tmp_path):
 # --- a live server: SPARQL Update -> export, load, reload -----------------------------------
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory, release_dir):
-    """A `hairkg serve` of our own (tests here write to it), with an admin and a write token."""
-    running = start_server(
-        tmp_path_factory.mktemp("live"),
-        release_dir=release_dir,
-        env={"HAIRKG_TOKENS": f"ops:{ADMIN}:admin,ed:{WRITER}:write"},
-    )
-    yield running
-    running.stop()
+# A `hairkg serve` of our own (tests here write to it), with an admin and a write token.
+live = server_fixture("live", env={"HAIRKG_TOKENS": f"ops:{ADMIN}:admin,ed:{WRITER}:write"})
 
 
 def managed_store(live) -> SparqlStore:

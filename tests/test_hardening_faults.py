@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import HAIRKG, ROOT, start_server
+from conftest import HAIRKG, ROOT, server_fixture, start_server
 from test_hardening_common import ALICE, TOKENS, call, fingerprint, sparql_json
 from test_sparql_limits import engine_pid
 
@@ -103,21 +103,16 @@ def test_full_disk_during_a_write_is_a_clear_error_and_reads_go_on(tmp_path, rel
 # -- a server for the network faults ----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def faulty(tmp_path_factory, release_dir):
-    running = start_server(
-        tmp_path_factory.mktemp("faults"),
-        release_dir=release_dir,
-        env={
-            "HAIRKG_TOKENS": TOKENS,
-            "HAIRKG_TOKENS_FILE": "",
-            "HAIRKG_WRITE_VALIDATION": "shapes",
-            "HAIRKG_CLIENT_HEADER_TIMEOUT_S": "2",
-            "HAIRKG_CLIENT_BODY_TIMEOUT_S": "2",
-        },
-    )
-    yield running
-    running.stop()
+faulty = server_fixture(
+    "faults",
+    env={
+        "HAIRKG_TOKENS": TOKENS,
+        "HAIRKG_TOKENS_FILE": "",
+        "HAIRKG_WRITE_VALIDATION": "shapes",
+        "HAIRKG_CLIENT_HEADER_TIMEOUT_S": "2",
+        "HAIRKG_CLIENT_BODY_TIMEOUT_S": "2",
+    },
+)
 
 
 def timed(url, path, **kwargs):

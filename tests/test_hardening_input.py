@@ -15,7 +15,7 @@ import time
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import start_server
+from conftest import server_fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import OWL, RDF, Graph, URIRef
@@ -42,20 +42,15 @@ def test_the_reasoner_never_follows_owl_imports():
 # -- a server that takes writes -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory, release_dir):
-    running = start_server(
-        tmp_path_factory.mktemp("hostile"),
-        release_dir=release_dir,
-        env={
-            "HAIRKG_TOKENS": TOKENS,
-            "HAIRKG_TOKENS_FILE": "",
-            "HAIRKG_WRITE_VALIDATION": "shapes",
-            "HAIRKG_RATE_LIMIT": "off",
-        },
-    )
-    yield running
-    running.stop()
+target = server_fixture(
+    "hostile",
+    env={
+        "HAIRKG_TOKENS": TOKENS,
+        "HAIRKG_TOKENS_FILE": "",
+        "HAIRKG_WRITE_VALIDATION": "shapes",
+        "HAIRKG_RATE_LIMIT": "off",
+    },
+)
 
 
 def billion_laughs(levels: int = 9) -> bytes:

@@ -17,7 +17,7 @@ import time
 from urllib.parse import quote
 
 import pytest
-from conftest import start_server
+from conftest import server_fixture
 from test_hardening_common import ALICE, TOKENS, call, fingerprint, raw_request
 
 READER = {"Authorization": "Bearer reader-secret"}
@@ -83,24 +83,19 @@ def test_tokens_are_compared_in_constant_time(monkeypatch):
 # -- a server with a small rate limit, debug logging and a proxy in front --------------------
 
 
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory, release_dir):
-    running = start_server(
-        tmp_path_factory.mktemp("security"),
-        release_dir=release_dir,
-        extra_args=("--workers", "1"),
-        env={
-            "HAIRKG_TOKENS": TOKENS,
-            "HAIRKG_TOKENS_FILE": "",
-            "HAIRKG_WRITE_VALIDATION": "shapes",
-            "HAIRKG_RATE_LIMIT_PER_MINUTE": "30",
-            "HAIRKG_RATE_LIMIT_BURST": "5",
-            "HAIRKG_TRUSTED_PROXIES": "127.0.0.1",
-            "HAIRKG_LOG_LEVEL": "debug",
-        },
-    )
-    yield running
-    running.stop()
+limited = server_fixture(
+    "security",
+    extra_args=("--workers", "1"),
+    env={
+        "HAIRKG_TOKENS": TOKENS,
+        "HAIRKG_TOKENS_FILE": "",
+        "HAIRKG_WRITE_VALIDATION": "shapes",
+        "HAIRKG_RATE_LIMIT_PER_MINUTE": "30",
+        "HAIRKG_RATE_LIMIT_BURST": "5",
+        "HAIRKG_TRUSTED_PROXIES": "127.0.0.1",
+        "HAIRKG_LOG_LEVEL": "debug",
+    },
+)
 
 
 def from_client(address: str) -> dict:

@@ -11,8 +11,7 @@ import urllib.parse
 import urllib.request
 from types import SimpleNamespace
 
-import pytest
-from conftest import start_server
+from conftest import server_fixture
 from helpers import get_json
 
 from api.config import Settings
@@ -33,15 +32,9 @@ def related_path(url: str, limit: int = 10) -> str:
     return "/api/v1/related?" + urllib.parse.urlencode({"url": url, "limit": limit})
 
 
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory, release_dir):
-    server = start_server(
-        tmp_path_factory.mktemp("fresh"),
-        release_dir=release_dir,
-        env={"HAIRKG_TOKENS": f"ed:{TOKEN}:write", "HAIRKG_TOKENS_FILE": ""},
-    )
-    yield server
-    server.stop()
+fresh = server_fixture(
+    "fresh", env={"HAIRKG_TOKENS": f"ed:{TOKEN}:write", "HAIRKG_TOKENS_FILE": ""}
+)
 
 
 def server_weights() -> RelatedWeights:

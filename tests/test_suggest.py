@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, start_server
+from conftest import ROOT, server_fixture
 from helpers import fetch
 
 from kb.entities import EntityGraph
@@ -414,14 +414,10 @@ def test_accept_validates_before_writing(base_url, payload, param):
 # -- the one-call save, on a server with tokens ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def writable_server(tmp_path_factory, release_dir):
-    env = {"HAIRKG_TOKENS": f"editor:{WRITE_TOKEN}:write,reader:{READ_ONLY_TOKEN}:read"}
-    running = start_server(
-        tmp_path_factory.mktemp("suggest-writable"), release_dir=release_dir, env=env
-    )
-    yield running
-    running.stop()
+writable_server = server_fixture(
+    "suggest-writable",
+    env={"HAIRKG_TOKENS": f"editor:{WRITE_TOKEN}:write,reader:{READ_ONLY_TOKEN}:read"},
+)
 
 
 def wait_for_related(base: str, url: str, timeout_s: float = 30) -> dict:

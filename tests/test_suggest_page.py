@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import start_server
+from conftest import server_fixture
 from helpers import get_json
 
 CORPUS = Path(__file__).parent / "suggest_corpus"
@@ -19,15 +19,9 @@ TOKEN = "suggest-page-editor-token"
 ARTICLE_URL = "https://hairclinic.example/alopecia-areata-causes-and-treatment"
 
 
-@pytest.fixture(scope="module")
-def writable_server(tmp_path_factory, release_dir):
-    running = start_server(
-        tmp_path_factory.mktemp("suggest-page"),
-        release_dir=release_dir,
-        env={"HAIRKG_TOKENS": f"page-editor:{TOKEN}:write"},
-    )
-    yield running
-    running.stop()
+writable_server = server_fixture(
+    "suggest-page", env={"HAIRKG_TOKENS": f"page-editor:{TOKEN}:write"}
+)
 
 
 def severe_console_errors(browser) -> list[str]:
