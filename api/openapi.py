@@ -13,37 +13,21 @@ from functools import lru_cache
 from flask import json
 
 from api.openapi_editing import SECURITY_SCHEMES, editing_paths
+from api.openapi_parts import get_operation, param, ref
 
 ID_PATTERN = r"^(hk:)?[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _param(name, where, description, schema, required=False, example=None) -> dict:
-    param = {
-        "name": name,
-        "in": where,
-        "required": required or where == "path",
-        "description": description,
-        "schema": schema,
-    }
-    if example is not None:
-        param["example"] = example
-    return param
-
-
-ID_PARAM = _param(
+ID_PARAM = param(
     "id",
     "path",
     "Entity id: the name after `https://w3id.org/hairkg/id/` (or `hk:Name` for ontology terms).",
     {"type": "string", "pattern": ID_PATTERN, "maxLength": 203},
     example="microneedling",
 )
-ARTICLE_ID_PARAM = _param(
+ARTICLE_ID_PARAM = param(
     "id",
     "path",
     "Article id: the name after `https://w3id.org/hairkg/id/`.",
@@ -54,13 +38,13 @@ ARTICLE_ID_PARAM = _param(
 
 def _page_params(default: int, maximum: int, max_offset: int = 10_000) -> list[dict]:
     return [
-        _param(
+        param(
             "limit",
             "query",
             f"Items per page (1-{maximum}).",
             {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
         ),
-        _param(
+        param(
             "offset",
             "query",
             "Items to skip.",
@@ -72,14 +56,14 @@ def _page_params(default: int, maximum: int, max_offset: int = 10_000) -> list[d
 def _problem(description: str) -> dict:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": _ref("Problem")}},
+        "content": {"application/problem+json": {"schema": ref("Problem")}},
     }
 
 
 def _ok(schema_name: str, description: str, *, json_ld: bool = False) -> dict:
-    content = {"application/json": {"schema": _ref(schema_name)}}
+    content = {"application/json": {"schema": ref(schema_name)}}
     if json_ld:
-        content["application/ld+json"] = {"schema": _ref("JsonLd")}
+        content["application/ld+json"] = {"schema": ref("JsonLd")}
     return {
         "description": description,
         "headers": {
@@ -102,19 +86,6 @@ def _responses(schema_name: str, description: str, *, not_found=True, json_ld=Fa
     if json_ld:
         responses["406"] = _problem("None of the offered media types is acceptable.")
     return responses
-
-
-def _op(op_id, summary, description, params, responses, tag) -> dict:
-    return {
-        "get": {
-            "operationId": op_id,
-            "summary": summary,
-            "description": description,
-            "tags": [tag],
-            "parameters": params,
-            "responses": responses,
-        }
-    }
 
 
 ENTITY_REF = {
@@ -143,6 +114,33 @@ def _page_schema(item: dict, extra: dict | None = None) -> dict:
         "required": ["total", "limit", "offset", "items"],
         "properties": properties,
     }
+
+
+def _view_schema(
+    asked: str,
+    item: str,
+    linked: str,
+    *,
+    required: list[str] | None = None,
+    details: dict | None = None,
+) -> dict:
+    """A page of a typed view of the entity ``asked`` about: each item an entity ``item``
+    with its ``details``, the evidence level and claims behind it, and the entities
+    ``linked`` to it."""
+    return _page_schema(
+        {
+            "type": "object",
+            "required": required if required is not None else [item, linked],
+            "properties": {
+                item: ref("EntityRef"),
+                **(details or {}),
+                "evidenceLevel": {},
+                "claims": {"type": "array", "items": ref("Claim")},
+                linked: {"type": "array", "items": ref("EntityRef")},
+            },
+        },
+        {asked: ref("EntityRef")},
+    )
 
 
 ARTICLE = {
@@ -193,7 +191,7 @@ SCHEMAS = {
         },
     },
     "SearchResult": _page_schema(
-        _ref("SearchHit"), {"query": {"type": "string"}, "type": NULLABLE_STRING}
+        ref("SearchHit"), {"query": {"type": "string"}, "type": NULLABLE_STRING}
     ),
     "EntityCard": {
         "type": "object",
@@ -203,7 +201,7 @@ SCHEMAS = {
             "iri": {"type": "string"},
             "label": {"type": "string"},
             "type": NULLABLE_STRING,
-            "types": {"type": "array", "items": _ref("EntityRef")},
+            "types": {"type": "array", "items": ref("EntityRef")},
             "definition": NULLABLE_STRING,
             "synonyms": {
                 "type": "array",
@@ -228,8 +226,8 @@ SCHEMAS = {
                                 "type": "object",
                                 "required": ["subject", "object"],
                                 "properties": {
-                                    "subject": _ref("EntityRef"),
-                                    "object": _ref("EntityRef"),
+                                    "subject": ref("EntityRef"),
+                                    "object": ref("EntityRef"),
                                 },
                             },
                         },
@@ -237,7 +235,7 @@ SCHEMAS = {
                 },
             },
             "attributes": {"type": "array", "items": LOOSE_OBJECT},
-            "sources": {"type": "array", "items": _ref("Claim")},
+            "sources": {"type": "array", "items": ref("Claim")},
             "corrections": {"type": "array", "items": LOOSE_OBJECT},
             "articles": LOOSE_OBJECT,
         },
@@ -270,15 +268,15 @@ SCHEMAS = {
         "type": "object",
         "required": ["about", "mentions", "claims"],
         "properties": {
-            "about": {"type": "array", "items": _ref("EntityRef")},
-            "mentions": {"type": "array", "items": _ref("EntityRef")},
-            "claims": {"type": "array", "items": _ref("Claim")},
+            "about": {"type": "array", "items": ref("EntityRef")},
+            "mentions": {"type": "array", "items": ref("EntityRef")},
+            "claims": {"type": "array", "items": ref("Claim")},
         },
     },
-    "ArticleList": _page_schema(_ref("Article")),
+    "ArticleList": _page_schema(ref("Article")),
     "EntityArticles": _page_schema(
         {"allOf": [ARTICLE], "properties": {"role": {"enum": ["about", "mentions"]}}},
-        {"entity": _ref("EntityRef"), "role": NULLABLE_STRING},
+        {"entity": ref("EntityRef"), "role": NULLABLE_STRING},
     ),
     "RelatedItem": {
         "allOf": [ARTICLE],
@@ -293,53 +291,22 @@ SCHEMAS = {
         "type": "object",
         "required": ["article", "limit", "offset", "count", "hasMore", "items"],
         "properties": {
-            "article": _ref("Article"),
+            "article": ref("Article"),
             "limit": {"type": "integer"},
             "offset": {"type": "integer"},
             "count": {"type": "integer"},
             "hasMore": {"type": "boolean"},
-            "items": {"type": "array", "items": _ref("RelatedItem")},
+            "items": {"type": "array", "items": ref("RelatedItem")},
         },
     },
-    "TreatmentsView": _page_schema(
-        {
-            "type": "object",
-            "required": ["treatment", "adverseEffects"],
-            "properties": {
-                "treatment": _ref("EntityRef"),
-                "evidenceLevel": {},
-                "claims": {"type": "array", "items": _ref("Claim")},
-                "adverseEffects": {"type": "array", "items": _ref("EntityRef")},
-            },
-        },
-        {"condition": _ref("EntityRef")},
-    ),
-    "AdverseEffectsView": _page_schema(
-        {
-            "type": "object",
-            "required": ["adverseEffect", "riskFactors"],
-            "properties": {
-                "adverseEffect": _ref("EntityRef"),
-                "evidenceLevel": {},
-                "claims": {"type": "array", "items": _ref("Claim")},
-                "riskFactors": {"type": "array", "items": _ref("EntityRef")},
-            },
-        },
-        {"treatment": _ref("EntityRef")},
-    ),
-    "MechanismsView": _page_schema(
-        {
-            "type": "object",
-            "required": ["mechanism"],
-            "properties": {
-                "mechanism": _ref("EntityRef"),
-                "definition": NULLABLE_STRING,
-                "evidenceLevel": {},
-                "claims": {"type": "array", "items": _ref("Claim")},
-                "involvedIn": {"type": "array", "items": _ref("EntityRef")},
-            },
-        },
-        {"treatment": _ref("EntityRef")},
+    "TreatmentsView": _view_schema("condition", "treatment", "adverseEffects"),
+    "AdverseEffectsView": _view_schema("treatment", "adverseEffect", "riskFactors"),
+    "MechanismsView": _view_schema(
+        "treatment",
+        "mechanism",
+        "involvedIn",
+        required=["mechanism"],
+        details={"definition": NULLABLE_STRING},
     ),
 }
 
@@ -347,13 +314,13 @@ SCHEMAS = {
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     paths = {
-        "/api/v1/search": _op(
+        "/api/v1/search": get_operation(
             "search",
             "Autocomplete over labels and synonyms",
             "Prefix, case- and accent-insensitive, typo-tolerant. Ranked: exact label > "
             "label prefix > synonym > fuzzy; ties by label then id.",
             [
-                _param(
+                param(
                     "q",
                     "query",
                     "Text typed so far (1-200 characters).",
@@ -361,7 +328,7 @@ def openapi_document() -> dict:
                     required=True,
                     example="minoxidl",
                 ),
-                _param(
+                param(
                     "type",
                     "query",
                     "Only entities of this class (local name, e.g. `Treatment`, `Condition`; "
@@ -373,7 +340,7 @@ def openapi_document() -> dict:
             _responses("SearchResult", "Ranked hits.", not_found=False),
             "search",
         ),
-        "/api/v1/entities/{id}": _op(
+        "/api/v1/entities/{id}": get_operation(
             "getEntity",
             "Entity card",
             "Identity, types, definition, synonyms, cross-references, relations grouped by "
@@ -383,13 +350,13 @@ def openapi_document() -> dict:
             _responses("EntityCard", "The entity card.", json_ld=True),
             "entities",
         ),
-        "/api/v1/entities/{id}/articles": _op(
+        "/api/v1/entities/{id}/articles": get_operation(
             "getEntityArticles",
             "Articles about or mentioning an entity",
             "Articles tagged with the entity, `about` first, then by URL.",
             [
                 ID_PARAM,
-                _param(
+                param(
                     "role",
                     "query",
                     "Only this tag.",
@@ -400,7 +367,7 @@ def openapi_document() -> dict:
             _responses("EntityArticles", "Articles."),
             "entities",
         ),
-        "/api/v1/conditions/{id}/treatments": _op(
+        "/api/v1/conditions/{id}/treatments": get_operation(
             "getConditionTreatments",
             "Treatments for a condition",
             "With the evidence level of the claims behind each and its adverse effects.",
@@ -408,7 +375,7 @@ def openapi_document() -> dict:
             _responses("TreatmentsView", "Treatments."),
             "views",
         ),
-        "/api/v1/treatments/{id}/adverse-effects": _op(
+        "/api/v1/treatments/{id}/adverse-effects": get_operation(
             "getTreatmentAdverseEffects",
             "Adverse effects of a treatment",
             "With their risk factors and evidence level.",
@@ -416,7 +383,7 @@ def openapi_document() -> dict:
             _responses("AdverseEffectsView", "Adverse effects."),
             "views",
         ),
-        "/api/v1/treatments/{id}/mechanisms": _op(
+        "/api/v1/treatments/{id}/mechanisms": get_operation(
             "getTreatmentMechanisms",
             "Mechanisms a treatment acts through",
             "With definitions and the conditions each mechanism is involved in.",
@@ -424,12 +391,12 @@ def openapi_document() -> dict:
             _responses("MechanismsView", "Mechanisms."),
             "views",
         ),
-        "/api/v1/articles": _op(
+        "/api/v1/articles": get_operation(
             "listArticles",
             "Articles",
             "Newest first, then by URL.",
             [
-                _param(
+                param(
                     "about",
                     "query",
                     "Only articles about this entity id.",
@@ -440,7 +407,7 @@ def openapi_document() -> dict:
             _responses("ArticleList", "Articles.", not_found=False),
             "articles",
         ),
-        "/api/v1/articles/{id}": _op(
+        "/api/v1/articles/{id}": get_operation(
             "getArticle",
             "One article",
             "With its `about` / `mentions` concepts and the claims it states.",
@@ -448,7 +415,7 @@ def openapi_document() -> dict:
             _responses("ArticleDetail", "The article."),
             "articles",
         ),
-        "/api/v1/articles/{id}/related": _op(
+        "/api/v1/articles/{id}/related": get_operation(
             "getArticleRelated",
             "Related articles",
             "Ranked by shared and ontology-linked concepts (see /api/v1/related).",
@@ -456,7 +423,7 @@ def openapi_document() -> dict:
             _responses("RelatedResult", "Ranked related articles."),
             "related",
         ),
-        "/api/v1/related": _op(
+        "/api/v1/related": get_operation(
             "getRelatedByUrl",
             "Related articles for an article URL",
             "Other articles ranked by the concepts they share with this one: `about` counts "
@@ -465,7 +432,7 @@ def openapi_document() -> dict:
             "with lower weight. Each item has a score and human-readable reasons. Ties are "
             "broken by URL. An unknown URL is a 404.",
             [
-                _param(
+                param(
                     "url",
                     "query",
                     "The article's URL (schema:url); scheme and host are case-insensitive, a "

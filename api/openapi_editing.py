@@ -4,34 +4,32 @@ JSON API's document by ``api.openapi.openapi_document``. Writes need a bearer to
 
 from __future__ import annotations
 
-ENTITY_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "Entity id (the name after `https://w3id.org/hairkg/id/`).",
-    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,119}$"},
-}
-CHANGE_ID = {
-    "name": "change",
-    "in": "path",
-    "required": True,
-    "description": "Change number (see GET /api/v1/history).",
-    "schema": {"type": "integer", "minimum": 1},
-}
-MESSAGE = {
-    "name": "X-Change-Message",
-    "in": "header",
-    "required": False,
-    "description": "Message recorded in the history (or `message` in the JSON body).",
-    "schema": {"type": "string", "maxLength": 2000},
-}
-IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "description": "The entity's ETag as read: the write is refused (412) if it changed since.",
-    "schema": {"type": "string"},
-}
+from api.openapi_parts import get_operation, param
+
+ENTITY_ID = param(
+    "id",
+    "path",
+    "Entity id (the name after `https://w3id.org/hairkg/id/`).",
+    {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,119}$"},
+)
+CHANGE_ID = param(
+    "change",
+    "path",
+    "Change number (see GET /api/v1/history).",
+    {"type": "integer", "minimum": 1},
+)
+MESSAGE = param(
+    "X-Change-Message",
+    "header",
+    "Message recorded in the history (or `message` in the JSON body).",
+    {"type": "string", "maxLength": 2000},
+)
+IF_MATCH = param(
+    "If-Match",
+    "header",
+    "The entity's ETag as read: the write is refused (412) if it changed since.",
+    {"type": "string"},
+)
 ENTITY_DOCUMENT = {
     "type": "object",
     "description": "An entity document (docs/editing.md): names are CURIEs, IRIs or entity ids.",
@@ -117,17 +115,17 @@ def editing_paths() -> dict:
             )
         },
         "/api/v1/edit/entities/{id}": {
-            "get": {
-                "operationId": "getEntityDocument",
-                "summary": "The editable document of an entity, with its ETag",
-                "description": "Send the ETag back as If-Match when writing.",
-                "tags": ["editing"],
-                "parameters": [ENTITY_ID],
-                "responses": {
+            **get_operation(
+                "getEntityDocument",
+                "The editable document of an entity, with its ETag",
+                "Send the ETag back as If-Match when writing.",
+                [ENTITY_ID],
+                {
                     "200": {"description": "The entity document (ETag header)."},
                     "404": _problem("No such entity."),
                 },
-            },
+                "editing",
+            ),
             "put": _write(
                 "replaceEntity",
                 "Replace an entity's description",
@@ -168,45 +166,38 @@ def editing_paths() -> dict:
                 {"201": CHANGE_OK},
             )
         },
-        "/api/v1/history": {
-            "get": {
-                "operationId": "listChanges",
-                "summary": "Accepted changes, newest first",
-                "description": "Who, when, message, and how many triples were added/removed.",
-                "tags": ["history"],
-                "parameters": [
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "description": "Changes per page (1-200, default 20).",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-                    },
-                    {
-                        "name": "offset",
-                        "in": "query",
-                        "description": "Changes to skip.",
-                        "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
-                    },
-                ],
-                "responses": {
-                    "200": {"description": "total, limit, offset, items, next"},
-                    "400": _problem("A parameter is out of range."),
+        "/api/v1/history": get_operation(
+            "listChanges",
+            "Accepted changes, newest first",
+            "Who, when, message, and how many triples were added/removed.",
+            [
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "Changes per page (1-200, default 20).",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200},
                 },
-            }
-        },
-        "/api/v1/history/{change}": {
-            "get": {
-                "operationId": "getChange",
-                "summary": "One change with the triples it added and removed",
-                "description": "The triples as N-Quads lines.",
-                "tags": ["history"],
-                "parameters": [CHANGE_ID],
-                "responses": {
-                    "200": {"description": "The change."},
-                    "404": _problem("No such change."),
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "description": "Changes to skip.",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
                 },
-            }
-        },
+            ],
+            {
+                "200": {"description": "total, limit, offset, items, next"},
+                "400": _problem("A parameter is out of range."),
+            },
+            "history",
+        ),
+        "/api/v1/history/{change}": get_operation(
+            "getChange",
+            "One change with the triples it added and removed",
+            "The triples as N-Quads lines.",
+            [CHANGE_ID],
+            {"200": {"description": "The change."}, "404": _problem("No such change.")},
+            "history",
+        ),
         "/api/v1/history/{change}/revert": {
             "post": _write(
                 "revertChange",
