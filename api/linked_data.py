@@ -239,11 +239,14 @@ def negotiate(extension: str | None) -> str | RdfFormat | None:
 
 
 def not_acceptable() -> Response:
+    """406, varying on Accept."""
     offered = ", ".join(OFFERED)
-    return problem_response(
+    response = problem_response(
         406,
         f"none of the requested media types is available; this resource is offered as {offered}",
     )
+    response.vary.add("Accept")
+    return response
 
 
 def not_found(what: str) -> Response:
@@ -860,9 +863,7 @@ def entity(name: str):
         return not_found("this entity")
     chosen = negotiate(extension)
     if chosen is None:
-        response = not_acceptable()
-        response.vary.add("Accept")
-        return response
+        return not_acceptable()
     store = current_store()
     iri = str(KB) + stem
     media = chosen if chosen == HTML else chosen.media_type
@@ -1036,9 +1037,7 @@ def ontology(extension: str | None = None):
         return not_found("this document")
     chosen = negotiate(extension)
     if chosen is None:
-        response = not_acceptable()
-        response.vary.add("Accept")
-        return response
+        return not_acceptable()
     store = current_store()
     media = chosen if chosen == HTML else chosen.media_type
     etag = etag_for("ontology", media)
@@ -1202,9 +1201,7 @@ def void(extension: str | None = None):
     if chosen == HTML and extension is None:
         chosen = TURTLE  # no HTML view: browsers get Turtle, which they show as text
     if chosen is None or chosen == HTML:
-        response = not_acceptable()
-        response.vary.add("Accept")
-        return response
+        return not_acceptable()
     store = current_store()
     base = public_base()
     etag = etag_for("void", base, chosen.media_type)
