@@ -139,6 +139,18 @@ class ProtocolTest:
         return "update" in self.id
 
 
+def request_headers(graph: Graph, request) -> dict[str, str]:
+    """The header fields of an HTTP-in-RDF request (``ht:headers``), name to value."""
+    headers = {}
+    header_list = graph.value(request, HT.headers)
+    if header_list is not None:
+        for header in Collection(graph, header_list):
+            headers[str(graph.value(header, HT.fieldName))] = str(
+                graph.value(header, HT.fieldValue)
+            )
+    return headers
+
+
 def protocol_tests(suite: Path = SUITE) -> list[ProtocolTest]:
     path = suite / "protocol" / "manifest.ttl"
     graph = _load(path)
@@ -147,13 +159,7 @@ def protocol_tests(suite: Path = SUITE) -> list[ProtocolTest]:
         connection = graph.value(entry, MF.action)
         requests = []
         for request in Collection(graph, graph.value(connection, HT.requests)):
-            headers = {}
-            header_list = graph.value(request, HT.headers)
-            if header_list is not None:
-                for header in Collection(graph, header_list):
-                    headers[str(graph.value(header, HT.fieldName))] = str(
-                        graph.value(header, HT.fieldValue)
-                    )
+            headers = request_headers(graph, request)
             body_node = graph.value(request, HT.body)
             body = None
             if body_node is not None:

@@ -31,13 +31,7 @@ def _requests(graph: Graph, entry):
     authority = str(graph.value(connection, HT.connectionAuthority) or "www.example")
     out = []
     for request in Collection(graph, graph.value(connection, HT.requests)):
-        headers = {}
-        header_list = graph.value(request, HT.headers)
-        if header_list is not None:
-            for header in Collection(graph, header_list):
-                headers[str(graph.value(header, HT.fieldName))] = str(
-                    graph.value(header, HT.fieldValue)
-                )
+        headers = manifests.request_headers(graph, request)
         body_node = graph.value(request, HT.body)
         body = str(graph.value(body_node, CNT.chars)) if body_node is not None else None
         response = graph.value(request, HT.resp)
