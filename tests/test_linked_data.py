@@ -409,15 +409,20 @@ def test_hostile_names_never_reach_the_store():
 
     class NoStore:
         calls = 0
+        serving = False  # the app may read the store's configuration while it is created
 
         def __getattr__(self, name):
             # Other blueprints may warm their caches in background threads: only the
             # request's own thread counts.
-            if threading.current_thread() is threading.main_thread():
+            if NoStore.serving and threading.current_thread() is threading.main_thread():
                 NoStore.calls += 1
+                raise AttributeError(f"the store was used ({name})")
+            if name == "query_url":
+                return "http://127.0.0.1:9/query"
             raise AttributeError(f"the store was used ({name})")
 
     app = create_app(Settings(store_url="http://127.0.0.1:9"), store=NoStore())
+    NoStore.serving = True
     client = app.test_client()
     for name in HOSTILE:
         response = client.get(f"/id/{name}", headers={"Accept": "text/turtle"})
