@@ -452,9 +452,44 @@ class WriteGate:
                     ox.Quad(*(_to_ox(t) for t in triple), g) for triple in report.inferred
                 }
 
+        return self._commit(
+            version,
+            added,
+            removed,
+            added + removed,
+            after,
+            inferred_now,
+            inferred_new,
+            author=author,
+            message=message,
+            reverts=reverts,
+            report=report,
+            value=value,
+            validated=validated,
+        )
+
+    def _commit(
+        self,
+        version,
+        added,
+        removed,
+        touched,
+        after,
+        inferred_now,
+        inferred_new,
+        *,
+        author,
+        message,
+        reverts,
+        report,
+        value,
+        validated,
+    ) -> CommitResult | None:
+        """Records and commits a validated change as one version-guarded update; None if
+        another writer changed the store first (then nothing was applied)."""
         number = next_number(self.store)
         new_version = f"{number}-{uuid.uuid4().hex[:12]}"
-        graphs, subjects = _touched(added + removed, inferred_now, inferred_new)
+        graphs, subjects = _touched(touched, inferred_now, inferred_new)
         record = ChangeRecord(
             number=number,
             author=author,
@@ -480,7 +515,7 @@ class WriteGate:
         )
         self.store.update(update, timeout_s=self.commit_timeout_s)
         if self.store.version(max_age_s=0) != new_version:
-            return None  # another writer changed the store first: nothing was applied
+            return None
         return CommitResult(
             record, new_version, added, removed, report, value, version, validated=validated
         )
@@ -546,37 +581,20 @@ class WriteGate:
                 len(local.focus),
                 ", ".join(f"{k} {v:.3f}" for k, v in local.seconds.items()),
             )
-        number = next_number(self.store)
-        new_version = f"{number}-{uuid.uuid4().hex[:12]}"
-        graphs, subjects = _touched(changed, inferred_now, inferred_new)
-        record = ChangeRecord(
-            number=number,
-            author=author,
-            time=now_iso(),
-            message=message,
-            version_before=version,
-            version_after=new_version,
-            added=added,
-            removed=removed,
-            reverts=reverts,
-            graphs=graphs,
-            subjects=subjects,
-        )
-        update = commit_update(
+        return self._commit(
             version,
-            new_version,
             added,
             removed,
+            changed,
             after,
             inferred_now,
             inferred_new,
-            record.quads(),
-        )
-        self.store.update(update, timeout_s=self.commit_timeout_s)
-        if self.store.version(max_age_s=0) != new_version:
-            return None
-        return CommitResult(
-            record, new_version, added, removed, report, value, version, validated=validated
+            author=author,
+            message=message,
+            reverts=reverts,
+            report=report,
+            value=value,
+            validated=validated,
         )
 
 
