@@ -63,8 +63,11 @@ class QueryTimeout(StoreError):
 
     status = 503
 
-    def __init__(self, limit_s: float):
-        super().__init__(f"query exceeded the time limit of {limit_s:g} s and was stopped")
+    def __init__(self, limit_s: float | None):
+        if limit_s is None:  # a remote engine stopped it at a limit of its own
+            super().__init__("the triple store stopped the query at its own time limit")
+        else:
+            super().__init__(f"query exceeded the time limit of {limit_s:g} s and was stopped")
         self.limit_s = limit_s
 
 
@@ -410,7 +413,7 @@ class SparqlStore:
         if status in (400, 406, 415):
             raise QueryRejected(message)
         if status in (408, 504) or "timeout" in message.lower():
-            raise QueryTimeout(0)
+            raise QueryTimeout(None)
         if status == 500 and body.strip():
             raise QueryFailed(message)
         raise StoreUnavailable(f"the triple store answered {status}: {message[:500]}")
