@@ -411,15 +411,7 @@ class WriteGate:
         self, edit, author, message, reverts, precondition, prevalidated
     ) -> CommitResult | None:
         version, asserted, inferred_now = self.snapshot()
-        memory = ox.Store()
-        memory.bulk_extend(asserted)
-        if precondition is not None:
-            precondition(memory)
-        value = edit(memory)
-        before = set(asserted)
-        after = set(memory)
-        added = sorted(after - before, key=str)
-        removed = sorted(before - after, key=str)
+        value, after, added, removed = _apply_in_memory(asserted, edit, precondition)
         if (
             not added
             and not removed
@@ -527,15 +519,7 @@ class WriteGate:
         from kb.local_validation import NeedsFullValidation, validate_change
 
         version, asserted = self.scoped_snapshot(scope)
-        memory = ox.Store()
-        memory.bulk_extend(asserted)
-        if precondition is not None:
-            precondition(memory)
-        value = edit(memory)
-        before = set(asserted)
-        after = set(memory)
-        added = sorted(after - before, key=str)
-        removed = sorted(before - after, key=str)
+        value, after, added, removed = _apply_in_memory(asserted, edit, precondition)
         if not added and not removed:
             return CommitResult(None, version, value=value, version_before=version)
         changed = added + removed
@@ -596,6 +580,19 @@ class WriteGate:
             value=value,
             validated=validated,
         )
+
+
+def _apply_in_memory(asserted: list[ox.Quad], edit, precondition):
+    """Runs ``edit`` on an in-memory copy of ``asserted`` (after ``precondition``); returns
+    the edit's value, the quads after it, and the sorted quads it added and removed."""
+    memory = ox.Store()
+    memory.bulk_extend(asserted)
+    if precondition is not None:
+        precondition(memory)
+    value = edit(memory)
+    before = set(asserted)
+    after = set(memory)
+    return value, after, sorted(after - before, key=str), sorted(before - after, key=str)
 
 
 def _touched(
