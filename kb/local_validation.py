@@ -32,8 +32,6 @@ What a local check can miss, and why it is acceptable here:
   through ``hk:about``/``hk:mentions`` links *into* a concept (no shape, quality rule or axiom
   of the shipped ontology reads those from the concept's side; a new one would have to add
   the properties to ``EXCLUDED_REFERRERS``' exceptions or force full validation);
-- a label or definition duplicated up to whitespace differences (the look-up folds case, not
-  spaces; labels with stray spaces are errors of their own);
 - inferences about referenced or context nodes other than the ones kept above (e.g. a class
   defined by an incoming link), and a less specific inferred type that a full run would no
   longer report once a more specific one is inferred (it stays; it is still entailed);
@@ -144,7 +142,8 @@ def _referrers(store: SparqlStore, nodes) -> set[str]:
 
 
 def _same_texts(store: SparqlStore, triples: set[ox.Triple], focus: set[str]) -> set[ox.Triple]:
-    """Triples giving another node a label or definition that a focus node has too."""
+    """Triples giving another node a label or definition that a focus node has too, up to
+    case and whitespace (what the quality report's duplicate rules compare)."""
     wanted: dict[str, set[str]] = {}
     for t in triples:
         p = t.predicate.value
@@ -152,18 +151,34 @@ def _same_texts(store: SparqlStore, triples: set[ox.Triple], focus: set[str]) ->
             (p == RDFS_LABEL or p in DEFINITIONS)
             and t.subject.value in focus
             and isinstance(t.object, ox.Literal)
+            and t.object.value.split()
         ):
-            wanted.setdefault(p, set()).add(t.object.value.lower())
+            wanted.setdefault(p, set()).add(_text_pattern(t.object.value))
     out = set()
-    for p, texts in wanted.items():
-        listed = ", ".join(sparql_term(ox.Literal(text)) for text in sorted(texts))
+    for p, patterns in wanted.items():
+        # One case-insensitive REGEX scan: no index can answer "equal up to case", and a
+        # regular expression is the cheapest test Oxigraph has (0.18 s over 88k labels at
+        # 1M triples, against 0.31 s for LCASE(STR(?o)) IN (...)).
+        pattern = sparql_term(ox.Literal(r"^\s*(?:" + "|".join(sorted(patterns)) + r")\s*$"))
         for row in _rows(
             store,
             f"SELECT ?s ?o WHERE {{ ?s {sparql_term(ox.NamedNode(p))} ?o "
-            f"FILTER(LCASE(STR(?o)) IN ({listed})) }}",
+            f'FILTER(REGEX(STR(?o), {pattern}, "i")) }}',
         ):
             out.add(ox.Triple(row["s"], ox.NamedNode(p), row["o"]))
-    return out
+    # with the rest of each twin's description: the duplicate rules compare typed terms only
+    twins = {t.subject.value for t in out if _is_iri(t.subject)} - focus
+    return out | _triples_of(store, twins) if twins else out
+
+
+_REGEX_SPECIALS = set("\\|.-^?*+{}()[]$")
+
+
+def _text_pattern(text: str) -> str:
+    """An XPath regular expression (SPARQL REGEX) matching ``text`` with any whitespace
+    between its words: each word's metacharacters escaped."""
+    words = ("".join("\\" + c if c in _REGEX_SPECIALS else c for c in w) for w in text.split())
+    return r"\s+".join(words)
 
 
 def _ontology(store: SparqlStore) -> set[ox.Triple]:

@@ -107,6 +107,31 @@ def test_what_the_whole_graph_rejects_is_rejected_locally(stores, change):
     assert errors(local)
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "microneedling VS. topical MINOXIDIL",  # regex metacharacter '.', other case
+        "How much does  microneedling cost?",  # '?' and a double space
+        "Atrophic scarring (microneedling for hair loss)",  # parentheses
+    ],
+)
+def test_a_label_equal_up_to_case_and_spaces_is_found_locally(stores, title):
+    """The look-up of other nodes' labels is one case-insensitive REGEX: metacharacters in a
+    title are matched literally and runs of spaces as any whitespace, as the quality report's
+    duplicate rule compares them."""
+    s = KB + ARTICLE["id"]
+    local, whole = apply_both(stores, lambda: article_edit({**ARTICLE, "title": title})[1], {s})
+    assert isinstance(whole, ValidationFailed) and isinstance(local, ValidationFailed)
+    assert ("duplicate_label", s) in errors(whole)
+    assert ("duplicate_label", s) in errors(local)
+
+
+def test_a_title_with_metacharacters_and_no_twin_is_accepted(stores):
+    document = {**ARTICLE, "title": r"Minoxidil 5% + (PRP) [2x]? a|b ^$ \d* {1}"}
+    local, whole = apply_both(stores, lambda: article_edit(document)[1], {KB + ARTICLE["id"]})
+    assert local.report.ok and whole.report.ok
+
+
 def test_a_type_change_is_checked_on_the_nodes_that_reference_it(stores):
     """Retyping a condition breaks the treatments' hk:treats (sh:class): they are focus nodes
     of the local check although the change does not touch them."""
