@@ -14,6 +14,7 @@ Findings about a node carry the file and line where that node is described.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -292,13 +293,15 @@ def validate_graph(
     shapes: Graph | Path | str | bool | None = None,
     locations: dict[str, tuple[str, int]] | None = None,
     progress: Progress | None = None,
+    focus: Iterable[str] | None = None,
     _with_shipped_ontology: bool = True,
 ) -> Report:
     """The same checks as :func:`validate` on an in-memory graph or dataset (no files).
 
     When ``data`` contains no ``owl:Ontology``, the shipped ontology is added first, so a
     candidate knowledge-base graph is checked against the schema. ``shapes`` defaults to
-    the shipped ``ontology/shapes.ttl``; pass ``False`` to skip SHACL.
+    the shipped ``ontology/shapes.ttl``; pass ``False`` to skip SHACL. ``focus``: SHACL
+    validates only these nodes (a change's neighbourhood, kb.local_validation).
     """
     say = progress or _noop
     started = time.monotonic()
@@ -315,7 +318,7 @@ def validate_graph(
         from ontology import ONTOLOGY_FILE
 
         if ONTOLOGY_FILE.is_file():
-            for t in parse_source(ONTOLOGY_FILE).graph:
+            for t in _shipped(ONTOLOGY_FILE):
                 union.add(t)
     report.stats["triples"] = len(union)
 
@@ -325,7 +328,7 @@ def validate_graph(
     elif shapes is None or shapes is True:
         from ontology import SHAPES_FILE
 
-        shapes_graph = parse_source(SHAPES_FILE).graph if SHAPES_FILE.is_file() else None
+        shapes_graph = _shipped(SHAPES_FILE) if SHAPES_FILE.is_file() else None
     elif isinstance(shapes, Graph):
         shapes_graph = shapes
     else:
@@ -335,7 +338,7 @@ def validate_graph(
     if shapes_graph is not None:
         say("SHACL (pySHACL)")
         t0 = time.monotonic()
-        report.findings.extend(_shacl_findings(union, shapes_graph, locs))
+        report.findings.extend(_shacl_findings(union, shapes_graph, locs, focus))
         report.stats["shacl_seconds"] = round(time.monotonic() - t0, 3)
     else:
         report.findings.append(Finding("info", "shacl_skipped", "no SHACL shapes found"))
@@ -355,6 +358,18 @@ def validate_graph(
     return report
 
 
+def _shipped(path: Path) -> Graph:
+    """A shipped ontology file, parsed once per version of the file (every write validates
+    against them). Callers copy from it and never change it."""
+    stat = path.stat()
+    return _parsed_file(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_file(path: str, _mtime_ns: int, _size: int) -> Graph:
+    return parse_source(path).graph
+
+
 def _located(
     severity: str,
     rule: str,
@@ -368,12 +383,14 @@ def _located(
     )
 
 
-def _shacl_findings(union: Graph, shapes: Graph, locs: dict) -> list[Finding]:
+def _shacl_findings(
+    union: Graph, shapes: Graph, locs: dict, focus: Iterable[str] | None = None
+) -> list[Finding]:
     from kb.shapes import ShapesError, run_shacl
 
     out = []
     try:
-        results = run_shacl(union, shapes)
+        results = run_shacl(union, shapes, focus=focus)
     except ShapesError as e:
         return [Finding("error", "shacl:shapes_error", f"the SHACL shapes cannot be used: {e}")]
     for r in results:
