@@ -1,8 +1,9 @@
-"""The OWL reasoning bridge: rdflib graph in, HermiT (through owlready2) inferences out.
+"""The OWL reasoning bridge: rdflib graph in, HermiT inferences out.
 
-owlready2 does not read Turtle, so the graph is written as N-Triples to a temporary folder
-and loaded into a fresh, isolated owlready2 ``World``; HermiT runs once (one JVM call) with
-property-value inference on. Nothing is cached between calls.
+The graph is written as N-Triples and classified by HermiT (:mod:`kb.hermit`: a JVM kept
+warm in this process, or a ``java`` subprocess), with property-value inference on. Its
+output, the text of HermiT's command line, is read here (``read_hermit_output``) into the
+triples owlready2 used to add for it. Nothing is cached between calls.
 
 What comes back is only what is new, never a triple that was asserted:
 
@@ -10,26 +11,28 @@ What comes back is only what is new, never a triple that was asserted:
   as ``hk:HairLossTreatment``),
 - inferred subclass (and equivalence) axioms between named classes,
 - inferred object property values, plus the values entailed by ``owl:inverseOf`` and
-  ``owl:SymmetricProperty`` (owlready2 keeps inverses implicit, so they are added here).
+  ``owl:SymmetricProperty`` (HermiT reports one direction of a pair, so inverses are added
+  here).
 
 An inconsistent graph gives ``consistent=False`` with an explanation; individuals whose
 asserted classes (after the named class hierarchy, domains and ranges) are declared
-disjoint are named in ``conflicts``.
+disjoint are named in ``conflicts``. HermiT stops at ``timeout_s`` (default
+``HAIRKG_REASONER_TIMEOUT_S`` or 300 s) with a ``ReasonerError``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import sys
-import tempfile
+import os
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.collection import Collection
+
+from kb import hermit
 
 _BUILTIN_PREFIXES = (
     str(OWL),
@@ -37,7 +40,15 @@ _BUILTIN_PREFIXES = (
     str(RDFS),
     "http://www.w3.org/2001/XMLSchema#",
 )
-_INFERRED_ONTOLOGY = "http://inferrences/"
+_OWL_NAMESPACE = "http://www.w3.org/2002/07/owl"
+# The two line shapes owlready2 reads in HermiT's output (owlready2/reasoning.py).
+_AXIOM_LINE = re.compile(r"^([A-Za-z]+)\( ((?:<(?:[^>]+)>\s*)+) \)$", re.MULTILINE)
+_PROPERTY_LINE = re.compile(
+    r"^<([^>]+)> \(known instances:\s*(.*?)(?:\s*\|\s*)possible instances:\s*(.*?)\s*\)",
+    re.MULTILINE,
+)
+_IS_A = {"SubClassOf": RDFS.subClassOf, "Type": RDF.type}
+_IS_A_OF_PROPERTIES = {"SubObjectPropertyOf", "SubDataPropertyOf", "SubPropertyOf"}
 
 
 @dataclass
@@ -55,71 +66,55 @@ class ReasoningResult:
 
 
 class ReasonerError(RuntimeError):
-    """The reasoner could not run (no Java, a file owlready2 cannot read, ...)."""
+    """The reasoner could not run (no Java, a graph HermiT cannot read, the time limit)."""
 
 
 def _is_builtin(term: object) -> bool:
     return isinstance(term, URIRef) and str(term).startswith(_BUILTIN_PREFIXES)
 
 
-def infer(graph: Graph) -> ReasoningResult:
-    """Run HermiT over ``graph`` and return the new triples (see module docstring)."""
-    import owlready2
+def default_timeout_s() -> float:
+    raw = os.environ.get("HAIRKG_REASONER_TIMEOUT_S", "").strip()
+    try:
+        value = float(raw) if raw else hermit.DEFAULT_TIMEOUT_S
+    except ValueError:
+        raise ReasonerError(f"HAIRKG_REASONER_TIMEOUT_S={raw!r} is not a number") from None
+    return value if value > 0 else hermit.DEFAULT_TIMEOUT_S
 
+
+def infer(graph: Graph, *, timeout_s: float | None = None) -> ReasoningResult:
+    """Run HermiT over ``graph`` and return the new triples (see module docstring)."""
     started = time.monotonic()
     if hasattr(graph, "quads") and hasattr(graph, "graphs"):
         from kb.sources import union_graph
 
         graph = union_graph(graph)  # type: ignore[arg-type]
-    inferred = Graph()
     if (None, OWL.imports, None) in graph:
-        # owlready2 follows owl:imports (HTTP, file:), which would let a write make the
+        # HermiT follows owl:imports (HTTP, file:), which would let a write make the
         # service fetch URLs or read files; the graph given is already the whole graph.
         graph = _without_imports(graph)
-    with tempfile.TemporaryDirectory(prefix="hairkg-reason-") as tmp:
-        path = Path(tmp) / "input.nt"
-        path.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
-        world = owlready2.World()
-        try:
-            with contextlib.redirect_stdout(sys.stderr):
-                world.get_ontology(path.as_uri()).load(format="ntriples")
-        except Exception as e:  # owlready2 raises plain Exceptions on odd input
-            raise ReasonerError(f"owlready2 could not load the graph: {e}") from e
-        try:
-            with contextlib.redirect_stdout(sys.stderr):
-                owlready2.sync_reasoner_hermit(world, infer_property_values=True, debug=0)
-        except owlready2.OwlReadyInconsistentOntologyError as e:
-            conflicts = disjoint_conflicts(graph)
-            lines = ["HermiT: the ontology is inconsistent."]
-            detail = str(e).strip()
-            if detail:
-                lines.append(detail)
-            for ind, a, b in conflicts:
-                lines.append(f"{ind} is an instance of both {a} and {b}, which are disjoint")
-            if not conflicts:
-                lines.append("No individual is asserted in two disjoint classes; the conflict")
-                lines.append("comes from restrictions, cardinalities or datatype ranges.")
-            world.close()
-            return ReasoningResult(
-                False,
-                inferred,
-                "\n".join(lines),
-                conflicts,
-                seconds=time.monotonic() - started,
-            )
-        except owlready2.OwlReadyJavaError as e:
-            world.close()
-            raise ReasonerError(f"HermiT failed: {e}") from e
-        except FileNotFoundError as e:  # no java on PATH
-            world.close()
-            raise ReasonerError(f"cannot start Java for HermiT: {e}") from e
-
-        _collect_reasoner_output(world, graph, inferred)
-        unsatisfiable = sorted(
-            c.iri for c in world.inconsistent_classes() if getattr(c, "iri", None)
+    document = graph.serialize(format="nt", encoding="utf-8")
+    limit = timeout_s if timeout_s is not None else default_timeout_s()
+    try:
+        output = hermit.classify(document, timeout_s=limit)
+    except hermit.Inconsistent:
+        conflicts = disjoint_conflicts(graph)
+        lines = ["HermiT: the ontology is inconsistent."]
+        for ind, a, b in conflicts:
+            lines.append(f"{ind} is an instance of both {a} and {b}, which are disjoint")
+        if not conflicts:
+            lines.append("No individual is asserted in two disjoint classes; the conflict")
+            lines.append("comes from restrictions, cardinalities or datatype ranges.")
+        return ReasoningResult(
+            False,
+            Graph(),
+            "\n".join(lines),
+            conflicts,
+            seconds=time.monotonic() - started,
         )
-        world.close()
-    _add_inverse_values(graph, inferred)
+    except hermit.HermitError as e:
+        raise ReasonerError(str(e)) from e
+    inferred, unsatisfiable = read_hermit_output(output, graph)
     return ReasoningResult(
         True,
         inferred,
@@ -138,28 +133,81 @@ def _without_imports(graph: Graph) -> Graph:
     return copy
 
 
-def _collect_reasoner_output(world: object, asserted: Graph, out: Graph) -> None:
-    inf = world.get_ontology(_INFERRED_ONTOLOGY)  # type: ignore[attr-defined]
-    unabbreviate = world._unabbreviate  # type: ignore[attr-defined]
-    keep = {RDF.type, RDFS.subClassOf, OWL.equivalentClass}
-    for s, p, o in inf.get_triples():
-        if s < 0 or not isinstance(o, int) or o < 0:
-            continue  # blank nodes and literals: not ours to report
-        s_t, p_t, o_t = URIRef(unabbreviate(s)), URIRef(unabbreviate(p)), URIRef(unabbreviate(o))
-        if str(s_t).rstrip("/") == _INFERRED_ONTOLOGY.rstrip("/"):
+def read_hermit_output(text: str, asserted: Graph) -> tuple[Graph, list[str]]:
+    """The new triples and the unsatisfiable named classes in HermiT's command-line output
+    (``-c -O -D -I -Y``) for ``asserted``.
+
+    This is what owlready2's ``sync_reasoner_hermit(infer_property_values=True)`` put in its
+    inferred ontology, as far as it is kept here: types of individuals, subclass and
+    equivalence axioms between named classes, and object property values of properties of
+    the graph; then only the new, non-builtin ones (``_keep``) and their inverses."""
+    candidates: set[tuple[URIRef, URIRef, URIRef]] = set()
+    nothing_equivalents: set[str] = set()
+    for relation, names in _AXIOM_LINE.findall(text):
+        iris = names.strip()[1:-1].split("> <")
+        if relation in _IS_A:
+            if not iris[0].startswith(_OWL_NAMESPACE):
+                candidates.add((URIRef(iris[0]), _IS_A[relation], URIRef(iris[1])))
+        elif relation == "EquivalentClasses":
+            if str(OWL.Nothing) in iris:
+                nothing_equivalents.update(i for i in iris if not i.startswith(_OWL_NAMESPACE))
+            else:
+                for a, b in itertools.permutations(iris, 2):
+                    if a != b:
+                        candidates.add((URIRef(a), OWL.equivalentClass, URIRef(b)))
+        # property hierarchies and equivalences: owlready2 added rdfs:subPropertyOf and
+        # owl:equivalentProperty, which are not kept (builtin predicates)
+    inverses = _inverses(asserted)
+    for prop_iri, knowns, _possibles in _PROPERTY_LINE.findall(text):
+        prop = URIRef(prop_iri)
+        if _is_builtin(prop) or not _in_graph(asserted, prop):
             continue
-        if p_t in keep:
-            if _is_builtin(o_t) or _is_builtin(s_t):
-                continue
-            if p_t != RDF.type and s_t == o_t:
-                continue
-        elif _is_builtin(p_t):
+        knowns = knowns[1:-1]  # the outer parentheses
+        if not knowns.strip():
             continue
-        if (s_t, p_t, o_t) not in asserted:
-            out.add((s_t, p_t, o_t))
+        for pair in knowns.split(")("):
+            a, b = (URIRef(x) for x in pair[1:-1].split(">, <", 1))
+            if not (_in_graph(asserted, a) and _in_graph(asserted, b)):
+                continue
+            if (a, prop, b) in asserted:
+                continue
+            if any((b, q, a) in asserted for q in inverses.get(prop, ())):
+                continue  # asserted through the inverse
+            candidates.add((a, prop, b))
+
+    inferred = Graph()
+    for triple in candidates:
+        if _keep(triple, asserted):
+            inferred.add(triple)
+    _add_inverse_values(asserted, inferred, inverses)
+    unsatisfiable = set(nothing_equivalents)
+    # asserted ones too, as owlready2's inconsistent_classes() read them
+    for a, b in asserted.subject_objects(OWL.equivalentClass):
+        for cls, other in ((a, b), (b, a)):
+            if other == OWL.Nothing and isinstance(cls, URIRef) and not _is_builtin(cls):
+                unsatisfiable.add(str(cls))
+    return inferred, sorted(unsatisfiable)
 
 
-def _add_inverse_values(asserted: Graph, inferred: Graph) -> None:
+def _in_graph(graph: Graph, term: URIRef) -> bool:
+    """True when ``term`` occurs in the graph (owlready2 knew it, so it kept its triples)."""
+    return (term, None, None) in graph or (None, None, term) in graph or (None, term, None) in graph
+
+
+def _keep(triple: tuple[URIRef, URIRef, URIRef], asserted: Graph) -> bool:
+    s, p, o = triple
+    if p in (RDF.type, RDFS.subClassOf, OWL.equivalentClass):
+        if _is_builtin(o) or _is_builtin(s):
+            return False
+        if p != RDF.type and s == o:
+            return False
+    elif _is_builtin(p):
+        return False
+    return triple not in asserted
+
+
+def _inverses(asserted: Graph) -> dict[URIRef, set[URIRef]]:
+    """Each property's inverses (owl:inverseOf either way; a symmetric property is its own)."""
     inverses: dict[URIRef, set[URIRef]] = defaultdict(set)
     for p, q in asserted.subject_objects(OWL.inverseOf):
         if isinstance(p, URIRef) and isinstance(q, URIRef):
@@ -168,6 +216,12 @@ def _add_inverse_values(asserted: Graph, inferred: Graph) -> None:
     for p in asserted.subjects(RDF.type, OWL.SymmetricProperty):
         if isinstance(p, URIRef):
             inverses[p].add(p)
+    return inverses
+
+
+def _add_inverse_values(
+    asserted: Graph, inferred: Graph, inverses: dict[URIRef, set[URIRef]]
+) -> None:
     if not inverses:
         return
     for p, qs in sorted(inverses.items()):
@@ -286,5 +340,6 @@ __all__ = [
     "disjoint_conflicts",
     "disjoint_pairs",
     "infer",
+    "read_hermit_output",
     "superclasses",
 ]
