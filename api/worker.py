@@ -56,6 +56,11 @@ class BoundedThreadWorker(ThreadWorker):
         self._gathering: dict[int, object] = {}
         reaper = threading.Thread(target=self._reap, name="slow-client-reaper", daemon=True)
         reaper.start()
+        if _writes_reason(settings):
+            # Here, after the fork: a JVM started in the master would not survive it.
+            from kb.hermit import warm_up
+
+            warm_up()
         super().init_process()
 
     # -- deadlines ------------------------------------------------------------------------
@@ -214,3 +219,12 @@ class BoundedThreadWorker(ThreadWorker):
         # closes the connection after this request.
         body.failed = not complete
         req.body = body
+
+
+def _writes_reason(settings) -> bool:
+    """True when writes are possible and each runs HermiT (write validation ``full``)."""
+    import os
+
+    tokens = getattr(settings, "tokens", "") or getattr(settings, "tokens_file", "")
+    tokens = tokens or os.environ.get("HAIRKG_TOKENS") or os.environ.get("HAIRKG_TOKENS_FILE")
+    return bool(tokens) and getattr(settings, "write_validation", "full") == "full"
