@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from api import ratelimit
 from api.config import Settings
+from api.sparql_front import AnswerFront
+from api.tracing import request_id
 from kb.oxigraph_server import EngineSupervision
 from kb.store import SparqlStore, StoreError
 
@@ -32,10 +33,19 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     logging.basicConfig(level=settings.log_level.upper())
 
     _register_request_hooks(app)
-    ratelimit.install(app, settings)
+    rate_limit = ratelimit.install(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+    if settings.sparql_cache_mb > 0:
+        from api.sparql import answer_version
+
+        app.wsgi_app = AnswerFront(  # type: ignore[method-assign]
+            app.wsgi_app,
+            lambda: answer_version(settings, store),
+            settings.sparql_cache_mb * 1024 * 1024,
+            charge=rate_limit.charge if rate_limit else None,
+        )
     return app
 
 
@@ -104,10 +114,7 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start():
         g.request_started = time.perf_counter()
-        incoming = request.headers.get("X-Request-Id", "")
-        # Accept a caller's id only when it is short and printable: it is echoed and logged.
-        ok = 0 < len(incoming) <= 128 and incoming.isascii() and incoming.isprintable()
-        g.request_id = incoming if ok else uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get("X-Request-Id", ""))
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -70,47 +70,68 @@ def is_expensive() -> bool:
     )
 
 
-def client_address(trusted_proxies) -> str:
-    peer = request.remote_addr or ""
+def client_address(environ: dict, trusted_proxies) -> str:
+    peer = environ.get("REMOTE_ADDR") or ""
     if peer in trusted_proxies:
-        forwarded = request.headers.get("X-Forwarded-For", "")
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
             return hops[-1]
     return peer
 
 
-def install(app: Flask, settings) -> None:
+class RateLimit:
+    """The buckets and who is charged; ``charge`` works on the WSGI environ, so that the
+    answer front (api/sparql_front.py), which answers before Flask, charges the same way."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        self.exempt = frozenset(settings.rate_limit_exempt)
+        self.proxies = frozenset(settings.trusted_proxies)
+
+    def charge(self, environ: dict) -> float:
+        """Takes a token for the request's client, once per request: 0 if it may go on,
+        else the seconds until it may."""
+        if _WAIT in environ:
+            return environ[_WAIT]
+        client = client_address(environ, self.proxies)
+        environ[_WAIT] = wait = 0.0 if client in self.exempt else self.buckets.take(client)
+        return wait
+
+    def refusal(self, environ: dict, wait: float):
+        retry = str(max(1, math.ceil(wait)))
+        message = (
+            f"Too many expensive requests from {client_address(environ, self.proxies)}: the "
+            f"limit is {self.settings.rate_limit_per_minute:g} a minute (bursts of "
+            f"{self.settings.rate_limit_burst}); retry in {retry} s."
+        )
+        if request.path == "/sparql" or request.path.startswith("/store"):
+            return text_error(429, message, {"Retry-After": retry})
+        return problem_response(429, message, headers={"Retry-After": retry})
+
+
+_WAIT = "hairkg.rate_limit.wait"
+
+
+def install(app: Flask, settings) -> RateLimit | None:
     if not settings.rate_limit:
-        return
-    buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    app.extensions["hairkg.rate_limit"] = buckets
-    exempt = frozenset(settings.rate_limit_exempt)
-    proxies = frozenset(settings.trusted_proxies)
+        return None
+    limit = RateLimit(settings)
+    app.extensions["hairkg.rate_limit"] = limit
     charged = threading.local()
 
     @app.before_request
     def _rate_limit():
         if getattr(charged, "request", None) is not None or not is_expensive():
             return None
-        client = client_address(proxies)
-        if client in exempt:
-            return None
         charged.request = id(request._get_current_object())
-        wait = buckets.take(client)
-        if wait <= 0:
-            return None
-        retry = str(max(1, math.ceil(wait)))
-        message = (
-            f"Too many expensive requests from {client}: the limit is "
-            f"{settings.rate_limit_per_minute:g} a minute (bursts of "
-            f"{settings.rate_limit_burst}); retry in {retry} s."
-        )
-        if request.path == "/sparql" or request.path.startswith("/store"):
-            return text_error(429, message, {"Retry-After": retry})
-        return problem_response(429, message, headers={"Retry-After": retry})
+        wait = limit.charge(request.environ)
+        return limit.refusal(request.environ, wait) if wait > 0 else None
 
     @app.teardown_request
     def _done(_error=None):
         if getattr(charged, "request", None) == id(request._get_current_object()):
             charged.request = None
+
+    return limit

@@ -29,6 +29,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from api import sparql_results as results
 from api.errors import text_error
 from api.negotiation import choose, prefers_html
+from api.sparql_front import KEEP
 from kb import sparql_guard
 from kb.changes import changed_marker
 from kb.namespaces import PREFIXES, VOID
@@ -294,11 +295,9 @@ def _run_query(query: str, params: dict) -> Response:
     kind = results.GRAPH if form in ("CONSTRUCT", "DESCRIBE") else results.SOLUTIONS
     result_format = _negotiate(kind, params, form)
 
-    cache_limit = getattr(settings, "sparql_cache_mb", 64) * 1024 * 1024
-    if cache_limit > 0 and _ANSWERS.outdated(changed_marker(settings.data_dir)):
-        store.forget_version()  # a write on this host: look at the version again
+    cache_limit = settings.sparql_cache_mb * 1024 * 1024
     try:
-        version = store.version()
+        version = answer_version(settings, store)
     except StoreError as error:
         return _store_error(error, limit)
     etag = _etag(version, query, default_graphs, named_graphs, result_format.media_type)
@@ -312,6 +311,7 @@ def _run_query(query: str, params: dict) -> Response:
     cache_key = f"{etag}|{base}" if cache_limit > 0 and _cacheable(query) else None
     cached = _ANSWERS.get(cache_key) if cache_key else None
     if cached is not None:
+        request.environ[KEEP] = version
         return _answer(cached, etag, "db;dur=0;desc=cached")
 
     # The engine resolves relative IRIs against the endpoint, not its own address. On the
@@ -347,6 +347,7 @@ def _run_query(query: str, params: dict) -> Response:
 
     if cache_key:
         _ANSWERS.put(cache_key, rendered, cache_limit)
+        request.environ[KEEP] = version  # the answer front may keep it too
     return _answer(rendered, etag, f"db;dur={db_ms:.1f}")
 
 
@@ -358,6 +359,15 @@ def _answer(rendered: results.Rendered, etag: str, timing: str) -> Response:
     if rendered.truncated_at is not None:
         response.headers[TRUNCATED_HEADER] = str(rendered.truncated_at)
     return response
+
+
+def answer_version(settings, store) -> str:
+    """The dataset version answers are cached under. A write through this host's write
+    gate touches its marker, and the next request on every worker drops the cached answers
+    and asks the store again; otherwise the store's version check (cached for a second)."""
+    if settings.sparql_cache_mb > 0 and _ANSWERS.outdated(changed_marker(settings.data_dir)):
+        store.forget_version()
+    return store.version()
 
 
 # Answers that differ between two runs of the same query on the same data.

@@ -5,6 +5,7 @@ request on every worker, and answers that differ between runs are never kept."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -84,3 +85,66 @@ def test_graph_answers_pass_through_as_n_triples(server):
     assert triples
     _h, turtle = query(server, text, accept="text/turtle")
     assert set(ox.parse(turtle, ox.RdfFormat.TURTLE)) == set(triples)
+
+
+# -- the answer front (api/sparql_front.py): a repeated GET answered before Flask ------------
+
+FRONT_QUERY = "SELECT ?c WHERE { ?c a <https://w3id.org/hairkg/ontology#Condition> } ORDER BY ?c"
+
+
+def get(server, text: str, headers: dict | None = None, method: str = "GET"):
+    request = urllib.request.Request(
+        server.url + "/sparql?" + urllib.parse.urlencode({"query": text}),
+        headers={"Accept": "application/sparql-results+json", **(headers or {})},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def from_front(headers) -> bool:
+    return "desc=front" in headers["Server-Timing"]
+
+
+def test_a_repeated_get_gets_the_same_answer_from_the_front(server):
+    answers = [get(server, FRONT_QUERY) for _ in range(8)]
+    assert {status for status, _h, _b in answers} == {200}
+    assert len({body for _s, _h, body in answers}) == 1
+    fronted = [h for _s, h, _b in answers if from_front(h)]
+    flask = [h for _s, h, _b in answers if not from_front(h)]
+    assert fronted and flask, "the first answer per worker comes from Flask, then the front"
+    same = ("Content-Type", "ETag", "Cache-Control", "Vary", "Access-Control-Allow-Origin")
+    for name in same:
+        assert {h[name] for h in fronted} == {flask[0][name]}, name
+    ids = [h["X-Request-Id"] for _s, h, _b in answers]
+    assert len(set(ids)) == len(ids), "every answer has its own request id"
+
+
+def test_the_front_echoes_a_request_id_and_answers_head(server):
+    for _ in range(6):
+        get(server, FRONT_QUERY)
+    for _ in range(6):
+        status, headers, _body = get(server, FRONT_QUERY, {"X-Request-Id": "trace-42"})
+        assert status == 200 and headers["X-Request-Id"] == "trace-42"
+    heads = [get(server, FRONT_QUERY, method="HEAD") for _ in range(6)]
+    assert all(s == 200 and b == b"" for s, _h, b in heads)
+    assert any(from_front(h) for _s, h, _b in heads)
+    assert {h["Content-Length"] for _s, h, _b in heads} == {str(len(get(server, FRONT_QUERY)[2]))}
+
+
+def test_the_front_keeps_one_answer_per_format_and_leaves_conditionals_to_flask(server):
+    for _ in range(6):
+        get(server, FRONT_QUERY)
+        get(server, FRONT_QUERY, {"Accept": "application/sparql-results+xml"})
+    _s, json_headers, json_body = get(server, FRONT_QUERY)
+    _s, xml_headers, xml_body = get(
+        server, FRONT_QUERY, {"Accept": "application/sparql-results+xml"}
+    )
+    assert json_headers["Content-Type"].startswith("application/sparql-results+json")
+    assert xml_headers["Content-Type"].startswith("application/sparql-results+xml")
+    assert json.loads(json_body)["results"]["bindings"] and xml_body.startswith(b"<?xml")
+    status, headers, body = get(server, FRONT_QUERY, {"If-None-Match": json_headers["ETag"]})
+    assert status == 304 and body == b"" and not from_front(headers)

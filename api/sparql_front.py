@@ -1,0 +1,151 @@
+"""The answer front: a repeated ``GET /sparql`` answered before Flask runs at all.
+
+Measured on a 1M-triple store (docs/benchmarks.md), a cached answer through Flask still cost
+about 1 ms of CPU per request, most of it request parsing, routing, negotiation and query
+tokenizing that the answer does not depend on once it is known. This WSGI middleware keeps,
+per worker, the complete answer (status, headers, body) that the endpoint gave to a GET,
+keyed by what that answer can depend on: the raw query string, ``Accept``, the host, scheme
+and script root (the base IRI and the endpoint URL), ``Origin`` (CORS) and the dataset
+version. The endpoint marks which answers may be kept (``KEEP``): the same ones its own answer
+cache keeps (api/sparql.py), so a query with RAND, NOW, UUID, STRUUID, BNODE or SERVICE never
+is; errors never are.
+
+Each request still reads the dataset version (``answer_version``: a write through this host's
+write gate is seen by the next request, another host's write within the version check's
+second), so a write is never answered with stale data. Requests with an ``Authorization``
+header or a conditional header (``If-None-Match``, ``If-Modified-Since``) go to Flask, which
+answers them exactly as before. The rate limit charges a kept answer like any other query
+(a client over its limit gets Flask's 429). Each answer served here gets its own
+``X-Request-Id`` and says ``Server-Timing: app;dur=…;desc=front, db;dur=0;desc=cached``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+from api.tracing import request_id
+from kb.store import StoreError
+
+KEEP = "hairkg.sparql.keep"
+"""Set in the WSGI environ by the endpoint, to the dataset version, when its answer may be kept."""
+
+_PER_REQUEST = frozenset({"x-request-id", "server-timing"})
+_PASS_THROUGH_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+
+
+class _Kept:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes):
+        self.status, self.headers, self.body = status, headers, body
+
+
+class AnswerFront:
+    """WSGI middleware in front of the Flask app (see module docstring)."""
+
+    def __init__(
+        self,
+        app: Callable,
+        version: Callable[[], str],
+        limit_bytes: int,
+        *,
+        charge: Callable[[dict], float] | None = None,
+    ):
+        self.app = app
+        self.version = version  # the dataset version answers are kept under
+        self.limit = limit_bytes
+        self.charge = charge  # the rate limit (api/ratelimit.py), None when off
+        self._kept: OrderedDict[tuple, _Kept] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        key = self._key(environ)
+        if key is None:
+            return self.app(environ, start_response)
+        try:
+            version = self.version()
+        except StoreError:
+            return self.app(environ, start_response)  # Flask answers the error
+        key = (version, *key)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+        if kept is not None and self.charge is not None and self.charge(environ) > 0:
+            kept = None  # Flask answers 429 with the wait just computed
+        if kept is not None:
+            start_response(kept.status, [*kept.headers, *_per_request(environ, started)])
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else [kept.body]
+        return self._answer_and_keep(environ, start_response, key)
+
+    def _key(self, environ: dict) -> tuple | None:
+        method = environ.get("REQUEST_METHOD")
+        if (
+            self.limit <= 0
+            or method not in ("GET", "HEAD")
+            or environ.get("PATH_INFO") != "/sparql"
+            or "query=" not in environ.get("QUERY_STRING", "")
+            or any(environ.get(h) for h in _PASS_THROUGH_HEADERS)
+        ):
+            return None
+        return (
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_ACCEPT", ""),
+            environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ['SERVER_PORT']}",
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("HTTP_ORIGIN", ""),
+        )
+
+    def _answer_and_keep(self, environ: dict, start_response: Callable, key: tuple):
+        seen: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        if (
+            environ.get(KEEP) != key[0]
+            or environ["REQUEST_METHOD"] != "GET"
+            or not seen.get("status", "").startswith("200 ")
+        ):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        headers = [(k, v) for k, v in seen["headers"] if k.lower() not in _PER_REQUEST]
+        self._put(key, _Kept(seen["status"], headers, body))
+        return [body]
+
+    def _put(self, key: tuple, kept: _Kept) -> None:
+        size = len(kept.body)
+        if size > self.limit // 16:
+            return
+        with self._lock:
+            if key in self._kept:
+                return
+            self._kept[key] = kept
+            self._bytes += size
+            while self._bytes > self.limit and self._kept:
+                _old, dropped = self._kept.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+
+def _per_request(environ: dict, started: float) -> list[tuple[str, str]]:
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return [
+        ("X-Request-Id", request_id(environ.get("HTTP_X_REQUEST_ID", ""))),
+        ("Server-Timing", f"app;dur={elapsed_ms:.1f};desc=front, db;dur=0;desc=cached"),
+    ]
+
+
+__all__ = ["KEEP", "AnswerFront"]
