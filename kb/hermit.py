@@ -1,9 +1,12 @@
 """HermiT as text: its command line's output for an N-Triples document, from a warm JVM.
 
-``classify(ntriples)`` returns what ``java org.semanticweb.HermiT.cli.CommandLine -c -O -D
--I <file> -Y`` prints (owlready2's build of HermiT, whose ``-Y`` adds the inferred property
-values): the class and property hierarchies, inferred property values and the most specific
-types of named individuals. :mod:`kb.reasoning` reads that text; here are only the two ways
+``classify(ntriples)`` returns what ``java org.semanticweb.HermiT.cli.CommandLine -c -O -I
+<file> -Y`` prints (owlready2's build of HermiT, whose ``-Y`` adds the inferred property
+values): the class and object property hierarchies, inferred property values and the most
+specific types of named individuals (``types_of``: of these individuals only; a local check
+needs a handful, and HermiT then finds them one by one instead of realising every
+individual). The data property hierarchy (``-D``) is not computed: nothing reads it, and it
+cost a sixth of a warm run. :mod:`kb.reasoning` reads that text; here are only the two ways
 of producing it:
 
 - **in process** (the default): a JVM started once per process through JPype, HermiT called
@@ -25,11 +28,12 @@ import os
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 DEFAULT_TIMEOUT_S = 300.0
 _CLI = "org.semanticweb.HermiT.cli.CommandLine"
-_CLI_ARGS = ("-c", "-O", "-D", "-I")  # then the document IRI, then -Y
+_CLI_ARGS = ("-c", "-O", "-I")  # then the document IRI, then -Y
 _TINY = (
     b"<urn:hairkg:warm#A> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
     b"<http://www.w3.org/2002/07/owl#Class> .\n"
@@ -84,9 +88,15 @@ def in_process_possible() -> bool:
     return _jvm_pid is None  # None: never started here nor in a parent
 
 
-def classify(ntriples: bytes, timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
-    """HermiT's command-line output for ``ntriples``; raises Inconsistent or HermitError."""
+def classify(
+    ntriples: bytes,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    types_of: Iterable[str] | None = None,
+) -> str:
+    """HermiT's command-line output for ``ntriples``; raises Inconsistent or HermitError.
+    ``types_of``: print the types of these individuals (IRIs) only."""
     global last_producer
+    wanted = frozenset(types_of) if types_of is not None else None
     if in_process_possible():
         try:
             classes = _start_jvm()
@@ -94,9 +104,16 @@ def classify(ntriples: bytes, timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
             classes = None
         if classes is not None:
             last_producer = "jvm"
-            return _classify_in_process(classes, ntriples.decode("utf-8"), timeout_s)
+            return _classify_in_process(classes, ntriples.decode("utf-8"), timeout_s, wanted)
     last_producer = "subprocess"
-    return _classify_subprocess(ntriples, timeout_s)
+    output = _classify_subprocess(ntriples, timeout_s)
+    if wanted is None:
+        return output
+    return "".join(
+        line
+        for line in output.splitlines(keepends=True)
+        if not line.startswith("Type( <") or line[7 : line.find(">")] in wanted
+    )
 
 
 def warm_up() -> threading.Thread | None:
@@ -144,15 +161,15 @@ class _Classes:
         self.OWLManager, self.StringDocumentSource = OWLManager, StringDocumentSource
         self.InconsistentOntologyException = InconsistentOntologyException
         self.ReasonerInterruptedException = ReasonerInterruptedException
-        # what the command line's -c -O -D -I -Y precompute (ClassifyAction.run)
+        # what the command line's -c -O -I -Y precompute (ClassifyAction.run); the class
+        # assertions only when every individual's types are printed
         self.inferences = [
             InferenceType.CLASS_HIERARCHY,
             InferenceType.OBJECT_PROPERTY_HIERARCHY,
-            InferenceType.DATA_PROPERTY_HIERARCHY,
-            InferenceType.CLASS_ASSERTIONS,
             InferenceType.OBJECT_PROPERTY_ASSERTIONS,
             InferenceType.DATA_PROPERTY_ASSERTIONS,
         ]
+        self.class_assertions = InferenceType.CLASS_ASSERTIONS
 
 
 def _start_jvm() -> _Classes:
@@ -187,7 +204,9 @@ def _start_jvm() -> _Classes:
     return _java
 
 
-def _classify_in_process(j: _Classes, document: str, timeout_s: float) -> str:
+def _classify_in_process(
+    j: _Classes, document: str, timeout_s: float, types_of: frozenset[str] | None
+) -> str:
     with _lock:
         manager = j.OWLManager.createOWLOntologyManager()
         try:
@@ -199,12 +218,15 @@ def _classify_in_process(j: _Classes, document: str, timeout_s: float) -> str:
         try:
             reasoner = j.Reasoner(j.Configuration(), ontology)
             limit = _TimeLimit(reasoner, timeout_s)
-            reasoner.precomputeInferences(j.inferences)
+            every_type = [j.class_assertions] if types_of is None else []
+            reasoner.precomputeInferences([*j.inferences, *every_type])
             out = j.StringWriter()
             writer = j.PrintWriter(out)
-            reasoner.dumpHierarchies(writer, True, True, True, True)
+            reasoner.dumpHierarchies(writer, True, True, False, True)
             for individual in ontology.getIndividualsInSignature():  # what -I prints
                 name = str(individual.toStringID())
+                if types_of is not None and name not in types_of:
+                    continue
                 for node in reasoner.getTypes(individual, True):
                     for cls in node.getEntities():
                         writer.print_(f"Type( <{name}> <{cls.toStringID()}> )\n")

@@ -323,26 +323,8 @@ def validate_change(
 
     before_graph = ontology | triples
     after_graph = (before_graph - gone) | after
-    t0 = time.perf_counter()
-    # The label look-up scans every label in the engine's process while the checks run
-    # here on the neighbourhood; it rarely finds anything, and when it does the checks run
-    # again with the twins' triples.
-    with ThreadPoolExecutor(1, thread_name_prefix="hairkg-same-texts") as pool:
-        twins = pool.submit(_same_texts, store, (triples - gone) | after, focus)
-        report = validate_graph(_graph(after_graph), reason=reason, focus=focus)
-        extra = twins.result() - before_graph
-    if extra:
-        before_graph |= extra
-        after_graph = (before_graph - gone) | after
-        report = validate_graph(_graph(after_graph), reason=reason, focus=focus)
-    timings["validate_s"] = time.perf_counter() - t0
-    report.findings = [f for f in report.findings if f.node is None or f.node in focus]
-    result = LocalResult(report, focus, seconds=timings)
-    if not reason or not report.ok or report.inferred is None:
-        return result
-
-    # inferences that may change: about changed nodes, pointing at them, or typing a node
-    # the change links to with the range of the linking property
+    # the inferences kept (below): about the changed nodes, or typing a node the change
+    # links to with the range of the linking property; the reasoner types only those nodes
     ranges: dict[str, set[str]] = {}
     for t in ontology:
         if t.predicate.value == RDFS + "range" and _is_iri(t.object):
@@ -353,6 +335,24 @@ def validate_change(
         if _is_iri(q.object)
         for cls in ranges.get(q.predicate.value, ())
     }
+    types_of = subjects | {s for s, _c in typed}
+    t0 = time.perf_counter()
+    # The label look-up scans every label in the engine's process while the checks run
+    # here on the neighbourhood; it rarely finds anything, and when it does the checks run
+    # again with the twins' triples.
+    with ThreadPoolExecutor(1, thread_name_prefix="hairkg-same-texts") as pool:
+        twins = pool.submit(_same_texts, store, (triples - gone) | after, focus)
+        report = validate_graph(_graph(after_graph), reason=reason, focus=focus, types_of=types_of)
+        extra = twins.result() - before_graph
+    if extra:
+        before_graph |= extra
+        after_graph = (before_graph - gone) | after
+        report = validate_graph(_graph(after_graph), reason=reason, focus=focus, types_of=types_of)
+    timings["validate_s"] = time.perf_counter() - t0
+    report.findings = [f for f in report.findings if f.node is None or f.node in focus]
+    result = LocalResult(report, focus, seconds=timings)
+    if not reason or not report.ok or report.inferred is None:
+        return result
 
     def affected(s: str, p: str, o: str) -> bool:
         return s in subjects or o in subjects or (p == RDF_TYPE and (s, o) in typed)
@@ -386,7 +386,7 @@ def validate_change(
         result.inferred_new = now | new_local
     else:
         t0 = time.perf_counter()
-        before = validate_graph(_graph(before_graph), shapes=False, reason=True)
+        before = validate_graph(_graph(before_graph), shapes=False, reason=True, types_of=types_of)
         timings["reason_before_s"] = time.perf_counter() - t0
         old_local = quads(before.inferred) if before.inferred is not None else set()
         result.inferred_now = now

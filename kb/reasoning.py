@@ -27,6 +27,7 @@ import os
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
@@ -82,8 +83,12 @@ def default_timeout_s() -> float:
     return value if value > 0 else hermit.DEFAULT_TIMEOUT_S
 
 
-def infer(graph: Graph, *, timeout_s: float | None = None) -> ReasoningResult:
-    """Run HermiT over ``graph`` and return the new triples (see module docstring)."""
+def infer(
+    graph: Graph, *, timeout_s: float | None = None, types_of: Iterable[str] | None = None
+) -> ReasoningResult:
+    """Run HermiT over ``graph`` and return the new triples (see module docstring).
+    ``types_of``: infer the types of these individuals only (a check of a change's
+    neighbourhood); the rest is as for the whole graph."""
     started = time.monotonic()
     if hasattr(graph, "quads") and hasattr(graph, "graphs"):
         from kb.sources import union_graph
@@ -96,7 +101,7 @@ def infer(graph: Graph, *, timeout_s: float | None = None) -> ReasoningResult:
     document = graph.serialize(format="nt", encoding="utf-8")
     limit = timeout_s if timeout_s is not None else default_timeout_s()
     try:
-        output = hermit.classify(document, timeout_s=limit)
+        output = hermit.classify(document, timeout_s=limit, types_of=types_of)
     except hermit.Inconsistent:
         conflicts = disjoint_conflicts(graph)
         lines = ["HermiT: the ontology is inconsistent."]

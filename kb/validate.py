@@ -294,6 +294,7 @@ def validate_graph(
     locations: dict[str, tuple[str, int]] | None = None,
     progress: Progress | None = None,
     focus: Iterable[str] | None = None,
+    types_of: Iterable[str] | None = None,
     _with_shipped_ontology: bool = True,
 ) -> Report:
     """The same checks as :func:`validate` on an in-memory graph or dataset (no files).
@@ -301,7 +302,8 @@ def validate_graph(
     When ``data`` contains no ``owl:Ontology``, the shipped ontology is added first, so a
     candidate knowledge-base graph is checked against the schema. ``shapes`` defaults to
     the shipped ``ontology/shapes.ttl``; pass ``False`` to skip SHACL. ``focus``: SHACL
-    validates only these nodes (a change's neighbourhood, kb.local_validation).
+    validates only these nodes, and ``types_of``: the reasoner infers the types of these
+    individuals only (a change's neighbourhood, kb.local_validation).
     """
     say = progress or _noop
     started = time.monotonic()
@@ -351,7 +353,7 @@ def validate_graph(
     if reason:
         say("reasoning (HermiT)...")
         t0 = time.monotonic()
-        report.findings.extend(_reasoning_findings(union, report, locs))
+        report.findings.extend(_reasoning_findings(union, report, locs, types_of))
         report.stats["reasoning_seconds"] = round(time.monotonic() - t0, 3)
     report.stats["seconds"] = round(time.monotonic() - started, 3)
     report.sort()
@@ -408,11 +410,13 @@ def _shacl_findings(
     return out
 
 
-def _reasoning_findings(union: Graph, report: Report, locs: dict) -> list[Finding]:
+def _reasoning_findings(
+    union: Graph, report: Report, locs: dict, types_of: Iterable[str] | None = None
+) -> list[Finding]:
     from kb.reasoning import ReasonerError, infer
 
     try:
-        result = infer(union)
+        result = infer(union, types_of=types_of)
     except ReasonerError as e:
         return [Finding("error", "owl:reasoner_error", str(e))]
     report.consistent = result.consistent

@@ -167,3 +167,19 @@ def test_warm_up_starts_the_jvm_in_the_background():
     thread.join(timeout=60)
     assert hermit._jvm_pid == os.getpid()
     assert hermit.last_producer == "jvm"
+
+
+@pytest.mark.parametrize("producer", ["jvm", "subprocess"])
+def test_types_of_limits_the_inferred_types_and_nothing_else(kb_graph, monkeypatch, producer):
+    """A local check asks for the types of a few individuals: those are the whole run's,
+    and every other inference is unchanged."""
+    if producer == "subprocess":
+        monkeypatch.setenv("HAIRKG_REASONER", "subprocess")
+    whole = infer(kb_graph)
+    typed = sorted({s for s, _o in whole.inferred.subject_objects(RDF.type)}, key=str)
+    assert len(typed) > 2, "the knowledge base has inferred class memberships"
+    chosen = set(typed[:2])
+    some = infer(kb_graph, types_of={str(c) for c in chosen})
+    assert hermit.last_producer == producer
+    expected = {t for t in whole.inferred if t[1] != RDF.type or t[0] in chosen}
+    assert _triples(some.inferred) == expected
