@@ -24,14 +24,16 @@ the subprocess by being killed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 DEFAULT_TIMEOUT_S = 300.0
+log = logging.getLogger(__name__)
 _CLI = "org.semanticweb.HermiT.cli.CommandLine"
 _CLI_ARGS = ("-c", "-O", "-I")  # then the document IRI, then -Y
 _TINY = (
@@ -116,16 +118,25 @@ def classify(
     )
 
 
-def warm_up() -> threading.Thread | None:
-    """Start the JVM and run HermiT once on a tiny ontology, in a daemon thread, so that the
-    first real write does not pay for it. Call it in the process that will reason (after any
+def warm_up(work: Callable[[], object] | None = None) -> threading.Thread | None:
+    """Start the JVM and run HermiT (``work``; by default once on a tiny ontology) in a
+    daemon thread, so that the first real write does not pay for it. The thread runs at the
+    lowest priority: it takes the CPU only when the process has nothing else to do (a
+    worker loading its indexes at start). Call it in the process that will reason (after any
     fork). Returns the thread, or None when the in-process JVM cannot be used."""
     if not in_process_possible():
         return None
 
     def run() -> None:
-        with contextlib.suppress(HermitError):
-            classify(_TINY, timeout_s=60.0)
+        with contextlib.suppress(OSError, AttributeError):  # Linux: a thread's own priority
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        try:
+            if work is not None:
+                work()
+            else:
+                classify(_TINY, timeout_s=60.0)
+        except Exception as error:  # a warm-up failing only means a slower first write
+            log.warning("HermiT warm-up failed: %s", error)
 
     thread = threading.Thread(target=run, name="hermit-warm-up", daemon=True)
     thread.start()

@@ -183,3 +183,14 @@ def test_types_of_limits_the_inferred_types_and_nothing_else(kb_graph, monkeypat
     assert hermit.last_producer == producer
     expected = {t for t in whole.inferred if t[1] != RDF.type or t[0] in chosen}
     assert _triples(some.inferred) == expected
+
+
+def test_the_worker_warm_up_reasons_on_the_shipped_graph(caplog):
+    from kb.reasoning import warm_up
+
+    thread = warm_up()
+    assert thread is not None
+    thread.join(180)
+    assert not thread.is_alive()
+    assert hermit.last_producer == "jvm"
+    assert "warm-up failed" not in caplog.text
