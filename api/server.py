@@ -125,6 +125,11 @@ def serve(
     threads: int = 8,
 ) -> None:
     """Runs until SIGINT/SIGTERM. Workers are stateless: all data is in the store."""
+    from kb.hermit import keep_jvm_out_of_this_process
+
+    # gunicorn forks the workers from this process: a JVM started here by the first start's
+    # release build would not survive the fork, and would keep them from starting their own
+    keep_jvm_out_of_this_process()
     oxigraph = None
     if settings.store_url:
         prepare_remote_store(settings)

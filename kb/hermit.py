@@ -58,6 +58,7 @@ last_producer = ""
 _lock = threading.Lock()  # one in-process run at a time (and one JVM start)
 _jvm_pid: int | None = None  # the process that started the JVM
 _java = None  # the Java classes, once the JVM runs
+_jvm_refused = False  # keep_jvm_out_of_this_process() was called here
 
 
 def _hermit_dir() -> Path:
@@ -77,9 +78,17 @@ def _java_memory_mb() -> int:
     return int(reasoning.JAVA_MEMORY)
 
 
+def keep_jvm_out_of_this_process() -> None:
+    """This process forks the ones that reason (``hairkg serve``'s master and its gunicorn
+    workers): it uses the subprocess itself (its release build), so that no JVM is started
+    before the fork and each child can start its own."""
+    global _jvm_refused
+    _jvm_refused = True
+
+
 def in_process_possible() -> bool:
     """True when this process can run HermiT in its own JVM (see the module docstring)."""
-    if os.environ.get("HAIRKG_REASONER", "").strip().lower() == "subprocess":
+    if _jvm_refused or os.environ.get("HAIRKG_REASONER", "").strip().lower() == "subprocess":
         return False
     try:
         import jpype
@@ -328,8 +337,9 @@ def _classify_subprocess(ntriples: bytes, timeout_s: float) -> str:
 
 
 def _after_fork_in_child() -> None:
-    global _lock, _java
+    global _lock, _java, _jvm_refused
     _lock = threading.Lock()  # a thread of the parent may have held it
+    _jvm_refused = False
     if _java is not None:
         # The parent's JVM is not usable here; the subprocess producer takes over, and the
         # child must not try to shut that JVM down when it exits.
@@ -348,5 +358,6 @@ __all__ = [
     "Inconsistent",
     "classify",
     "in_process_possible",
+    "keep_jvm_out_of_this_process",
     "warm_up",
 ]

@@ -194,3 +194,49 @@ def test_the_worker_warm_up_reasons_on_the_shipped_graph(caplog):
     assert not thread.is_alive()
     assert hermit.last_producer == "jvm"
     assert "warm-up failed" not in caplog.text
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _has_jvm(pid: int) -> bool:
+    try:
+        return "libjvm" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_serve_keeps_the_jvm_out_of_the_master_and_in_each_worker(tmp_path):
+    """The first start builds the release graph (HermiT) in the master, which then forks
+    the workers: the master must use the java subprocess, and each worker its own JVM."""
+    import time
+
+    from conftest import start_server
+
+    server = start_server(
+        tmp_path / "data",  # empty: the master builds and reasons
+        env={"HAIRKG_TOKENS": "ed:jvm-test-token:write", "HAIRKG_TOKENS_FILE": ""},
+        ready_timeout_s=180,
+    )
+    try:
+        master = server.process.pid
+        workers = [
+            p for p in _children(master) if "python" in Path(f"/proc/{p}/cmdline").read_text()
+        ]
+        assert len(workers) == 2, workers
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(_has_jvm(p) for p in workers):
+            time.sleep(0.5)
+        assert all(_has_jvm(p) for p in workers), "each worker warms up its own JVM"
+        assert not _has_jvm(master)
+    finally:
+        server.stop()
