@@ -18,7 +18,6 @@ import hashlib
 import re
 import threading
 import time
-from collections import OrderedDict
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -29,7 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from api import sparql_results as results
 from api.errors import text_error
 from api.negotiation import choose, prefers_html
-from api.sparql_front import KEEP
+from api.sparql_front import KEEP, BoundedAnswers
 from kb import sparql_guard
 from kb.changes import changed_marker
 from kb.namespaces import PREFIXES, VOID
@@ -380,7 +379,7 @@ def _cacheable(query: str) -> bool:
     )
 
 
-class _AnswerCache:
+class _AnswerCache(BoundedAnswers):
     """Rendered answers of this worker by ETag (dataset version, query, dataset, format and
     row cap) and base IRI. The version in the key makes a write invalidate them; a write
     through this host's write gate also touches ``run/dataset-changed``, and the next request
@@ -390,9 +389,7 @@ class _AnswerCache:
     answer larger than a sixteenth of the bound is not kept."""
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[str, results.Rendered] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        super().__init__()
         self._marker_seen: int | None = None
 
     def outdated(self, marker) -> bool:
@@ -403,32 +400,10 @@ class _AnswerCache:
             stamp = 0
         if stamp == self._marker_seen:
             return False
-        with self._lock:
-            first = self._marker_seen is None
-            self._marker_seen = stamp
-            self._entries.clear()
-            self._bytes = 0
+        first = self._marker_seen is None
+        self._marker_seen = stamp
+        self.clear()
         return not first
-
-    def get(self, etag: str) -> results.Rendered | None:
-        with self._lock:
-            found = self._entries.get(etag)
-            if found is not None:
-                self._entries.move_to_end(etag)
-            return found
-
-    def put(self, etag: str, rendered: results.Rendered, limit: int) -> None:
-        size = len(rendered.body)
-        if limit <= 0 or size > limit // 16:
-            return
-        with self._lock:
-            if etag in self._entries:
-                return
-            self._entries[etag] = rendered
-            self._bytes += size
-            while self._bytes > limit and self._entries:
-                _old, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped.body)
 
 
 _ANSWERS = _AnswerCache()

@@ -36,6 +36,41 @@ _PER_REQUEST = frozenset({"x-request-id", "server-timing"})
 _PASS_THROUGH_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 
+class BoundedAnswers:
+    """An LRU of answers (anything with a ``body``), bounded in bytes; an answer larger than
+    a sixteenth of the bound is not kept."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key, answer, limit: int) -> None:
+        size = len(answer.body)
+        if limit <= 0 or size > limit // 16:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = answer
+            self._bytes += size
+            while self._bytes > limit and self._entries:
+                _old, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
 class _Kept:
     __slots__ = ("body", "headers", "status")
 
@@ -58,9 +93,7 @@ class AnswerFront:
         self.version = version  # the dataset version answers are kept under
         self.limit = limit_bytes
         self.charge = charge  # the rate limit (api/ratelimit.py), None when off
-        self._kept: OrderedDict[tuple, _Kept] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._kept = BoundedAnswers()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -72,10 +105,7 @@ class AnswerFront:
         except StoreError:
             return self.app(environ, start_response)  # Flask answers the error
         key = (version, *key)
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None:
-                self._kept.move_to_end(key)
+        kept = self._kept.get(key)
         if kept is not None and self.charge is not None and self.charge(environ) > 0:
             kept = None  # Flask answers 429 with the wait just computed
         if kept is not None:
@@ -123,21 +153,8 @@ class AnswerFront:
             if close is not None:
                 close()
         headers = [(k, v) for k, v in seen["headers"] if k.lower() not in _PER_REQUEST]
-        self._put(key, _Kept(seen["status"], headers, body))
+        self._kept.put(key, _Kept(seen["status"], headers, body), self.limit)
         return [body]
-
-    def _put(self, key: tuple, kept: _Kept) -> None:
-        size = len(kept.body)
-        if size > self.limit // 16:
-            return
-        with self._lock:
-            if key in self._kept:
-                return
-            self._kept[key] = kept
-            self._bytes += size
-            while self._bytes > self.limit and self._kept:
-                _old, dropped = self._kept.popitem(last=False)
-                self._bytes -= len(dropped.body)
 
 
 def _per_request(environ: dict, started: float) -> list[tuple[str, str]]:
@@ -148,4 +165,4 @@ def _per_request(environ: dict, started: float) -> list[tuple[str, str]]:
     ]
 
 
-__all__ = ["KEEP", "AnswerFront"]
+__all__ = ["KEEP", "AnswerFront", "BoundedAnswers"]
