@@ -8,7 +8,7 @@ triples owlready2 used to add for it. Nothing is cached between calls.
 What comes back is only what is new, never a triple that was asserted:
 
 - the most specific inferred classes of named individuals (including defined classes such
-  as ``hk:HairLossTreatment``),
+  as ``hk:HairLossTreatment``; of the individuals in ``types_of`` only, when it is given),
 - inferred subclass (and equivalence) axioms between named classes,
 - inferred object property values, plus the values entailed by ``owl:inverseOf`` and
   ``owl:SymmetricProperty`` (HermiT reports one direction of a pair, so inverses are added
@@ -161,7 +161,7 @@ def _without_imports(graph: Graph) -> Graph:
 
 def read_hermit_output(text: str, asserted: Graph) -> tuple[Graph, list[str]]:
     """The new triples and the unsatisfiable named classes in HermiT's command-line output
-    (``-c -O -D -I -Y``) for ``asserted``.
+    (``-c -O -I -Y``) for ``asserted``.
 
     This is what owlready2's ``sync_reasoner_hermit(infer_property_values=True)`` put in its
     inferred ontology, as far as it is kept here: types of individuals, subclass and
