@@ -90,9 +90,15 @@ def test_a_new_article_is_related_on_every_worker_within_a_second(fresh):
     print(f"fresh on every worker {elapsed * 1000:.0f} ms after the write was acknowledged")
     assert elapsed < 1.5
 
-    log = fresh.log()[log_before:]
-    assert log.count("indexes updated in place") >= 2, log  # both workers, incrementally
-    assert "indexes rebuilt" not in log
+    # Each worker updates its index in place when it next answers. A worker busy at start
+    # (warming HermiT up) may lose every accept race for a while: keep asking until both did.
+    deadline = time.monotonic() + 30
+    while fresh.log()[log_before:].count("indexes updated in place") < 2:
+        assert time.monotonic() < deadline, fresh.log()[log_before:]
+        status, answer = get(fresh, related_path(NEW_URL))
+        assert status == 200 and answer["items"]
+        time.sleep(0.05)
+    assert "indexes rebuilt" not in fresh.log()[log_before:]
 
     # the incrementally updated index answers exactly as a full rebuild does
     info = json.loads((fresh.data_dir / "server.json").read_text())
