@@ -115,7 +115,13 @@ def test_paste_suggest_accept_save_then_related(browser, writable_server, tmp_pa
         time.sleep(0.3)
     assert status == 200, "the saved article is not in related content"
     article_id = related["article"]["id"]
-    status, article = get_json(f"{base}/api/v1/articles/{article_id}")
+    # The other worker refreshes its index on its next request: ask until it has (bounded).
+    deadline = time.monotonic() + 30
+    while True:
+        status, article = get_json(f"{base}/api/v1/articles/{article_id}")
+        if status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
     assert status == 200
     assert [c["id"] for c in article["about"]] == ["alopecia-areata"]
     mentioned = {c["id"] for c in article["mentions"]}
