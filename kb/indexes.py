@@ -48,6 +48,7 @@ import pickle
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -504,6 +505,25 @@ class SnapshotFiles:
                 handle.close()  # releases the lock
 
 
+def _follow(holder_ref, interval_s: float) -> None:
+    """Checks the store's version every ``interval_s`` for as long as the holder lives. A
+    request only starts a refresh and is answered from the index it finds: without this, a
+    worker that was idle while another wrote answered its first request after the write from
+    its old index."""
+    while True:
+        time.sleep(interval_s)
+        holder = holder_ref()
+        if holder is None:
+            return
+        current = holder._current
+        if current is not None:
+            try:
+                holder._maybe_refresh(current, time.monotonic())
+            except Exception:  # keep following; the next request retries too
+                log.exception("index version check failed")
+        del holder, current
+
+
 class IndexHolder:
     """The current ``Indexes`` of this process, refreshed when the store's version moves."""
 
@@ -532,6 +552,7 @@ class IndexHolder:
                 self.get()
             except Exception as error:  # the store may still be starting
                 log.info("index warm-up deferred: %s", error)
+            _follow(weakref.ref(self), max(self.check_interval_s, 0.1))
 
         threading.Thread(target=run, name="hairkg-index-warm", daemon=True).start()
 
