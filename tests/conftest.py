@@ -122,6 +122,22 @@ def server_fixture(
     return fixture
 
 
+@pytest.fixture
+def release_store(tmp_path, release_dir):
+    """A managed Oxigraph of its own holding the release graph (dataset version "seed")."""
+    from kb.oxigraph_server import ManagedOxigraph
+
+    engine = ManagedOxigraph(tmp_path / "release-store", timeout_cap_s=60)
+    engine.start()
+    try:
+        store = engine.store(timeout_s=60)
+        store.load_nquads((release_dir / "release.nq").read_bytes())
+        store.update(store.set_version_update("seed"))
+        yield engine, store
+    finally:
+        engine.stop()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, release_dir) -> RunningServer:
     """One shared read-only server on the shipped data (tests must not write to it)."""

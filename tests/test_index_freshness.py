@@ -158,43 +158,35 @@ def test_a_full_rebuild_never_blocks_requests(monkeypatch):
         time.sleep(0.05)
 
 
-def test_an_idle_holder_follows_the_store_without_requests(tmp_path, release_dir):
+def test_an_idle_holder_follows_the_store_without_requests(tmp_path, release_store):
     """A worker that answers nothing while another writes is fresh for its next request."""
     from kb import editor
     from kb.changes import Scope, gate_for
-    from kb.oxigraph_server import ManagedOxigraph
 
-    server = ManagedOxigraph(tmp_path / "store", timeout_cap_s=60)
-    server.start()
-    try:
-        store = server.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        holder = IndexHolder(store, server_weights(), check_interval_s=0.2)
-        holder.warm()
-        deadline = time.monotonic() + 30
-        while holder._current is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        iri, quads = editor.article_quads(
-            {
-                "url": "https://hairclinic.example/idle-holder",
-                "title": "Idle holder",
-                "about": ["microneedling"],
-            }
-        )
-        gate = gate_for(store, tmp_path, "shapes")
-        result = gate.apply(
-            lambda memory: memory.bulk_extend(quads),
-            author="test",
-            scope=Scope(frozenset({iri.value if hasattr(iri, "value") else str(iri)})),
-        )
-        deadline = time.monotonic() + 5
-        while holder._current.version != result.version:  # no get(): nobody asks it
-            assert time.monotonic() < deadline, "the idle holder never caught up"
-            time.sleep(0.05)
-        assert "https://hairclinic.example/idle-holder" in {
-            a.url for a in holder._current.articles.values()
+    _engine, store = release_store
+    holder = IndexHolder(store, server_weights(), check_interval_s=0.2)
+    holder.warm()
+    deadline = time.monotonic() + 30
+    while holder._current is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    iri, quads = editor.article_quads(
+        {
+            "url": "https://hairclinic.example/idle-holder",
+            "title": "Idle holder",
+            "about": ["microneedling"],
         }
-    finally:
-        server.stop()
+    )
+    gate = gate_for(store, tmp_path, "shapes")
+    result = gate.apply(
+        lambda memory: memory.bulk_extend(quads),
+        author="test",
+        scope=Scope(frozenset({iri.value if hasattr(iri, "value") else str(iri)})),
+    )
+    deadline = time.monotonic() + 5
+    while holder._current.version != result.version:  # no get(): nobody asks it
+        assert time.monotonic() < deadline, "the idle holder never caught up"
+        time.sleep(0.05)
+    assert "https://hairclinic.example/idle-holder" in {
+        a.url for a in holder._current.articles.values()
+    }

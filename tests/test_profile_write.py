@@ -6,47 +6,38 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kb.oxigraph_server import ManagedOxigraph
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_profile_write_adds_articles_through_the_gate(tmp_path, release_dir):
-    server = ManagedOxigraph(tmp_path / "store", timeout_cap_s=60)
-    server.start()
-    try:
-        store = server.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "profile_write.py"),
-                "--store-url",
-                server.url,
-                "--about",
-                "androgenetic-alopecia",
-                "--mentions",
-                "topical-minoxidil",
-                "--runs",
-                "2",
-                "--validation",
-                "shapes",
-                "--top",
-                "5",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        assert "run 2:" in done.stdout and "validated local" in done.stdout
-        assert "cumulative" in done.stdout  # the profile of the last run
-        rows = store.select(
-            "SELECT DISTINCT ?a WHERE { ?a ?p ?o "
-            'FILTER(STRSTARTS(STR(?a), "https://w3id.org/hairkg/id/profile-write-")) }'
-        )
-        assert len(rows) == 2
-    finally:
-        server.stop()
+def test_profile_write_adds_articles_through_the_gate(release_store):
+    server, store = release_store
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "profile_write.py"),
+            "--store-url",
+            server.url,
+            "--about",
+            "androgenetic-alopecia",
+            "--mentions",
+            "topical-minoxidil",
+            "--runs",
+            "2",
+            "--validation",
+            "shapes",
+            "--top",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "run 2:" in done.stdout and "validated local" in done.stdout
+    assert "cumulative" in done.stdout  # the profile of the last run
+    rows = store.select(
+        "SELECT DISTINCT ?a WHERE { ?a ?p ?o "
+        'FILTER(STRSTARTS(STR(?a), "https://w3id.org/hairkg/id/profile-write-")) }'
+    )
+    assert len(rows) == 2

@@ -24,6 +24,16 @@ writable_server = server_fixture(
 )
 
 
+def get_until_found(url: str, timeout_s: float = 30):
+    """GET ``url`` until it answers 200 or ``timeout_s`` passes: (status, JSON)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, body = get_json(url)
+        if status == 200 or time.monotonic() > deadline:
+            return status, body
+        time.sleep(0.3)
+
+
 def severe_console_errors(browser) -> list[str]:
     try:
         entries = browser.get_log("browser")
@@ -107,21 +117,11 @@ def test_paste_suggest_accept_save_then_related(browser, writable_server, tmp_pa
 
     # The article is registered with the confirmed tags and shows up in related content.
     quoted = urllib.parse.quote(ARTICLE_URL, safe="")
-    deadline = time.monotonic() + 30
-    while True:
-        status, related = get_json(f"{base}/api/v1/related?url={quoted}&limit=10")
-        if status == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
+    status, related = get_until_found(f"{base}/api/v1/related?url={quoted}&limit=10")
     assert status == 200, "the saved article is not in related content"
     article_id = related["article"]["id"]
-    # The other worker refreshes its index on its next request: ask until it has (bounded).
-    deadline = time.monotonic() + 30
-    while True:
-        status, article = get_json(f"{base}/api/v1/articles/{article_id}")
-        if status == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
+    # each worker follows the store on its own: ask until the one answering has (bounded)
+    status, article = get_until_found(f"{base}/api/v1/articles/{article_id}")
     assert status == 200
     assert [c["id"] for c in article["about"]] == ["alopecia-areata"]
     mentioned = {c["id"] for c in article["mentions"]}
