@@ -42,7 +42,7 @@ def reload():
     from api.editing import gate
     from kb.build import dataset_quads
     from kb.changes import ChangeError, load_release
-    from kb.sources import graph_iris, source_files
+    from kb.files.sources import graph_iris, source_files
     from kb.validate import format_finding, validate
 
     body = request.get_json(silent=True) or {}

@@ -32,7 +32,7 @@ def build_release_file(build_dir: Path) -> Path:
     """The release graph (validated, with inferences) as N-Quads, built unless up to date."""
     # Imported here: the reasoner is only needed on a first start.
     from kb.build import build_release
-    from kb.sources import source_files
+    from kb.files.sources import source_files
 
     release = build_dir / "release.nq"
     if release.exists():

@@ -20,9 +20,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
 
+from kb.files.sources import SourceFile, graph_iris, load_asserted, source_files
 from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
 from kb.quality import short
-from kb.sources import SourceFile, graph_iris, load_asserted, source_files
 
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 
@@ -109,7 +109,7 @@ def release_quads(
     files = sources if sources is not None else source_files()
     if progress:
         progress(f"parsing {len(files)} files")
-    from kb.sources import load_sources
+    from kb.files.sources import load_sources
 
     loaded = load_sources(files)
     if loaded.errors:

@@ -761,7 +761,7 @@ def graph_triples(store: SparqlStore, graph: str, *, timeout_s: float = 120.0) -
 
 
 def to_rdflib_graph(triples: Iterable[ox.Triple], prefix: str = "s") -> Graph:
-    from kb.sources import to_rdflib as relabelled
+    from kb.files.sources import to_rdflib as relabelled
 
     bnodes: dict[str, BNode] = {}
     g = Graph()

@@ -1,6 +1,6 @@
 """The ``hairkg`` knowledge-base commands: validate, build, query, export.
 
-Thin: parse arguments, call :mod:`kb.validate`, :mod:`kb.build` and :mod:`kb.localgraph`,
+Thin: parse arguments, call :mod:`kb.validate`, :mod:`kb.build` and :mod:`kb.files.localgraph`,
 print. ``add_kb_commands(subparsers)`` registers the commands on any argparse
 sub-parser set (``api.cli`` adds ``serve`` next to them); each sets ``handler``, a
 function of the parsed arguments returning the exit code.
@@ -36,7 +36,7 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
 
 
 def _sources(args: argparse.Namespace):
-    from kb.sources import source_files
+    from kb.files.sources import source_files
 
     root = getattr(args, "root", None)
     if root is not None and not Path(root).is_dir():
@@ -195,7 +195,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     import pyoxigraph as ox
 
-    from kb.localgraph import local_store, run_query
+    from kb.files.localgraph import local_store, run_query
     from kb.namespaces import PREFIXES
 
     text, origin = _read_query(args)

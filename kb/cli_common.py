@@ -34,8 +34,8 @@ def guard(func: Handler) -> Handler:
     or the store failing 1, a closed stdout (``| head``) 0."""
 
     def run(args: argparse.Namespace) -> int:
+        from kb.files.sources import KBSyntaxError
         from kb.reasoning import ReasonerError
-        from kb.sources import KBSyntaxError
         from kb.store import StoreError
 
         try:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kb.cli_common import CommandError, guard
-from kb.sources import KB_DIR
+from kb.files.sources import KB_DIR
 
 CHECKOUT = KB_DIR.parent
 
@@ -78,7 +78,7 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator:
 @guard
 def cmd_export_to_files(args: argparse.Namespace) -> int:
     from kb.changes import asserted_graphs
-    from kb.layout import write_files
+    from kb.files.layout import write_files
 
     root = Path(args.root) if args.root else CHECKOUT
     with open_store(args) as store:
@@ -141,7 +141,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     from kb.build import dataset_quads
     from kb.changes import ChangeError, gate_for, load_release, load_summary_text
-    from kb.sources import graph_iris, source_files
+    from kb.files.sources import graph_iris, source_files
     from kb.validate import format_finding, validate
 
     message = args.message or "hairkg load"
@@ -193,7 +193,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 @guard
 def cmd_template(args: argparse.Namespace) -> int:
-    from kb.templates import TemplateError, apply_template
+    from kb.files.templates import TemplateError, apply_template
 
     try:
         result = apply_template(
@@ -223,7 +223,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 @guard
 def cmd_diff(args: argparse.Namespace) -> int:
-    from kb.termdiff import DiffError, diff_sources
+    from kb.files.termdiff import DiffError, diff_sources
 
     try:
         diff = diff_sources(args.old, args.new)

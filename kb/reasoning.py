@@ -91,7 +91,7 @@ def infer(
     neighbourhood); the rest is as for the whole graph."""
     started = time.monotonic()
     if hasattr(graph, "quads") and hasattr(graph, "graphs"):
-        from kb.sources import union_graph
+        from kb.files.sources import union_graph
 
         graph = union_graph(graph)  # type: ignore[arg-type]
     if (None, OWL.imports, None) in graph:
@@ -139,7 +139,7 @@ def warm_up():
     0.6-1.0 s later on)."""
 
     def work() -> None:
-        from kb.sources import load_asserted, union_graph
+        from kb.files.sources import load_asserted, union_graph
         from kb.validate import validate_graph
 
         graph = union_graph(load_asserted())

@@ -34,7 +34,7 @@ class ShapesError(ValueError):
 
 
 def load_shapes(path: Path | str) -> Graph:
-    from kb.sources import parse_file
+    from kb.files.sources import parse_file
 
     return parse_file(path)
 

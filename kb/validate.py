@@ -23,9 +23,7 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, Dataset, Graph, URIRef
 
-from kb.namespaces import KB_GRAPH, ONTOLOGY_GRAPH
-from kb.quality import SEVERITIES, Finding, count_by_severity, quality_findings, short
-from kb.sources import (
+from kb.files.sources import (
     KBSyntaxError,
     SourceFile,
     as_source,
@@ -35,6 +33,8 @@ from kb.sources import (
     source_files,
     union_graph,
 )
+from kb.namespaces import KB_GRAPH, ONTOLOGY_GRAPH
+from kb.quality import SEVERITIES, Finding, count_by_severity, quality_findings, short
 
 Progress = Callable[[str], None]
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -216,7 +216,7 @@ def validate(
         _with_shipped_ontology=False,
     )
     inner.findings[:0] = report.findings
-    from kb.layout import layout_findings  # each subject in the file of its kind
+    from kb.files.layout import layout_findings  # each subject in the file of its kind
 
     inner.findings.extend(layout_findings(files, loaded.dataset))
     inner.findings = _pinpoint_references(inner.findings, files)

@@ -66,9 +66,9 @@ def changed_lines(diff: str) -> list[str]:
 
 def test_shipped_files_are_canonical():
     """The writer, run on the shipped files, gives the shipped files back byte for byte."""
-    from kb.layout import render_files
+    from kb.files.layout import render_files
+    from kb.files.sources import load_asserted
     from kb.namespaces import ONTOLOGY_GRAPH
-    from kb.sources import load_asserted
 
     ds = load_asserted()
     texts = render_files(ds.graph(ONTOLOGY_GRAPH), ds.graph(KB_GRAPH), ROOT)
@@ -479,7 +479,7 @@ def test_template_write_merges_into_the_files_of_their_kind(tmp_path):
 
 
 def test_shipped_example_template_is_valid_and_not_loaded():
-    from kb.sources import source_files
+    from kb.files.sources import source_files
 
     example = ROOT / "kb" / "templates" / "example-conditions.tsv"
     assert example not in {f.path for f in source_files()}

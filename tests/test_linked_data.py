@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import pytest
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 
+from kb.files.sources import load_asserted
 from kb.namespaces import HK, KB, KB_GRAPH, OBO, OBOINOWL, ONTOLOGY_GRAPH, ONTOLOGY_IRI, SCHEMA
-from kb.sources import load_asserted
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 IAO_DEFINITION = OBO.IAO_0000115

@@ -14,8 +14,8 @@ import pytest
 from rdflib import OWL, RDF, Dataset, Graph, Namespace
 
 from kb import hermit
+from kb.files.sources import load_asserted, union_graph
 from kb.reasoning import ReasonerError, infer
-from kb.sources import load_asserted, union_graph
 
 X = Namespace("https://example.org/reasoning-test#")
 REPO = Path(__file__).resolve().parent.parent

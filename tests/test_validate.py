@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, Graph, Literal, URIRef
 
-from kb.namespaces import HK, INFERRED_GRAPH, KB, KB_GRAPH, ONTOLOGY_GRAPH
-from kb.reasoning import disjoint_pairs, infer, superclasses
-from kb.sources import (
+from kb.files.sources import (
     KBSyntaxError,
     load_asserted,
     load_sources,
     parse_file,
     source_files,
 )
+from kb.namespaces import HK, INFERRED_GRAPH, KB, KB_GRAPH, ONTOLOGY_GRAPH
+from kb.reasoning import disjoint_pairs, infer, superclasses
 from kb.validate import Report, validate, validate_graph
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"

@@ -181,7 +181,7 @@ def _git_tree(rev: str, into: Path) -> Path:
 
 def load_version(spec: str, scratch: Path) -> Graph:
     """All triples of one version (ontology and data merged)."""
-    from kb.sources import as_source, load_sources, source_files
+    from kb.files.sources import as_source, load_sources, source_files
 
     if spec.startswith("git:"):
         root = _git_tree(spec[4:], scratch)
@@ -239,7 +239,7 @@ def _kind(g: Graph, s, writer) -> str:
 
 
 def compare(old: Graph, new: Graph, old_name: str = "OLD", new_name: str = "NEW") -> TermDiff:
-    from kb.turtle import TurtleWriter
+    from kb.files.turtle import TurtleWriter
 
     wo, wn = TurtleWriter(old), TurtleWriter(new)
     diff = TermDiff(old_name, new_name)

@@ -23,7 +23,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 import ontology
 from kb.namespaces import KB_GRAPH, ONTOLOGY_GRAPH
 
-KB_DIR = Path(__file__).resolve().parent
+KB_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = KB_DIR / "data"
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

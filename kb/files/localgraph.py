@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pyoxigraph as ox
 
+from kb.files.sources import SourceFile
 from kb.namespaces import PREFIXES
-from kb.sources import SourceFile
 
 
 def local_store(

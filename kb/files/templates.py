@@ -23,7 +23,7 @@ scope note         ``skos:scopeNote``; ``editorial note``: ``skos:editorialNote`
 
 The rows' triples are validated together with the existing ontology and data
 (:func:`kb.validate.validate_graph`), findings pointing at the template's rows; with
-``write=True`` they are merged into ``kb/data`` by the canonical writer (:mod:`kb.layout`),
+``write=True`` they are merged into ``kb/data`` by the canonical writer (:mod:`kb.files.layout`),
 each term into the file of its kind.
 """
 
@@ -142,7 +142,7 @@ def parse_type(text: str, ontology: Graph) -> URIRef | None:
 def read_template(path: Path, ontology: Graph) -> tuple[Graph, dict[str, tuple[str, int]], int]:
     """The triples of a template, where each term's row is, and the number of rows.
     Raises :class:`TemplateError` listing every problem found."""
-    from kb.sources import display_path
+    from kb.files.sources import display_path
 
     shown = display_path(path)
     try:
@@ -245,9 +245,9 @@ def apply_template(
     path: Path, *, root: Path, write: bool = False, reason: bool = True
 ) -> TemplateResult:
     """Read, validate with the data of ``root`` and (with ``write``) merge a template."""
-    from kb.layout import write_files
-    from kb.sources import load_sources, source_files
-    from kb.turtle import TurtleWriter
+    from kb.files.layout import write_files
+    from kb.files.sources import load_sources, source_files
+    from kb.files.turtle import TurtleWriter
     from kb.validate import format_finding, validate_graph
 
     files = source_files(root)

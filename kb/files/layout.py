@@ -27,8 +27,8 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
 
+from kb.files.turtle import TurtleWriter, bnode_sort_key
 from kb.namespaces import HK, KB_GRAPH, ONTOLOGY_GRAPH, SKOS
-from kb.turtle import TurtleWriter, bnode_sort_key
 
 ONTOLOGY_FILE = "ontology/hairkg.ttl"
 DATA_DIR = "kb/data"
@@ -398,7 +398,7 @@ def _declared_prefixes(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        from kb.sources import parse_source
+        from kb.files.sources import parse_source
 
         return parse_source(path).prefixes
     except Exception:
@@ -471,8 +471,8 @@ def layout_findings(files, dataset) -> list:
     the rule names. Only for a ``data`` folder in the canonical layout (one of its files has
     the header :data:`GENERATED`, as the shipped ``kb/data`` does): hand-made trees such as
     test fixtures are not held to it."""
+    from kb.files.sources import display_path, parse_source
     from kb.quality import Finding, short
-    from kb.sources import display_path, parse_source
 
     ontology = dataset.graph(ONTOLOGY_GRAPH) if dataset is not None else Graph()
     kb = dataset.graph(KB_GRAPH) if dataset is not None else Graph()

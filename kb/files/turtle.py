@@ -6,7 +6,7 @@ tool would produce noisy git diffs. This writer fixes every choice:
 
 - prefixes: every ``kb.namespaces.PREFIXES`` entry, in that order, then any extra prefix
   the caller keeps (sorted by name) that the triples use;
-- subjects: in the order the caller gives (``kb.layout`` decides: groups, then hierarchy,
+- subjects: in the order the caller gives (``kb.files.layout`` decides: groups, then hierarchy,
   then IRI);
 - predicates: ``rdf:type`` (written ``a``) first, then labels, definitions and synonyms in
   a fixed order (:data:`PREDICATE_ORDER`), then every other predicate sorted by its
