@@ -40,10 +40,10 @@ def reload():
     if refusal is not None:
         return refusal
     from api.editing import gate
-    from kb.build import dataset_quads
     from kb.changes import ChangeError, load_release
     from kb.files.sources import graph_iris, source_files
-    from kb.validate import format_finding, validate
+    from kb.validation.release import dataset_quads
+    from kb.validation.validate import format_finding, validate
 
     body = request.get_json(silent=True) or {}
     message = str(body.get("message") or "reload from files")[:500]

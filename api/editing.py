@@ -34,8 +34,8 @@ from kb.changes import (
 )
 from kb.history import RevertConflict, get_change, inverse_edit, list_changes
 from kb.namespaces import KB_GRAPH
-from kb.quality import short
 from kb.store import StoreError, sparql_term
+from kb.validation.quality import short
 
 bp = Blueprint("editing", __name__, url_prefix="/api/v1")
 store_bp = Blueprint("graph_store", __name__)

@@ -31,8 +31,8 @@ def progress(message: str) -> None:
 def build_release_file(build_dir: Path) -> Path:
     """The release graph (validated, with inferences) as N-Quads, built unless up to date."""
     # Imported here: the reasoner is only needed on a first start.
-    from kb.build import build_release
     from kb.files.sources import source_files
+    from kb.validation.release import build_release
 
     release = build_dir / "release.nq"
     if release.exists():
@@ -125,7 +125,7 @@ def serve(
     threads: int = 8,
 ) -> None:
     """Runs until SIGINT/SIGTERM. Workers are stateless: all data is in the store."""
-    from kb.hermit import keep_jvm_out_of_this_process
+    from kb.validation.hermit import keep_jvm_out_of_this_process
 
     # gunicorn forks the workers from this process: a JVM started here by the first start's
     # release build would not survive the fork, and would keep them from starting their own

@@ -9,13 +9,14 @@
 3. runs ``edit`` on that copy (a SPARQL Update, a Graph Store Protocol operation, an entity
    edit, the inverse of an earlier change) and compares the copy with what was read: the
    change is the quads added and removed, per graph;
-4. validates the whole candidate graph with ``kb.validate.validate_graph`` (SHACL, quality and
+4. validates the whole candidate graph with ``kb.validation.validate.validate_graph`` (SHACL,
+quality and
    reference checks, OWL consistency with HermiT); any error rejects the change
    (``ValidationFailed``) and nothing is written;
    A *scoped* edit (``apply(..., scope=Scope(...))``: the entity and article edits of the write
    API) names the subjects it reads and writes; the gate then reads only their quads (and
    the extra ones the scope asks for), checks that the change stayed inside the scope, and
-   validates it on its neighbourhood (``kb.local_validation``: the rule, and what a local
+   validates it on its neighbourhood (``kb.validation.local``: the rule, and what a local
    check can miss, are stated there) instead of on the whole graph. An ontology-level change,
    one with blank nodes or with too large a neighbourhood falls back to steps 2-4 as a whole;
 5. commits with ONE SPARQL Update request — the quads removed and added, the reasoner's new
@@ -433,7 +434,7 @@ class WriteGate:
         validated = ""
         if prevalidated is None and self.validation != "off":
             validated = "full"
-            from kb.validate import validate_graph
+            from kb.validation.validate import validate_graph
 
             report = validate_graph(union_graph(after), reason=self.validation == "full")
             if not report.ok:
@@ -516,7 +517,7 @@ class WriteGate:
         self, scope: Scope, edit, author, message, reverts, precondition
     ) -> CommitResult | None:
         """``_attempt`` on the scope's quads, validated on the change's neighbourhood."""
-        from kb.local_validation import NeedsFullValidation, validate_change
+        from kb.validation.local import NeedsFullValidation, validate_change
 
         version, asserted = self.scoped_snapshot(scope)
         value, after, added, removed = _apply_in_memory(asserted, edit, precondition)
@@ -612,7 +613,7 @@ def _touched(
 
 
 def _to_ox(term):
-    from kb.build import to_oxigraph
+    from kb.validation.release import to_oxigraph
 
     return to_oxigraph(term)
 

@@ -1,6 +1,7 @@
 """The ``hairkg`` knowledge-base commands: validate, build, query, export.
 
-Thin: parse arguments, call :mod:`kb.validate`, :mod:`kb.build` and :mod:`kb.files.localgraph`,
+Thin: parse arguments, call :mod:`kb.validation.validate`, :mod:`kb.validation.release` and
+:mod:`kb.files.localgraph`,
 print. ``add_kb_commands(subparsers)`` registers the commands on any argparse
 sub-parser set (``api.cli`` adds ``serve`` next to them); each sets ``handler``, a
 function of the parsed arguments returning the exit code.
@@ -49,7 +50,7 @@ def _sources(args: argparse.Namespace):
 
 @guard
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kb.validate import validate
+    from kb.validation.validate import validate
 
     for p in args.paths:
         if not Path(p).exists():
@@ -68,8 +69,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 @guard
 def cmd_build(args: argparse.Namespace) -> int:
-    from kb.build import BuildError, build_release
-    from kb.validate import format_finding
+    from kb.validation.release import BuildError, build_release
+    from kb.validation.validate import format_finding
 
     try:
         summary = build_release(args.out, sources=_sources(args), progress=_progress(args))
@@ -114,7 +115,7 @@ def _cell(term: object) -> str:
     import pyoxigraph as ox
     from rdflib import URIRef
 
-    from kb.quality import short
+    from kb.validation.quality import short
 
     if term is None:
         return ""
@@ -268,8 +269,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return cmd_export_to_files(args)
     import pyoxigraph as ox
 
-    from kb.build import release_quads, serialize_nquads
     from kb.namespaces import PREFIXES
+    from kb.validation.release import release_quads, serialize_nquads
 
     quads = release_quads(not args.no_inferred, _sources(args), progress=_progress(args))
     out = sys.stdout.buffer

@@ -35,8 +35,8 @@ def guard(func: Handler) -> Handler:
 
     def run(args: argparse.Namespace) -> int:
         from kb.files.sources import KBSyntaxError
-        from kb.reasoning import ReasonerError
         from kb.store import StoreError
+        from kb.validation.reasoning import ReasonerError
 
         try:
             return func(args)

@@ -139,10 +139,10 @@ def _post_reload(server: str, token: str | None, message: str) -> tuple[int, dic
 def cmd_load(args: argparse.Namespace) -> int:
     import getpass
 
-    from kb.build import dataset_quads
     from kb.changes import ChangeError, gate_for, load_release, load_summary_text
     from kb.files.sources import graph_iris, source_files
-    from kb.validate import format_finding, validate
+    from kb.validation.release import dataset_quads
+    from kb.validation.validate import format_finding, validate
 
     message = args.message or "hairkg load"
     if args.server:

@@ -1232,7 +1232,7 @@ def _plain(term) -> object:
 
 def local_triples(root=None) -> list[tuple]:
     """The asserted triples of the source files (no reasoner: labels and types suffice)."""
-    from kb.build import load_asserted_quads
+    from kb.validation.release import load_asserted_quads
 
     out = []
     for quad in load_asserted_quads(root):

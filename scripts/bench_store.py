@@ -26,9 +26,9 @@ import rdflib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.build import release_quads  # noqa: E402
 from kb.namespaces import HK, KB, KB_GRAPH, PREFIXES, SCHEMA  # noqa: E402
 from kb.oxigraph_server import ManagedOxigraph  # noqa: E402
+from kb.validation.release import release_quads  # noqa: E402
 
 
 def synthetic_quads(quads: list[ox.Quad], articles: int, seed: int = 7) -> list[ox.Quad]:

@@ -356,10 +356,10 @@ def _sha256(path: Path) -> str:
 
 
 def validate_file(path: Path, reason: bool) -> int:
-    """Runs kb.validate.validate_graph on the file; prints the counts; returns errors."""
+    """Runs kb.validation.validate.validate_graph on the file; prints the counts; returns errors."""
     from rdflib import Dataset
 
-    from kb.validate import validate_graph
+    from kb.validation.validate import validate_graph
 
     meta = f"<{META_GRAPH}>"
     data = "".join(

@@ -51,7 +51,7 @@ class RunningServer:
 @pytest.fixture(scope="session")
 def release_dir(tmp_path_factory) -> Path:
     """The release graph (asserted + inferred), built once with the real reasoner."""
-    from kb.build import build_release
+    from kb.validation.release import build_release
 
     out = tmp_path_factory.mktemp("release")
     build_release(out)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from rdflib import OWL, RDF, Graph, URIRef
 from test_hardening_common import ALICE, TOKENS, call, canary, fingerprint, raw_request
 
-from kb.reasoning import infer
+from kb.validation.reasoning import infer
 
 
 def test_the_reasoner_never_follows_owl_imports():

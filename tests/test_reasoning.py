@@ -1,4 +1,5 @@
-"""`kb.reasoning` with the real HermiT: the warm in-process JVM and the ``java`` subprocess
+"""`kb.validation.reasoning` with the real HermiT: the warm in-process JVM and the ``java``
+subprocess
 give the same answers, inconsistency is explained, the time limit stops a run, and a forked
 child (a gunicorn worker) falls back to the subprocess."""
 
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 from rdflib import OWL, RDF, Dataset, Graph, Namespace
 
-from kb import hermit
 from kb.files.sources import load_asserted, union_graph
-from kb.reasoning import ReasonerError, infer
+from kb.validation import hermit
+from kb.validation.reasoning import ReasonerError, infer
 
 X = Namespace("https://example.org/reasoning-test#")
 REPO = Path(__file__).resolve().parent.parent
@@ -186,7 +187,7 @@ def test_types_of_limits_the_inferred_types_and_nothing_else(kb_graph, monkeypat
 
 
 def test_the_worker_warm_up_reasons_on_the_shipped_graph(caplog):
-    from kb.reasoning import warm_up
+    from kb.validation.reasoning import warm_up
 
     hermit.last_producer = ""  # earlier tests ran HermiT in this process: see this run's
     thread = warm_up()

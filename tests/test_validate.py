@@ -1,4 +1,5 @@
-"""`kb.validate` on real files with the real reasoner: the shipped data validates clean, and
+"""`kb.validation.validate` on real files with the real reasoner: the shipped data validates clean,
+and
 each kind of broken input is reported exactly (rule, node, file and line)."""
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from kb.files.sources import (
     source_files,
 )
 from kb.namespaces import HK, INFERRED_GRAPH, KB, KB_GRAPH, ONTOLOGY_GRAPH
-from kb.reasoning import disjoint_pairs, infer, superclasses
-from kb.validate import Report, validate, validate_graph
+from kb.validation.reasoning import disjoint_pairs, infer, superclasses
+from kb.validation.validate import Report, validate, validate_graph
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 REPO = Path(__file__).resolve().parent.parent

@@ -472,7 +472,7 @@ def layout_findings(files, dataset) -> list:
     the header :data:`GENERATED`, as the shipped ``kb/data`` does): hand-made trees such as
     test fixtures are not held to it."""
     from kb.files.sources import display_path, parse_source
-    from kb.quality import Finding, short
+    from kb.validation.quality import Finding, short
 
     ontology = dataset.graph(ONTOLOGY_GRAPH) if dataset is not None else Graph()
     kb = dataset.graph(KB_GRAPH) if dataset is not None else Graph()

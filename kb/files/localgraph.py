@@ -21,7 +21,7 @@ def local_store(
     progress: Callable[[str], None] | None = None,
 ) -> ox.Store:
     """A fresh in-memory store holding the asserted graphs (and the inferred graph)."""
-    from kb.build import release_quads
+    from kb.validation.release import release_quads
 
     store = ox.Store()
     store.extend(release_quads(include_inferred, sources, progress=progress))

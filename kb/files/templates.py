@@ -22,7 +22,7 @@ scope note         ``skos:scopeNote``; ``editorial note``: ``skos:editorialNote`
 ================== ============================================================
 
 The rows' triples are validated together with the existing ontology and data
-(:func:`kb.validate.validate_graph`), findings pointing at the template's rows; with
+(:func:`kb.validation.validate.validate_graph`), findings pointing at the template's rows; with
 ``write=True`` they are merged into ``kb/data`` by the canonical writer (:mod:`kb.files.layout`),
 each term into the file of its kind.
 """
@@ -248,7 +248,7 @@ def apply_template(
     from kb.files.layout import write_files
     from kb.files.sources import load_sources, source_files
     from kb.files.turtle import TurtleWriter
-    from kb.validate import format_finding, validate_graph
+    from kb.validation.validate import format_finding, validate_graph
 
     files = source_files(root)
     loaded = load_sources(files)

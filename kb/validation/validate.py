@@ -6,8 +6,8 @@ Layers, in order:
    file does not parse, the later layers are skipped (they would report noise).
 2. **SHACL** — ``ontology/shapes.ttl`` (next to the ontology file being validated) through
    pySHACL; ``sh:Violation`` is an error, ``sh:Warning`` a warning, ``sh:Info`` info.
-3. **quality** — :mod:`kb.quality` (ROBOT-report-like rules).
-4. **OWL** — consistency and classification with HermiT (:mod:`kb.reasoning`).
+3. **quality** — :mod:`kb.validation.quality` (ROBOT-report-like rules).
+4. **OWL** — consistency and classification with HermiT (:mod:`kb.validation.reasoning`).
 
 Findings about a node carry the file and line where that node is described.
 """
@@ -34,7 +34,7 @@ from kb.files.sources import (
     union_graph,
 )
 from kb.namespaces import KB_GRAPH, ONTOLOGY_GRAPH
-from kb.quality import SEVERITIES, Finding, count_by_severity, quality_findings, short
+from kb.validation.quality import SEVERITIES, Finding, count_by_severity, quality_findings, short
 
 Progress = Callable[[str], None]
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -303,7 +303,7 @@ def validate_graph(
     candidate knowledge-base graph is checked against the schema. ``shapes`` defaults to
     the shipped ``ontology/shapes.ttl``; pass ``False`` to skip SHACL. ``focus``: SHACL
     validates only these nodes, and ``types_of``: the reasoner infers the types of these
-    individuals only (a change's neighbourhood, kb.local_validation).
+    individuals only (a change's neighbourhood, kb.validation.local).
     """
     say = progress or _noop
     started = time.monotonic()
@@ -388,7 +388,7 @@ def _located(
 def _shacl_findings(
     union: Graph, shapes: Graph, locs: dict, focus: Iterable[str] | None = None
 ) -> list[Finding]:
-    from kb.shapes import ShapesError, run_shacl
+    from kb.validation.shapes import ShapesError, run_shacl
 
     out = []
     try:
@@ -413,7 +413,7 @@ def _shacl_findings(
 def _reasoning_findings(
     union: Graph, report: Report, locs: dict, types_of: Iterable[str] | None = None
 ) -> list[Finding]:
-    from kb.reasoning import ReasonerError, infer
+    from kb.validation.reasoning import ReasonerError, infer
 
     try:
         result = infer(union, types_of=types_of)

@@ -6,7 +6,8 @@ values): the class and object property hierarchies, inferred property values and
 specific types of named individuals (``types_of``: of these individuals only; a local check
 needs a handful, and HermiT then finds them one by one instead of realising every
 individual). The data property hierarchy (``-D``) is not computed: nothing reads it, and it
-cost a sixth of a warm run. :mod:`kb.reasoning` reads that text; here are only the two ways
+cost a sixth of a warm run. :mod:`kb.validation.reasoning` reads that text; here are only the two
+ways
 of producing it:
 
 - **in process** (the default): a JVM started once per process through JPype, HermiT called

@@ -1,6 +1,6 @@
 """The OWL reasoning bridge: rdflib graph in, HermiT inferences out.
 
-The graph is written as N-Triples and classified by HermiT (:mod:`kb.hermit`: a JVM kept
+The graph is written as N-Triples and classified by HermiT (:mod:`kb.validation.hermit`: a JVM kept
 warm in this process, or a ``java`` subprocess), with property-value inference on. Its
 output, the text of HermiT's command line, is read here (``read_hermit_output``) into the
 triples owlready2 used to add for it. Nothing is cached between calls.
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.collection import Collection
 
-from kb import hermit
+from kb.validation import hermit
 
 _BUILTIN_PREFIXES = (
     str(OWL),
@@ -140,7 +140,7 @@ def warm_up():
 
     def work() -> None:
         from kb.files.sources import load_asserted, union_graph
-        from kb.validate import validate_graph
+        from kb.validation.validate import validate_graph
 
         graph = union_graph(load_asserted())
         validate_graph(graph)

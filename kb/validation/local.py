@@ -17,7 +17,8 @@ read from the store with a handful of indexed queries, instead of on a copy of t
   definition is, up to case and whitespace, a label or definition of a focus node
   (uniqueness), with the other triples of those nodes.
   The change is applied to it (before: store; after: store - removed + added).
-- on it, the same checks as a full validation (``kb.validate.validate_graph``: SHACL with F
+- on it, the same checks as a full validation (``kb.validation.validate.validate_graph``: SHACL
+with F
   as its only targets, quality report, and in ``full`` mode HermiT's consistency check),
   findings filtered to F.
 - inferences: the reasoner's output on the local graph after the change, kept where its
@@ -101,7 +102,7 @@ class NeedsFullValidation(Exception):
 
 @dataclass
 class LocalResult:
-    report: object  # kb.validate.Report, findings filtered to the focus nodes
+    report: object  # kb.validation.validate.Report, findings filtered to the focus nodes
     focus: set[str]
     inferred_now: set[ox.Quad] = field(default_factory=set)  # the part that may change
     inferred_new: set[ox.Quad] | None = None  # its replacement (None: no reasoning)
@@ -272,7 +273,7 @@ def validate_change(
 ) -> LocalResult:
     """Validates a change on its neighbourhood (module docstring); raises
     ``NeedsFullValidation`` when the rule says the whole graph must be checked."""
-    from kb.validate import validate_graph
+    from kb.validation.validate import validate_graph
 
     timings: dict[str, float] = {}
     started = time.perf_counter()

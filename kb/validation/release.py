@@ -22,7 +22,7 @@ from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
 
 from kb.files.sources import SourceFile, graph_iris, load_asserted, source_files
 from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
-from kb.quality import short
+from kb.validation.quality import short
 
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 
@@ -116,7 +116,7 @@ def release_quads(
         raise loaded.errors[0]
     inferred = None
     if include_inferred:
-        from kb.reasoning import infer
+        from kb.validation.reasoning import infer
 
         if progress:
             progress("reasoning (HermiT)...")
@@ -165,7 +165,7 @@ def build_release(
     progress: Callable[[str], None] | None = None,
 ) -> BuildSummary:
     """Validate, then write ``release.nq`` and ``summary.json`` into ``out_dir``."""
-    from kb.validate import validate
+    from kb.validation.validate import validate
 
     report = validate(sources, reason=True, progress=progress)
     if not report.ok:
