@@ -11,8 +11,8 @@ from api import ratelimit
 from api.config import Settings
 from api.sparql_front import AnswerFront
 from api.tracing import request_id
-from kb.oxigraph_server import EngineSupervision
-from kb.store import SparqlStore, StoreError
+from kb.store.client import SparqlStore, StoreError
+from kb.store.managed import EngineSupervision
 
 FALLBACK_HTML_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.auth import AuthError, require
 from api.errors import problem_response, text_error
-from kb import editor, sparql_guard
+from kb import editor
 from kb.changes import (
     SERVICE_GRAPHS,
     ChangeError,
@@ -34,7 +34,8 @@ from kb.changes import (
 )
 from kb.history import RevertConflict, get_change, inverse_edit, list_changes
 from kb.namespaces import KB_GRAPH
-from kb.store import StoreError, sparql_term
+from kb.store import guard as sparql_guard
+from kb.store.client import StoreError, sparql_term
 from kb.validation.quality import short
 
 bp = Blueprint("editing", __name__, url_prefix="/api/v1")

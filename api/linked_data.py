@@ -11,7 +11,7 @@
 - ``/dump.nq``: the whole dataset as N-Quads.
 
 Every fact comes from the store through SPARQL; request values reach a query only as terms
-serialised by ``kb.store.sparql_term``, and entity names are checked against a strict
+serialised by ``kb.store.client.sparql_term``, and entity names are checked against a strict
 pattern before any query is made.
 """
 
@@ -52,7 +52,7 @@ from kb.namespaces import (
     SCHEMA,
     SKOS,
 )
-from kb.store import SparqlStore, sparql_term, values_clause
+from kb.store.client import SparqlStore, sparql_term, values_clause
 
 bp = Blueprint("linked_data", __name__)
 

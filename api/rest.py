@@ -39,7 +39,7 @@ from kb.indexes import (
 )
 from kb.namespaces import HK, KB, SCHEMA
 from kb.related import ABOUT, MENTIONS, Article, RelatedWeights
-from kb.store import StoreError
+from kb.store.client import StoreError
 
 log = logging.getLogger(__name__)
 

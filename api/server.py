@@ -18,8 +18,8 @@ from pathlib import Path
 import gunicorn.app.base
 
 from api.config import Settings
-from kb.oxigraph_server import ManagedOxigraph, load_file, write_server_file
-from kb.store import SparqlStore, dataset_version_for
+from kb.store.client import SparqlStore, dataset_version_for
+from kb.store.managed import ManagedOxigraph, load_file, write_server_file
 
 log = logging.getLogger("hairkg.serve")
 

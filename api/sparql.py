@@ -8,7 +8,7 @@ UI for browsers). Every error is a plain-text message naming the problem (``api.
 
 Beyond the protocol: ``format`` overrides Accept, ``timeout`` lowers the time limit, SELECT
 answers are cut at the anonymous row cap (signalled, see ``api.sparql_results``), SERVICE is
-refused unless allow-listed (``kb.sparql_guard``), and responses carry CORS headers, an ETag
+refused unless allow-listed (``kb.store.guard``), and responses carry CORS headers, an ETag
 from the dataset version and the request, and a ``db`` Server-Timing entry.
 """
 
@@ -29,10 +29,10 @@ from api import sparql_results as results
 from api.errors import text_error
 from api.negotiation import choose, prefers_html
 from api.sparql_front import KEEP, BoundedAnswers
-from kb import sparql_guard
 from kb.changes import changed_marker
 from kb.namespaces import PREFIXES, VOID
-from kb.store import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
+from kb.store import guard as sparql_guard
+from kb.store.client import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 
 bp = Blueprint("sparql", __name__)
 

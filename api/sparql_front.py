@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from api.tracing import request_id
-from kb.store import StoreError
+from kb.store.client import StoreError
 
 KEEP = "hairkg.sparql.keep"
 """Set in the WSGI environ by the endpoint, to the dataset version, when its answer may be kept."""

@@ -1,6 +1,6 @@
 """Result formats of ``/sparql``: what is offered, and re-serialising the engine's answer.
 
-The store answers solutions as SPARQL JSON and graphs as N-Triples (``kb.store``). Both are
+The store answers solutions as SPARQL JSON and graphs as N-Triples (``kb.store.client``). Both are
 parsed with pyoxigraph and written again in the format the client negotiated, so every
 format comes from one well-tested serialiser whatever engine sits behind the service.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kb.store import GRAPH_NTRIPLES, SOLUTIONS_JSON, RawResult
+from kb.store.client import GRAPH_NTRIPLES, SOLUTIONS_JSON, RawResult
 
 SOLUTIONS = "solutions"  # SELECT and ASK
 GRAPH = "graph"  # CONSTRUCT and DESCRIBE

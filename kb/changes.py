@@ -55,7 +55,7 @@ from rdflib.compare import isomorphic
 
 from kb.history import HISTORY_GRAPH, MAX_RECORDED_SUBJECTS, ChangeRecord, next_number
 from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
-from kb.store import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
+from kb.store.client import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator:
     """The store named on the command line: ``--store-url``; else the data dir's store,
     through the Oxigraph of a running `hairkg serve` (recorded in DATA_DIR/server.json) or
     through a temporary Oxigraph of our own."""
-    from kb.oxigraph_server import read_server_file
-    from kb.store import SparqlStore
+    from kb.store.client import SparqlStore
+    from kb.store.managed import read_server_file
 
     if getattr(args, "store_url", None):
         store = SparqlStore.for_server(args.store_url, timeout_s=300)
@@ -54,7 +54,7 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator:
     location = data_dir / "oxigraph"
     if not (location / "CURRENT").exists() and not create:
         raise CommandError(f"no store in {data_dir} (run `hairkg load` or `hairkg serve` first)")
-    from kb.oxigraph_server import ManagedOxigraph
+    from kb.store.managed import ManagedOxigraph
 
     server = ManagedOxigraph(location, timeout_cap_s=300)
     try:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kb.namespaces import BASE, GRAPH, PROV
-from kb.store import SparqlStore, sparql_term
+from kb.store.client import SparqlStore, sparql_term
 
 HISTORY_GRAPH = GRAPH.history
 MAX_RECORDED_SUBJECTS = 1000

@@ -66,13 +66,13 @@ def add_history_commands(subparsers) -> None:
 @contextlib.contextmanager
 def _store(args):
     """(store, data_dir) for direct access, starting the data dir's store if need be."""
-    from kb.store import SparqlStore
+    from kb.store.client import SparqlStore
 
     if args.store_url:
         yield SparqlStore.for_server(args.store_url, timeout_s=60), _data_dir(None)
         return
     data_dir = _data_dir(args.data_dir)
-    from kb.oxigraph_server import read_server_file
+    from kb.store.managed import read_server_file
 
     running = read_server_file(data_dir)
     if running:
@@ -81,7 +81,7 @@ def _store(args):
     location = data_dir / "oxigraph"
     if not (location / "CURRENT").exists():
         raise SystemExit(f"hairkg: no store in {data_dir} (run `hairkg serve` once)")
-    from kb.oxigraph_server import ManagedOxigraph
+    from kb.store.managed import ManagedOxigraph
 
     server = ManagedOxigraph(location, timeout_cap_s=60)
     server.start()

@@ -70,7 +70,7 @@ from kb.entities import (
 from kb.namespaces import CONTENT_GRAPHS, DCTERMS, HK, SCHEMA, SKOS
 from kb.related import Article, Link, RelatedIndex, RelatedWeights
 from kb.search import Entry, SearchIndex
-from kb.store import SOLUTIONS_JSON, SparqlStore, StoreError, sparql_term, values_clause
+from kb.store.client import SOLUTIONS_JSON, SparqlStore, StoreError, sparql_term, values_clause
 
 log = logging.getLogger(__name__)
 

@@ -521,7 +521,7 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
     from api.config import Settings
     from kb.indexes import load_indexes, parse_link_weights
     from kb.related import RelatedWeights
-    from kb.store import SparqlStore
+    from kb.store.client import SparqlStore
 
     spec = importlib.util.spec_from_file_location(
         "related_reference", ROOT / "tests" / "test_api_related_index.py"

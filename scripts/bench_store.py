@@ -5,7 +5,7 @@ docs/architecture.md.
 
 Each competency question of kb/queries/*.rq runs against the same release graph in:
 rdflib's in-memory engine, pyoxigraph in process (memory and on disk) and an Oxigraph server
-over HTTP through kb.store.SparqlStore (hairkg's default). ``--scale N`` adds N synthetic
+over HTTP through kb.store.client.SparqlStore (hairkg's default). ``--scale N`` adds N synthetic
 articles tagged with the real concepts, to see how each engine grows. Prints a Markdown table
 of medians in milliseconds.
 """
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb.namespaces import HK, KB, KB_GRAPH, PREFIXES, SCHEMA  # noqa: E402
-from kb.oxigraph_server import ManagedOxigraph  # noqa: E402
+from kb.store.managed import ManagedOxigraph  # noqa: E402
 from kb.validation.release import release_quads  # noqa: E402
 
 
@@ -112,7 +112,7 @@ def main() -> int:
         load["pyoxigraph on disk"] = time.perf_counter() - start
 
         server_dir = Path(tmp) / "server"
-        from kb.oxigraph_server import load_file
+        from kb.store.managed import load_file
 
         start = time.perf_counter()
         load_file(server_dir, nquads)

@@ -380,7 +380,7 @@ def print_report(result: dict) -> None:
 
 
 def start_own_server(args) -> tuple[subprocess.Popen, str, str, Path]:
-    from kb.oxigraph_server import free_port
+    from kb.store.managed import free_port
 
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="hairkg-loadtest-"))
     if args.release_dir and not (data_dir / "build").exists():

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from kb import editor  # noqa: E402
 from kb.changes import Scope, gate_for  # noqa: E402
-from kb.store import SparqlStore  # noqa: E402
+from kb.store.client import SparqlStore  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

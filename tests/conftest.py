@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from helpers import fetch
 
-from kb.oxigraph_server import free_port
+from kb.store.managed import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIRKG = [sys.executable, "-m", "api.cli"]
@@ -125,7 +125,7 @@ def server_fixture(
 @pytest.fixture
 def release_store(tmp_path, release_dir):
     """A managed Oxigraph of its own holding the release graph (dataset version "seed")."""
-    from kb.oxigraph_server import ManagedOxigraph
+    from kb.store.managed import ManagedOxigraph
 
     engine = ManagedOxigraph(tmp_path / "release-store", timeout_cap_s=60)
     engine.start()

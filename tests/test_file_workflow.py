@@ -17,8 +17,8 @@ import pytest
 from conftest import ROOT, server_fixture
 
 from kb.namespaces import KB_GRAPH
-from kb.oxigraph_server import ManagedOxigraph
-from kb.store import SparqlStore
+from kb.store.client import SparqlStore
+from kb.store.managed import ManagedOxigraph
 
 HAIRKG = [sys.executable, "-m", "api.cli"]
 SHIPPED = [ROOT / "ontology" / "hairkg.ttl", *sorted((ROOT / "kb" / "data").glob("*.ttl"))]

@@ -28,7 +28,7 @@ from conftest import HAIRKG, ROOT, server_fixture, start_server
 from test_hardening_common import ALICE, TOKENS, call, fingerprint, sparql_json
 from test_sparql_limits import engine_pid
 
-from kb.oxigraph_server import free_port
+from kb.store.managed import free_port
 
 
 @contextlib.contextmanager

@@ -11,8 +11,8 @@ from kb.changes import gate_for
 from kb.history import CHANGE_BASE, HISTORY_GRAPH
 from kb.indexes import build_indexes, load_articles, load_entity_triples
 from kb.namespaces import KB_GRAPH, META_GRAPH
-from kb.oxigraph_server import ManagedOxigraph
 from kb.related import RelatedWeights
+from kb.store.managed import ManagedOxigraph
 
 KB = "https://w3id.org/hairkg/id/"
 SCHEMA = "http://schema.org/"

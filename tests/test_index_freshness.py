@@ -18,7 +18,7 @@ from api.config import Settings
 from kb.entities import entity_id
 from kb.indexes import Indexes, IndexHolder, load_indexes, parse_link_weights
 from kb.related import RelatedWeights
-from kb.store import SparqlStore
+from kb.store.client import SparqlStore
 
 TOKEN = "fresh-secret"
 NEW_URL = "https://hairclinic.example/freshness-after-a-write"

@@ -16,8 +16,8 @@ import kb.indexes as indexes
 from kb.changes import gate_for
 from kb.indexes import IndexHolder, SnapshotFiles, load_indexes
 from kb.namespaces import KB_GRAPH
-from kb.oxigraph_server import ManagedOxigraph
 from kb.related import RelatedWeights
+from kb.store.managed import ManagedOxigraph
 
 KB = "https://w3id.org/hairkg/id/"
 SCHEMA = "http://schema.org/"

@@ -10,7 +10,7 @@ import pytest
 from kb import editor
 from kb.changes import Scope, ValidationFailed, gate_for
 from kb.namespaces import INFERRED_GRAPH
-from kb.oxigraph_server import ManagedOxigraph
+from kb.store.managed import ManagedOxigraph
 
 KB = "https://w3id.org/hairkg/id/"
 HK = "https://w3id.org/hairkg/ontology#"

@@ -18,8 +18,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import start_server
 
-from kb.oxigraph_server import free_port, oxigraph_binary
-from kb.store import SparqlStore
+from kb.store.client import SparqlStore
+from kb.store.managed import free_port, oxigraph_binary
 
 COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 

@@ -1,6 +1,6 @@
 """Limits that protect the service: time limit, lengths and sizes, row cap, SERVICE refusal.
 
-The SPARQL guard (``kb.sparql_guard``) is unit-tested on tricky texts; everything else runs
+The SPARQL guard (``kb.store.guard``) is unit-tested on tricky texts; everything else runs
 against real servers: the shared ``server``, and a ``limited`` server started here with small
 limits (3 s cap, 5-row cap, short URLs and bodies, one allow-listed SERVICE endpoint).
 """
@@ -21,8 +21,8 @@ import pytest
 from conftest import start_server
 from helpers import raw_call
 
-from kb import sparql_guard
-from kb.sparql_guard import dataset_clauses, load_targets, query_form, service_targets
+from kb.store import guard as sparql_guard
+from kb.store.guard import dataset_clauses, load_targets, query_form, service_targets
 
 # A 4-way cross join: streams rows for ever (the engine stops when the reader goes away)...
 EXPLOSIVE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"

@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from kb.oxigraph_server import free_port
+from kb.store.managed import free_port
 
 pytestmark = pytest.mark.browser
 

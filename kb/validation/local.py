@@ -57,7 +57,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kb.namespaces import HK, KB_GRAPH, ONTOLOGY_GRAPH
-from kb.store import SOLUTIONS_JSON, SparqlStore, sparql_term
+from kb.store.client import SOLUTIONS_JSON, SparqlStore, sparql_term
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

@@ -22,7 +22,7 @@ import pytest
 from expected_failures import EXPECTED_FAILURES
 from w3c_server import w3c_server  # noqa: F401  (the fixture)
 
-from kb.sparql_guard import tokenize
+from kb.store.guard import tokenize
 
 TESTS = [t for t in manifests.query_tests() if t.approval != "Withdrawn"]
 

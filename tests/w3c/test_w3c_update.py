@@ -26,7 +26,7 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
 from kb.changes import quads_block
-from kb.oxigraph_server import load_file
+from kb.store.managed import load_file
 
 UT = manifests.UT
 MF = manifests.MF

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import start_server
 
-from kb.oxigraph_server import load_file
+from kb.store.managed import load_file
 
 W3C_TOKEN = "w3c-protocol-secret"
 FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".rdf": ox.RdfFormat.RDF_XML}

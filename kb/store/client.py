@@ -2,7 +2,7 @@
 
 hairkg talks to exactly one kind of store: a SPARQL 1.1 Query/Update server. In the default
 set-up that server is an Oxigraph process hairkg starts on the data dir (see
-``kb.oxigraph_server``); with ``--store-url`` it is any existing engine. One code path for both
+``kb.store.managed``); with ``--store-url`` it is any existing engine. One code path for both
 keeps the API processes stateless, lets several of them share one store, and gives real query
 cancellation: Oxigraph stops a query at its ``--timeout-s``, which an in-process pyoxigraph
 store cannot do (it has no timeout and holds its RocksDB lock in one process only).
@@ -190,7 +190,7 @@ class SparqlStore:
     ):
         self.query_url = query_url
         # Told about queries in flight and given up on, so the process supervising the
-        # engine can stop one the engine does not (kb.oxigraph_server.EngineSupervision).
+        # engine can stop one the engine does not (kb.store.managed.EngineSupervision).
         self.supervision = supervision
         self.update_url = update_url
         self.store_url = store_url  # Graph Store Protocol endpoint, for bulk loads

@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from kb.store import SparqlStore
+from kb.store.client import SparqlStore
 
 log = logging.getLogger(__name__)
 
