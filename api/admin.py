@@ -2,7 +2,7 @@
 
 The service validates its ontology and knowledge-base files (syntax, SHACL, quality,
 HermiT), builds the release (asserted + inferred) and commits it through the write gate
-(:func:`kb.changes.load_release`): under the editors' write lock, the difference as one
+(:func:`kb.writes.gate.load_release`): under the editors' write lock, the difference as one
 SPARQL Update with its history record and the new dataset version. Readers see the old graph
 or the new one, never a mix, and a reload that fails validation changes nothing (422 with the
 findings). Needs a bearer token with the ``admin`` scope
@@ -40,10 +40,10 @@ def reload():
     if refusal is not None:
         return refusal
     from api.editing import gate
-    from kb.changes import ChangeError, load_release
     from kb.files.sources import graph_iris, source_files
     from kb.validation.release import dataset_quads
     from kb.validation.validate import format_finding, validate
+    from kb.writes.gate import ChangeError, load_release
 
     body = request.get_json(silent=True) or {}
     message = str(body.get("message") or "reload from files")[:500]

@@ -3,7 +3,7 @@ Store HTTP Protocol at ``/store``, the JSON editor API under ``/api/v1/edit`` an
 history under ``/api/v1/history``.
 
 Every write needs a bearer token with the ``write`` scope (``api.auth``) and goes through the
-write gate (``kb.changes``): computed on an in-memory copy, validated, committed as one
+write gate (``kb.writes.gate``): computed on an in-memory copy, validated, committed as one
 transaction with its history record, or rejected with 422 and the validation report. Reads
 stay open.
 """
@@ -21,8 +21,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.auth import AuthError, require
 from api.errors import problem_response, text_error
-from kb import editor
-from kb.changes import (
+from kb.namespaces import KB_GRAPH
+from kb.store import guard as sparql_guard
+from kb.store.client import StoreError, sparql_term
+from kb.validation.quality import short
+from kb.writes import documents as editor
+from kb.writes.gate import (
     SERVICE_GRAPHS,
     ChangeError,
     CommitResult,
@@ -32,11 +36,7 @@ from kb.changes import (
     WriteGate,
     gate_for,
 )
-from kb.history import RevertConflict, get_change, inverse_edit, list_changes
-from kb.namespaces import KB_GRAPH
-from kb.store import guard as sparql_guard
-from kb.store.client import StoreError, sparql_term
-from kb.validation.quality import short
+from kb.writes.history import RevertConflict, get_change, inverse_edit, list_changes
 
 bp = Blueprint("editing", __name__, url_prefix="/api/v1")
 store_bp = Blueprint("graph_store", __name__)

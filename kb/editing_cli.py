@@ -77,8 +77,8 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator:
 
 @guard
 def cmd_export_to_files(args: argparse.Namespace) -> int:
-    from kb.changes import asserted_graphs
     from kb.files.layout import write_files
+    from kb.writes.gate import asserted_graphs
 
     root = Path(args.root) if args.root else CHECKOUT
     with open_store(args) as store:
@@ -139,10 +139,10 @@ def _post_reload(server: str, token: str | None, message: str) -> tuple[int, dic
 def cmd_load(args: argparse.Namespace) -> int:
     import getpass
 
-    from kb.changes import ChangeError, gate_for, load_release, load_summary_text
     from kb.files.sources import graph_iris, source_files
     from kb.validation.release import dataset_quads
     from kb.validation.validate import format_finding, validate
+    from kb.writes.gate import ChangeError, gate_for, load_release, load_summary_text
 
     message = args.message or "hairkg load"
     if args.server:
@@ -164,7 +164,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             f"validation failed with {len(report.errors)} error(s); the store is unchanged", 1
         )
     quads = dataset_quads(report.dataset, report.inferred, graph_iris(files))
-    # The data dir's write lock is the one the service's editors hold (kb.changes).
+    # The data dir's write lock is the one the service's editors hold (kb.writes.gate).
     from api.config import Settings
 
     settings = Settings.from_env()

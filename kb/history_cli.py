@@ -155,7 +155,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(f"hairkg: {status}: {body.get('detail', body)}", file=sys.stderr)
             return 1
     else:
-        from kb.history import get_change, list_changes
+        from kb.writes.history import get_change, list_changes
 
         with _store(args) as (store, _):
             if args.change:
@@ -193,8 +193,8 @@ def cmd_revert(args: argparse.Namespace) -> int:
             return 1
     else:
         from api.config import Settings
-        from kb.changes import ChangeError, gate_for
-        from kb.history import RevertConflict, get_change, inverse_edit
+        from kb.writes.gate import ChangeError, gate_for
+        from kb.writes.history import RevertConflict, get_change, inverse_edit
 
         author = args.author or f"cli:{getpass.getuser()}"
         with _store(args) as (store, data_dir):

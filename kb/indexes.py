@@ -8,7 +8,7 @@ same dataset version. ``IndexHolder`` keeps the current snapshot for one process
 - afterwards, at most every ``check_interval_s`` a request looks at ``store.version()``; when it
   changed, a background thread brings the snapshot up to date while requests keep being
   answered from the one they have:
-  - when the change history (``kb.history.changes_since``) leads from the snapshot's version
+  - when the change history (``kb.writes.history.changes_since``) leads from the snapshot's version
     to the store's, and those changes touched only articles (no ontology triple, no concept,
     claim or other subject), only those articles are re-read and updated in place
     (``refresh_articles``: milliseconds, whatever the size of the graph);
@@ -651,8 +651,8 @@ class IndexHolder:
     def apply_changes(self, current: Indexes, target: str) -> bool:
         """Brings ``current`` to version ``target`` in place when the history says the
         changes in between touched only articles; False when a full rebuild is needed."""
-        from kb.history import changes_since
         from kb.namespaces import ONTOLOGY_GRAPH
+        from kb.writes.history import changes_since
 
         started = time.perf_counter()
         since = changes_since(self.store, current.version, target, limit=MAX_INCREMENTAL_CHANGES)

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb import editor  # noqa: E402
-from kb.changes import Scope, gate_for  # noqa: E402
 from kb.store.client import SparqlStore  # noqa: E402
+from kb.writes.gate import Scope, gate_for  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -376,8 +376,8 @@ def test_a_load_waits_for_the_editors_write_lock(live, tmp_path):
 
 
 def test_a_commit_changes_nothing_when_the_store_changed_meanwhile(oxigraph):
-    from kb.changes import commit_update, graph_triples
     from kb.validation.release import load_asserted_quads
+    from kb.writes.gate import commit_update, graph_triples
 
     store = oxigraph.store()
     hairkg("load", "--store-url", oxigraph.url, "-q", check=True)

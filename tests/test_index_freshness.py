@@ -160,8 +160,8 @@ def test_a_full_rebuild_never_blocks_requests(monkeypatch):
 
 def test_an_idle_holder_follows_the_store_without_requests(tmp_path, release_store):
     """A worker that answers nothing while another writes is fresh for its next request."""
-    from kb import editor
-    from kb.changes import Scope, gate_for
+    from kb.writes import documents as editor
+    from kb.writes.gate import Scope, gate_for
 
     _engine, store = release_store
     holder = IndexHolder(store, server_weights(), check_interval_s=0.2)

@@ -13,11 +13,11 @@ import pyoxigraph as ox
 import pytest
 
 import kb.indexes as indexes
-from kb.changes import gate_for
 from kb.indexes import IndexHolder, SnapshotFiles, load_indexes
 from kb.namespaces import KB_GRAPH
 from kb.related import RelatedWeights
 from kb.store.managed import ManagedOxigraph
+from kb.writes.gate import gate_for
 
 KB = "https://w3id.org/hairkg/id/"
 SCHEMA = "http://schema.org/"

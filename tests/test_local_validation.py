@@ -7,10 +7,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kb import editor
-from kb.changes import Scope, ValidationFailed, gate_for
 from kb.namespaces import INFERRED_GRAPH
 from kb.store.managed import ManagedOxigraph
+from kb.writes import documents as editor
+from kb.writes.gate import Scope, ValidationFailed, gate_for
 
 KB = "https://w3id.org/hairkg/id/"
 HK = "https://w3id.org/hairkg/ontology#"

@@ -25,8 +25,8 @@ from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
-from kb.changes import quads_block
 from kb.store.managed import load_file
+from kb.writes.gate import quads_block
 
 UT = manifests.UT
 MF = manifests.MF
@@ -140,7 +140,7 @@ def expected_graphs(files: list[str], named: dict[str, str]) -> dict[str, Graph]
 
 
 def _rdflib(q: ox.Quad):
-    from kb.changes import to_rdflib
+    from kb.writes.gate import to_rdflib
 
     return (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
 

@@ -1,6 +1,6 @@
 """The change history: one record per accepted write, kept in the store's HISTORY graph.
 
-A record is written by the same SPARQL Update request as the change itself (``kb.changes``), so
+A record is written by the same SPARQL Update request as the change itself (``kb.writes.gate``), so
 a change and its record are committed together or not at all, every worker process and every
 host in front of a remote store sees the same history, and nothing is lost when a process dies.
 
@@ -320,7 +320,7 @@ def _blank_nodes(quads: Iterable[ox.Quad]) -> set:
 
 
 def inverse_edit(record: ChangeRecord):
-    """An edit (for ``kb.changes.WriteGate.apply``) that undoes ``record`` on the current
+    """An edit (for ``kb.writes.gate.WriteGate.apply``) that undoes ``record`` on the current
     dataset: it removes what the change added and puts back what it removed. Blank nodes the
     change added are found again by their description (their labels change on commit).
     Raises RevertConflict when something the change added is no longer there."""
