@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import editor  # noqa: E402
 from kb.store.client import SparqlStore  # noqa: E402
+from kb.writes import documents as editor  # noqa: E402
 from kb.writes.gate import Scope, gate_for  # noqa: E402
 
 
