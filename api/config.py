@@ -52,7 +52,7 @@ class Settings:
     )
     related_sibling_factor: float = 0.5  # two hops via a shared target: weight x this
     index_check_interval_s: float = 0.5  # how often a request may look at the dataset version
-    # Built indexes shared by the workers through DATA_DIR/indexes (kb.indexes.SnapshotFiles):
+    # Built indexes shared by the workers through DATA_DIR/indexes (kb.read.indexes.SnapshotFiles):
     # a cold start loads the snapshot of the store's version instead of reading the store.
     index_snapshots: bool = True
     # Rendered /sparql answers kept per worker, keyed by their ETag (dataset version, query,

@@ -1,6 +1,6 @@
 """The JSON API under ``/api/v1``: search, entity cards, typed views, articles, related content.
 
-Everything is answered from the in-memory indexes of ``kb.indexes`` (rebuilt when the dataset
+Everything is answered from the in-memory indexes of ``kb.read.indexes`` (rebuilt when the dataset
 version changes), so no request runs SPARQL and no user string reaches a query. Every answer
 carries an ETag derived from the index version and the request (``304`` on a match),
 ``Cache-Control`` and open CORS headers; every error is an RFC 9457 problem document.
@@ -18,7 +18,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import problem_response
 from api.negotiation import choose
-from kb.entities import (
+from kb.namespaces import HK, KB, SCHEMA
+from kb.read.entities import (
     CLAIM,
     ID_PATTERN,
     adverse_effects_of,
@@ -30,15 +31,14 @@ from kb.entities import (
     mechanisms_of,
     treatments_for,
 )
-from kb.indexes import (
+from kb.read.indexes import (
     DEFAULT_LINK_WEIGHTS,
     Indexes,
     IndexHolder,
     SnapshotFiles,
     parse_link_weights,
 )
-from kb.namespaces import HK, KB, SCHEMA
-from kb.related import ABOUT, MENTIONS, Article, RelatedWeights
+from kb.read.related import ABOUT, MENTIONS, Article, RelatedWeights
 from kb.store.client import StoreError
 
 log = logging.getLogger(__name__)

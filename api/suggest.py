@@ -2,7 +2,7 @@
 editors' page at ``/editor/suggest``.
 
 The matcher (``kb.suggest.Suggester``) is built from the concepts of the current index
-snapshot (``kb.indexes.IndexHolder``) and rebuilt when that snapshot changes, i.e. when the
+snapshot (``kb.read.indexes.IndexHolder``) and rebuilt when that snapshot changes, i.e. when the
 store's version moves: a concept added through the write API is suggested once the indexes
 have caught up. No user text reaches SPARQL.
 
@@ -21,7 +21,7 @@ import time
 from flask import Blueprint, Response, current_app, json, render_template, request
 
 from api.errors import problem_response
-from kb.indexes import Indexes
+from kb.read.indexes import Indexes
 from kb.suggest import (
     ABOUT,
     MAX_TEXT_CHARS,

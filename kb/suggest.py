@@ -51,7 +51,9 @@ from itertools import accumulate
 
 import ahocorasick
 
-from kb.entities import (
+from kb.namespaces import HK, IAO_DEFINITION, OBOINOWL, SKOS
+from kb.namespaces import KB as KB_NS
+from kb.read.entities import (
     ARTICLE,
     CLAIM,
     CORRECTION,
@@ -65,8 +67,6 @@ from kb.entities import (
     humanise,
     local_name,
 )
-from kb.namespaces import HK, IAO_DEFINITION, OBOINOWL, SKOS
-from kb.namespaces import KB as KB_NS
 
 ABOUT, MENTIONS = "about", "mentions"
 

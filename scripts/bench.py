@@ -519,8 +519,8 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
     import importlib.util
 
     from api.config import Settings
-    from kb.indexes import load_indexes, parse_link_weights
-    from kb.related import RelatedWeights
+    from kb.read.indexes import load_indexes, parse_link_weights
+    from kb.read.related import RelatedWeights
     from kb.store.client import SparqlStore
 
     spec = importlib.util.spec_from_file_location(

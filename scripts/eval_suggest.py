@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.entities import EntityGraph  # noqa: E402
+from kb.read.entities import EntityGraph  # noqa: E402
 from kb.suggest import Suggester, evaluate_corpus, local_triples  # noqa: E402
 
 

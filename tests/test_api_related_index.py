@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from kb.related import ABOUT, Article, Link, RelatedIndex, RelatedWeights
+from kb.read.related import ABOUT, Article, Link, RelatedIndex, RelatedWeights
 
 TREATS, ACTS, BROADER = "hk:treats", "hk:actsThrough", "skos:broader"
 WEIGHTS = RelatedWeights(links={TREATS: 0.4, ACTS: 0.3, BROADER: 0.4})

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kb.indexes import build_indexes, load_articles, load_entity_triples
 from kb.namespaces import KB_GRAPH, META_GRAPH
-from kb.related import RelatedWeights
+from kb.read.indexes import build_indexes, load_articles, load_entity_triples
+from kb.read.related import RelatedWeights
 from kb.store.managed import ManagedOxigraph
 from kb.writes.gate import gate_for
 from kb.writes.history import CHANGE_BASE, HISTORY_GRAPH

@@ -15,9 +15,9 @@ from conftest import server_fixture
 from helpers import get_json
 
 from api.config import Settings
-from kb.entities import entity_id
-from kb.indexes import Indexes, IndexHolder, load_indexes, parse_link_weights
-from kb.related import RelatedWeights
+from kb.read.entities import entity_id
+from kb.read.indexes import Indexes, IndexHolder, load_indexes, parse_link_weights
+from kb.read.related import RelatedWeights
 from kb.store.client import SparqlStore
 
 TOKEN = "fresh-secret"
@@ -131,7 +131,7 @@ class SlowStore:
 
 
 def test_a_full_rebuild_never_blocks_requests(monkeypatch):
-    import kb.indexes as indexes
+    import kb.read.indexes as indexes
 
     built = []
 

@@ -1,4 +1,5 @@
-"""Indexes are built once per host and shared through snapshot files (kb.indexes.SnapshotFiles):
+"""Indexes are built once per host and shared through snapshot files
+(kb.read.indexes.SnapshotFiles):
 a process whose store is at a version with a snapshot loads it instead of reading the store;
 one with an older snapshot brings it forward from the change history; otherwise one process
 builds (under a lock) and the others load what it wrote. Answers equal a full build."""
@@ -12,10 +13,10 @@ import threading
 import pyoxigraph as ox
 import pytest
 
-import kb.indexes as indexes
-from kb.indexes import IndexHolder, SnapshotFiles, load_indexes
+import kb.read.indexes as indexes
 from kb.namespaces import KB_GRAPH
-from kb.related import RelatedWeights
+from kb.read.indexes import IndexHolder, SnapshotFiles, load_indexes
+from kb.read.related import RelatedWeights
 from kb.store.managed import ManagedOxigraph
 from kb.writes.gate import gate_for
 

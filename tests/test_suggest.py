@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT, server_fixture
 from helpers import fetch
 
-from kb.entities import EntityGraph
+from kb.read.entities import EntityGraph
 from kb.suggest import (
     MAX_TEXT_CHARS,
     Suggester,

@@ -16,7 +16,7 @@ Record (in ``HISTORY_GRAPH``)::
 
 ``hist:subject`` lists every subject IRI whose triples the change touched (asserted or
 inferred), so that a process holding indexes of the previous version can apply just that
-(``kb.indexes``); it is left out (no ``hist:subjectsRecorded``) when the change touched
+(``kb.read.indexes``); it is left out (no ``hist:subjectsRecorded``) when the change touched
 blank-node subjects or more than ``MAX_RECORDED_SUBJECTS`` subjects: readers then rebuild.
 
 The triples added and removed are kept as sorted N-Quads text (graph names included), which is

@@ -1,7 +1,8 @@
 """In-memory indexes built from the store, rebuilt when the dataset version changes.
 
-``Indexes`` is one consistent snapshot: the concept graph (``kb.entities.EntityGraph``), the
-search index (``kb.search``) and the related-content index (``kb.related``), all built from the
+``Indexes`` is one consistent snapshot: the concept graph (``kb.read.entities.EntityGraph``), the
+search index (``kb.read.search``) and the related-content index (``kb.read.related``), all built
+from the
 same dataset version. ``IndexHolder`` keeps the current snapshot for one process:
 
 - the first request that needs it builds it (others wait on the same build);
@@ -55,7 +56,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kb.entities import (
+from kb.namespaces import CONTENT_GRAPHS, DCTERMS, HK, SCHEMA, SKOS
+from kb.read.entities import (
     ABOUT,
     ARTICLE,
     CLAIM,
@@ -67,9 +69,8 @@ from kb.entities import (
     humanise,
     local_name,
 )
-from kb.namespaces import CONTENT_GRAPHS, DCTERMS, HK, SCHEMA, SKOS
-from kb.related import Article, Link, RelatedIndex, RelatedWeights
-from kb.search import Entry, SearchIndex
+from kb.read.related import Article, Link, RelatedIndex, RelatedWeights
+from kb.read.search import Entry, SearchIndex
 from kb.store.client import SOLUTIONS_JSON, SparqlStore, StoreError, sparql_term, values_clause
 
 log = logging.getLogger(__name__)
@@ -389,12 +390,12 @@ _SNAPSHOT_KEEP = 3  # newest snapshot files kept in the directory
 
 def _code_fingerprint() -> str:
     """A hash of the modules whose classes a snapshot pickles."""
-    import kb.entities
-    import kb.related
-    import kb.search
+    import kb.read.entities
+    import kb.read.related
+    import kb.read.search
 
     digest = hashlib.sha256()
-    for module in (kb.entities, kb.related, kb.search, sys.modules[__name__]):
+    for module in (kb.read.entities, kb.read.related, kb.read.search, sys.modules[__name__]):
         with contextlib.suppress(OSError, TypeError):
             digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()

@@ -178,7 +178,7 @@ class RelatedIndex:
         self.postings = staged
         self._dense = _DenseScorer(self) if np is not None and use_numpy else None
 
-    # -- pickling (shared index snapshots, kb.indexes.SnapshotFiles) -----------------------
+    # -- pickling (shared index snapshots, kb.read.indexes.SnapshotFiles) -----------------------
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

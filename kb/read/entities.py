@@ -3,7 +3,7 @@
 The snapshot (``EntityGraph``) holds every triple whose subject is *not* an article: the
 ontology, conditions, treatments, mechanisms, adverse effects, studies, claims, corrections.
 That is small even when the articles number hundreds of thousands (articles live in the
-related-content index, ``kb.related``), so an entity card is a few dictionary look-ups instead
+related-content index, ``kb.read.related``), so an entity card is a few dictionary look-ups instead
 of SPARQL round trips, and its cost does not grow with the number of articles.
 
 Terms: an IRI is a ``str``; a blank node a ``str`` starting with ``_:``; a literal a ``Lit``.
