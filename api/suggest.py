@@ -1,7 +1,7 @@
 """Tag suggestions over HTTP: ``POST /api/v1/suggest``, ``POST /api/v1/suggest/accept`` and the
 editors' page at ``/editor/suggest``.
 
-The matcher (``kb.suggest.Suggester``) is built from the concepts of the current index
+The matcher (``kb.suggest.engine.Suggester``) is built from the concepts of the current index
 snapshot (``kb.read.indexes.IndexHolder``) and rebuilt when that snapshot changes, i.e. when the
 store's version moves: a concept added through the write API is suggested once the indexes
 have caught up. No user text reaches SPARQL.
@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, json, render_template, reque
 
 from api.errors import problem_response
 from kb.read.indexes import Indexes
-from kb.suggest import (
+from kb.suggest.engine import (
     ABOUT,
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,

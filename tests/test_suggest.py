@@ -1,4 +1,4 @@
-"""Tag suggestions: the matcher and roles (kb.suggest) on the corpus and on tricky texts, the
+"""Tag suggestions: the matcher and roles (kb.suggest.engine) on the corpus and on tricky texts, the
 HTTP endpoints on a real server (hostile input never 5xx), the one-call save through the write
 path on a server with tokens, and the CLI."""
 
@@ -20,7 +20,7 @@ from conftest import ROOT, server_fixture
 from helpers import fetch
 
 from kb.read.entities import EntityGraph
-from kb.suggest import (
+from kb.suggest.engine import (
     MAX_TEXT_CHARS,
     Suggester,
     evaluate_corpus,
