@@ -1,4 +1,4 @@
-"""The `hairkg` command: the knowledge-base commands of `kb.cli` plus `serve`."""
+"""The `hairkg` command: the knowledge-base commands of `kb.cli.main` plus `serve`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from api.config import Settings
-from kb import cli as kb_cli
-from kb.history_cli import add_history_commands
+from kb.cli import main as kb_cli
+from kb.cli.history import add_history_commands
 
 
 def add_serve_command(subparsers) -> None:

@@ -28,7 +28,7 @@ def _command() -> list[str]:
         )
         if probe.returncode == 0:
             return [str(VENV_SCRIPT)]
-    return [sys.executable, "-m", "kb.cli"]
+    return [sys.executable, "-m", "kb.cli.main"]
 
 
 HAIRKG = _command()

@@ -1,6 +1,6 @@
 """The file-workflow commands: ``export --to-files``, ``load``, ``template`` and ``diff``.
 
-Registered by :func:`kb.cli.add_kb_commands`; each handler returns the exit code.
+Registered by :func:`kb.cli.main.add_kb_commands`; each handler returns the exit code.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from kb.cli_common import CommandError, guard
+from kb.cli.common import CommandError, guard
 from kb.files.sources import KB_DIR
 
 CHECKOUT = KB_DIR.parent

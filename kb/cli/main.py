@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from kb.cli_common import CommandError, fail, guard
+from kb.cli.common import CommandError, fail, guard
 
 EXIT_CODES = """\
 exit codes:
@@ -264,7 +264,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 @guard
 def cmd_export(args: argparse.Namespace) -> int:
     if getattr(args, "to_files", False):
-        from kb.editing_cli import cmd_export_to_files
+        from kb.cli.files import cmd_export_to_files
 
         return cmd_export_to_files(args)
     import pyoxigraph as ox
@@ -386,7 +386,7 @@ def add_kb_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=_EXPORT_FORMATS, default="ttl", help="default: ttl")
     p.add_argument("--no-inferred", action="store_true", help="asserted triples only")
     _add_common(p)
-    from kb.editing_cli import add_editing_commands, add_export_arguments
+    from kb.cli.files import add_editing_commands, add_export_arguments
 
     add_export_arguments(p)
     p.set_defaults(handler=cmd_export)
