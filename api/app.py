@@ -8,9 +8,9 @@ import time
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from api import ratelimit
-from api.config import Settings
 from api.sparql_front import AnswerFront
 from api.tracing import request_id
+from kb.settings import Settings
 from kb.store.client import SparqlStore, StoreError
 from kb.store.managed import EngineSupervision
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.config import Settings
 from kb.cli import main as kb_cli
 from kb.cli.history import add_history_commands
+from kb.settings import Settings
 
 
 def add_serve_command(subparsers) -> None:

@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.auth import AuthError, require
 from api.errors import problem_response, text_error
-from kb.namespaces import KB_GRAPH
+from kb.rdf import KB_GRAPH
 from kb.store import guard as sparql_guard
 from kb.store.client import StoreError, sparql_term
 from kb.validation.quality import short

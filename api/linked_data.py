@@ -35,7 +35,7 @@ from api.app import current_settings, current_store
 from api.errors import problem_response
 from api.graph_picture import Neighbour, neighbourhood_svg
 from api.negotiation import choose, prefers_html
-from kb.namespaces import (
+from kb.rdf import (
     BASE,
     CONTENT_GRAPHS,
     DCTERMS,

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 import kb
 from api.linked_data import secure_html
-from kb.namespaces import PREFIXES
+from kb.rdf import PREFIXES
 
 bp = Blueprint("query_ui", __name__)
 

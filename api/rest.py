@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import problem_response
 from api.negotiation import choose
-from kb.namespaces import HK, KB, SCHEMA
+from kb.rdf import HK, KB, SCHEMA
 from kb.read.entities import (
     CLAIM,
     ID_PATTERN,

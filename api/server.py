@@ -17,7 +17,7 @@ from pathlib import Path
 
 import gunicorn.app.base
 
-from api.config import Settings
+from kb.settings import Settings
 from kb.store.client import SparqlStore, dataset_version_for
 from kb.store.managed import ManagedOxigraph, load_file, write_server_file
 

@@ -29,7 +29,7 @@ from api import sparql_results as results
 from api.errors import text_error
 from api.negotiation import choose, prefers_html
 from api.sparql_front import KEEP, BoundedAnswers
-from kb.namespaces import PREFIXES, VOID
+from kb.rdf import PREFIXES, VOID
 from kb.store import guard as sparql_guard
 from kb.store.client import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 from kb.writes.gate import changed_marker

@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import generate_synthetic  # noqa: E402
 
-from kb.namespaces import HK, KB, KB_GRAPH  # noqa: E402
+from kb.rdf import HK, KB, KB_GRAPH  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
@@ -518,9 +518,9 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
     implementation of tests/test_api_related_index.py) over an index built from the store."""
     import importlib.util
 
-    from api.config import Settings
     from kb.read.indexes import load_indexes, parse_link_weights
     from kb.read.related import RelatedWeights
+    from kb.settings import Settings
     from kb.store.client import SparqlStore
 
     spec = importlib.util.spec_from_file_location(

@@ -26,7 +26,7 @@ import rdflib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.namespaces import HK, KB, KB_GRAPH, PREFIXES, SCHEMA  # noqa: E402
+from kb.rdf import HK, KB, KB_GRAPH, PREFIXES, SCHEMA  # noqa: E402
 from kb.store.managed import ManagedOxigraph  # noqa: E402
 from kb.validation.release import release_quads  # noqa: E402
 

@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.namespaces import (  # noqa: E402
+from kb.rdf import (  # noqa: E402
     HK,
     KB,
     KB_GRAPH,

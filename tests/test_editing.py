@@ -564,7 +564,7 @@ def test_cors_preflight_allows_authorization_only_from_listed_write_origins():
     """Cross-origin browser writes need Authorization in the preflight: granted only to the
     origins in HAIRKG_CORS_WRITE_ORIGINS (none by default), never to others."""
     from api.app import create_app
-    from api.config import Settings
+    from kb.settings import Settings
     from kb.store.client import SparqlStore
 
     store = SparqlStore.for_server("http://127.0.0.1:9")  # preflights never reach the store

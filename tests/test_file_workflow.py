@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT, server_fixture
 
-from kb.namespaces import KB_GRAPH
+from kb.rdf import KB_GRAPH
 from kb.store.client import SparqlStore
 from kb.store.managed import ManagedOxigraph
 
@@ -68,7 +68,7 @@ def test_shipped_files_are_canonical():
     """The writer, run on the shipped files, gives the shipped files back byte for byte."""
     from kb.files.layout import render_files
     from kb.files.sources import load_asserted
-    from kb.namespaces import ONTOLOGY_GRAPH
+    from kb.rdf import ONTOLOGY_GRAPH
 
     ds = load_asserted()
     texts = render_files(ds.graph(ONTOLOGY_GRAPH), ds.graph(KB_GRAPH), ROOT)

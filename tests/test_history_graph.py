@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kb.namespaces import KB_GRAPH, META_GRAPH
+from kb.rdf import KB_GRAPH, META_GRAPH
 from kb.read.indexes import build_indexes, load_articles, load_entity_triples
 from kb.read.related import RelatedWeights
 from kb.store.managed import ManagedOxigraph

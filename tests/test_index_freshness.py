@@ -14,10 +14,10 @@ from types import SimpleNamespace
 from conftest import server_fixture
 from helpers import get_json
 
-from api.config import Settings
 from kb.read.entities import entity_id
 from kb.read.indexes import Indexes, IndexHolder, load_indexes, parse_link_weights
 from kb.read.related import RelatedWeights
+from kb.settings import Settings
 from kb.store.client import SparqlStore
 
 TOKEN = "fresh-secret"

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 import kb.read.indexes as indexes
-from kb.namespaces import KB_GRAPH
+from kb.rdf import KB_GRAPH
 from kb.read.indexes import IndexHolder, SnapshotFiles, load_indexes
 from kb.read.related import RelatedWeights
 from kb.store.managed import ManagedOxigraph

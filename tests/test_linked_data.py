@@ -25,7 +25,7 @@ import pytest
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 
 from kb.files.sources import load_asserted
-from kb.namespaces import HK, KB, KB_GRAPH, OBO, OBOINOWL, ONTOLOGY_GRAPH, ONTOLOGY_IRI, SCHEMA
+from kb.rdf import HK, KB, KB_GRAPH, OBO, OBOINOWL, ONTOLOGY_GRAPH, ONTOLOGY_IRI, SCHEMA
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 IAO_DEFINITION = OBO.IAO_0000115
@@ -405,7 +405,7 @@ def test_hostile_names_are_404_and_never_echoed_raw(site, name):
 def test_hostile_names_never_reach_the_store():
     """The name pattern rejects them before any query: the store is never called."""
     from api.app import create_app
-    from api.config import Settings
+    from kb.settings import Settings
 
     class NoStore:
         calls = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kb.namespaces import INFERRED_GRAPH
+from kb.rdf import INFERRED_GRAPH
 from kb.store.managed import ManagedOxigraph
 from kb.writes import documents as editor
 from kb.writes.gate import Scope, ValidationFailed, gate_for

@@ -20,7 +20,7 @@ import pytest
 from helpers import fetch
 
 from api.query_ui import QUERIES_DIR, load_examples, question_of, with_prefixes
-from kb.namespaces import KB, PREFIXES
+from kb.rdf import KB, PREFIXES
 
 SCREENSHOT_DIR = Path(os.environ.get("HAIRKG_SCREENSHOT_DIR", "/tmp"))
 

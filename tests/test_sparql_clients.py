@@ -28,7 +28,7 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
-from kb.namespaces import KB_GRAPH
+from kb.rdf import KB_GRAPH
 
 SELECT = (
     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"

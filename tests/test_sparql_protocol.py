@@ -15,7 +15,7 @@ import pytest
 import rdflib
 from helpers import raw_call
 
-from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 LABELS = (

@@ -18,7 +18,7 @@ from kb.files.sources import (
     parse_file,
     source_files,
 )
-from kb.namespaces import HK, INFERRED_GRAPH, KB, KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import HK, INFERRED_GRAPH, KB, KB_GRAPH, ONTOLOGY_GRAPH
 from kb.validation.reasoning import disjoint_pairs, infer, superclasses
 from kb.validation.validate import Report, validate, validate_graph
 

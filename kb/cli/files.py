@@ -26,7 +26,7 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _default_data_dir() -> Path:
-    from api.config import default_data_dir
+    from kb.settings import default_data_dir
 
     return default_data_dir()
 
@@ -165,7 +165,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         )
     quads = dataset_quads(report.dataset, report.inferred, graph_iris(files))
     # The data dir's write lock is the one the service's editors hold (kb.writes.gate).
-    from api.config import Settings
+    from kb.settings import Settings
 
     settings = Settings.from_env()
     data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else _default_data_dir()

@@ -94,7 +94,7 @@ def _store(args):
 def _data_dir(given: Path | None) -> Path:
     if given is not None:
         return given
-    from api.config import Settings
+    from kb.settings import Settings
 
     return Settings.from_env().data_dir
 
@@ -192,7 +192,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
             _print_refusal(status, body)
             return 1
     else:
-        from api.config import Settings
+        from kb.settings import Settings
         from kb.writes.gate import ChangeError, gate_for
         from kb.writes.history import RevertConflict, get_change, inverse_edit
 

@@ -90,7 +90,7 @@ def serialize_turtle(triples: list) -> bytes:
     """Turtle with only the hairkg prefixes the triples use, header sorted: stable bytes."""
     import pyoxigraph as ox
 
-    from kb.namespaces import PREFIXES
+    from kb.rdf import PREFIXES
 
     iris = set()
     for t in triples:
@@ -163,7 +163,7 @@ def tidy_sparql_error(message: str) -> str:
 def _undeclared_prefix(text: str, line: int, column: int) -> str | None:
     import re
 
-    from kb.namespaces import PREFIXES
+    from kb.rdf import PREFIXES
 
     lines = text.splitlines()
     if not 0 < line <= len(lines):
@@ -197,7 +197,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     import pyoxigraph as ox
 
     from kb.files.localgraph import local_store, run_query
-    from kb.namespaces import PREFIXES
+    from kb.rdf import PREFIXES
 
     text, origin = _read_query(args)
     # parse first (on an empty store), so a typo does not wait for the reasoner
@@ -269,7 +269,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return cmd_export_to_files(args)
     import pyoxigraph as ox
 
-    from kb.namespaces import PREFIXES
+    from kb.rdf import PREFIXES
     from kb.validation.release import release_quads, serialize_nquads
 
     quads = release_quads(not args.no_inferred, _sources(args), progress=_progress(args))

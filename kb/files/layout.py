@@ -28,7 +28,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
 
 from kb.files.turtle import TurtleWriter, bnode_sort_key
-from kb.namespaces import HK, KB_GRAPH, ONTOLOGY_GRAPH, SKOS
+from kb.rdf import HK, KB_GRAPH, ONTOLOGY_GRAPH, SKOS
 
 ONTOLOGY_FILE = "ontology/hairkg.ttl"
 DATA_DIR = "kb/data"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pyoxigraph as ox
 
 from kb.files.sources import SourceFile
-from kb.namespaces import PREFIXES
+from kb.rdf import PREFIXES
 
 
 def local_store(

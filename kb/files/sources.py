@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 
 import ontology
-from kb.namespaces import KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import KB_GRAPH, ONTOLOGY_GRAPH
 
 KB_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = KB_DIR / "data"
@@ -287,7 +287,7 @@ def load_sources(files: Iterable[SourceFile] | None = None) -> LoadedSources:
 
 def new_dataset() -> Dataset:
     """An empty rdflib Dataset with the hairkg prefixes bound."""
-    from kb.namespaces import PREFIXES
+    from kb.rdf import PREFIXES
 
     ds = Dataset()
     for name, iri in PREFIXES.items():

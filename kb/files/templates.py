@@ -36,7 +36,7 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
-from kb.namespaces import (
+from kb.rdf import (
     HK,
     IAO_DEFINITION,
     IAO_DEFINITION_SOURCE,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
-from kb.namespaces import IAO_DEFINITION, IAO_TERM_REPLACED_BY
+from kb.rdf import IAO_DEFINITION, IAO_TERM_REPLACED_BY
 
 
 class DiffError(Exception):

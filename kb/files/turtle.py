@@ -4,7 +4,7 @@ rdflib's and Oxigraph's serialisers decide the order of subjects, predicates and
 themselves and cannot nest blank nodes the way people write OWL axioms; files written by a
 tool would produce noisy git diffs. This writer fixes every choice:
 
-- prefixes: every ``kb.namespaces.PREFIXES`` entry, in that order, then any extra prefix
+- prefixes: every ``kb.rdf.PREFIXES`` entry, in that order, then any extra prefix
   the caller keeps (sorted by name) that the triples use;
 - subjects: in the order the caller gives (``kb.files.layout`` decides: groups, then hierarchy,
   then IRI);
@@ -31,7 +31,7 @@ from functools import lru_cache
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 
-from kb.namespaces import IAO_DEFINITION, IAO_DEFINITION_SOURCE, OBOINOWL, PREFIXES, SKOS
+from kb.rdf import IAO_DEFINITION, IAO_DEFINITION_SOURCE, OBOINOWL, PREFIXES, SKOS
 
 WIDTH = 100
 INDENT = "    "

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from kb.namespaces import BASE, DCTERMS, HK, IAO_DEFINITION, KB, OBOINOWL, PREFIXES, SCHEMA, SKOS
+from kb.rdf import BASE, DCTERMS, HK, IAO_DEFINITION, KB, OBOINOWL, PREFIXES, SCHEMA, SKOS
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDF_SUBJECT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"

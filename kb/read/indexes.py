@@ -32,7 +32,7 @@ Snapshots are pickles: the directory must be as trusted as the store's own datab
 
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
 over the SPARQL protocol; user input never takes part in them. Their default graph is the
-content graphs (``kb.namespaces.CONTENT_GRAPHS``, sent as ``default-graph-uri``), not the
+content graphs (``kb.rdf.CONTENT_GRAPHS``, sent as ``default-graph-uri``), not the
 store's union: the change history and the dataset version are not read into the indexes.
 """
 
@@ -56,7 +56,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kb.namespaces import CONTENT_GRAPHS, DCTERMS, HK, SCHEMA, SKOS
+from kb.rdf import CONTENT_GRAPHS, DCTERMS, HK, SCHEMA, SKOS
 from kb.read.entities import (
     ABOUT,
     ARTICLE,
@@ -652,7 +652,7 @@ class IndexHolder:
     def apply_changes(self, current: Indexes, target: str) -> bool:
         """Brings ``current`` to version ``target`` in place when the history says the
         changes in between touched only articles; False when a full rebuild is needed."""
-        from kb.namespaces import ONTOLOGY_GRAPH
+        from kb.rdf import ONTOLOGY_GRAPH
         from kb.writes.history import changes_since
 
         started = time.perf_counter()

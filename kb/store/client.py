@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 import urllib3
 
-from kb.namespaces import HK, META_GRAPH
+from kb.rdf import HK, META_GRAPH
 
 # Oxigraph answers 200 and then cuts the body with this text when --timeout-s expires.
 _OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"

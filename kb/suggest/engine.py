@@ -51,8 +51,8 @@ from itertools import accumulate
 
 import ahocorasick
 
-from kb.namespaces import HK, IAO_DEFINITION, OBOINOWL, SKOS
-from kb.namespaces import KB as KB_NS
+from kb.rdf import HK, IAO_DEFINITION, OBOINOWL, SKOS
+from kb.rdf import KB as KB_NS
 from kb.read.entities import (
     ARTICLE,
     CLAIM,

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
-from kb.namespaces import HK, KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import HK, KB_GRAPH, ONTOLOGY_GRAPH
 from kb.store.client import SOLUTIONS_JSON, SparqlStore, sparql_term
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

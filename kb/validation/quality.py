@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass
 
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 
-from kb.namespaces import (
+from kb.rdf import (
     DCTERMS,
     HK,
     IAO_DEFINITION,

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
 
 from kb.files.sources import SourceFile, graph_iris, load_asserted, source_files
-from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
 from kb.validation.quality import short
 
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")

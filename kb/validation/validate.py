@@ -33,7 +33,7 @@ from kb.files.sources import (
     source_files,
     union_graph,
 )
-from kb.namespaces import KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import KB_GRAPH, ONTOLOGY_GRAPH
 from kb.validation.quality import SEVERITIES, Finding, count_by_severity, quality_findings, short
 
 Progress = Callable[[str], None]
@@ -254,7 +254,7 @@ def _deprecated_term(message: str) -> str | None:
     token = m.group(1).rstrip(";")
     if token.startswith("<"):
         return token[1:-1]
-    from kb.namespaces import PREFIXES
+    from kb.rdf import PREFIXES
 
     name, _, local = token.partition(":")
     return PREFIXES[name] + local if name in PREFIXES else None

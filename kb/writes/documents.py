@@ -14,7 +14,7 @@ An entity document (``GET /api/v1/edit/entities/{id}`` answers one; ``POST``/``P
      "attributes": {"skos:scopeNote": ["..."]},
      "sources": ["https://pubmed.ncbi.nlm.nih.gov/123/"]}
 
-Names are CURIEs with the prefixes of ``kb.namespaces.PREFIXES``, full IRIs, or bare entity ids
+Names are CURIEs with the prefixes of ``kb.rdf.PREFIXES``, full IRIs, or bare entity ids
 (``alopecia`` = ``kb:alopecia``). Text goes in as ``@en`` literals; ``attributes`` values may be
 ``{"value": ..., "datatype": "xsd:decimal"}`` or ``{"value": ..., "language": "fr"}``. Written
 triples follow the knowledge base's conventions (docs/modelling.md): ``owl:NamedIndividual``,
@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-from kb.namespaces import (
+from kb.rdf import (
     DCTERMS,
     HK,
     IAO_DEFINITION,

@@ -53,7 +53,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kb.namespaces import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
 from kb.store.client import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
 from kb.writes.history import HISTORY_GRAPH, MAX_RECORDED_SUBJECTS, ChangeRecord, next_number
 

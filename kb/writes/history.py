@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kb.namespaces import BASE, GRAPH, PROV
+from kb.rdf import BASE, GRAPH, PROV
 from kb.store.client import SparqlStore, sparql_term
 
 HISTORY_GRAPH = GRAPH.history
