@@ -7,8 +7,8 @@ import time
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
-from api import ratelimit
-from api.sparql_front import AnswerFront
+from api.server import ratelimit
+from api.server.answer_front import AnswerFront
 from api.tracing import request_id
 from kb.settings import Settings
 from kb.store.client import SparqlStore, StoreError
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     if settings.sparql_cache_mb > 0:
-        from api.sparql import answer_version
+        from api.views.sparql import answer_version
 
         app.wsgi_app = AnswerFront(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -51,16 +51,16 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
 
 def _blueprints():
     # Imported here so that each module can use current_store()/current_settings().
-    from api.admin import bp as admin_bp
-    from api.editing import bp as editing_bp
-    from api.editing import store_bp
-    from api.linked_data import bp as linked_data_bp
-    from api.query_ui import bp as query_ui_bp
-    from api.rest import bp as rest_bp
-    from api.rest import widget_bp
-    from api.sparql import bp as sparql_bp
-    from api.suggest import bp as suggest_bp
-    from api.suggest import page_bp as suggest_page_bp
+    from api.views.admin import bp as admin_bp
+    from api.views.editing import bp as editing_bp
+    from api.views.editing import store_bp
+    from api.views.json_api import bp as rest_bp
+    from api.views.json_api import widget_bp
+    from api.views.linked_data import bp as linked_data_bp
+    from api.views.query_ui import bp as query_ui_bp
+    from api.views.sparql import bp as sparql_bp
+    from api.views.suggest import bp as suggest_bp
+    from api.views.suggest import page_bp as suggest_page_bp
 
     return [
         sparql_bp,

@@ -43,7 +43,7 @@ def add_serve_command(subparsers) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from api.server import serve
+    from api.server.serve import serve
 
     settings = Settings.from_env(
         data_dir=args.data_dir,

@@ -131,7 +131,7 @@ def test_rate_limit_on_expensive_requests(limited):
 
 
 def test_token_bucket_arithmetic():
-    from api.ratelimit import TokenBuckets
+    from api.server.ratelimit import TokenBuckets
 
     now = [0.0]
     buckets = TokenBuckets(per_minute=60, burst=2, clock=lambda: now[0])

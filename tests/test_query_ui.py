@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from helpers import fetch
 
-from api.query_ui import QUERIES_DIR, load_examples, question_of, with_prefixes
+from api.views.query_ui import QUERIES_DIR, load_examples, question_of, with_prefixes
 from kb.rdf import KB, PREFIXES
 
 SCREENSHOT_DIR = Path(os.environ.get("HAIRKG_SCREENSHOT_DIR", "/tmp"))

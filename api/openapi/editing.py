@@ -1,10 +1,11 @@
 """The OpenAPI paths of the editor API and the history (``api/editing.py``), merged into the
-JSON API's document by ``api.openapi.openapi_document``. Writes need a bearer token with the
+JSON API's document by ``api.openapi.document.openapi_document``. Writes need a bearer token with
+the
 ``write`` scope; see docs/editing.md."""
 
 from __future__ import annotations
 
-from api.openapi_parts import get_operation, param
+from api.openapi.parts import get_operation, param
 
 ENTITY_ID = param(
     "id",

@@ -20,13 +20,13 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 import kb
-from api.linked_data import secure_html
+from api.views.linked_data import secure_html
 from kb.rdf import PREFIXES
 
 bp = Blueprint("query_ui", __name__)
 
 QUERIES_DIR = Path(kb.__file__).resolve().parent / "queries"
-VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 
 # YASGUI and CodeMirror set inline style attributes on the elements they build, so this page
 # alone allows inline styles; scripts still come only from this origin.

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, g, json, render_template, re
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import problem_response
-from api.negotiation import choose
+from api.http import choose
 from kb.rdf import HK, KB, SCHEMA
 from kb.read.entities import (
     CLAIM,
@@ -561,7 +561,7 @@ def _related(indexes: Indexes, source: Article) -> Response:
 
 @bp.get("/openapi.json")
 def openapi_json():
-    from api.openapi import openapi_document
+    from api.openapi.document import openapi_document
 
     response = Response(json.dumps(openapi_document()), mimetype=JSON)
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -570,7 +570,7 @@ def openapi_json():
 
 @bp.get("/docs")
 def docs():
-    from api.openapi import docs_html
+    from api.openapi.document import docs_html
 
     return Response(docs_html(), mimetype="text/html")
 

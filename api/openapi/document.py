@@ -12,8 +12,8 @@ from functools import lru_cache
 
 from flask import json
 
-from api.openapi_editing import SECURITY_SCHEMES, editing_paths
-from api.openapi_parts import get_operation, param, ref
+from api.openapi.editing import SECURITY_SCHEMES, editing_paths
+from api.openapi.parts import get_operation, param, ref
 
 ID_PATTERN = r"^(hk:)?[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
 
@@ -451,7 +451,7 @@ def openapi_document() -> dict:
             "related",
         ),
     }
-    from api.suggest import openapi_operation as suggest_operation
+    from api.views.suggest import openapi_operation as suggest_operation
 
     paths["/api/v1/suggest"] = suggest_operation()
     return {

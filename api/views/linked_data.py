@@ -33,8 +33,8 @@ from rdflib import Graph
 
 from api.app import current_settings, current_store
 from api.errors import problem_response
-from api.graph_picture import Neighbour, neighbourhood_svg
-from api.negotiation import choose, prefers_html
+from api.http import choose, prefers_html
+from api.render.graph_picture import Neighbour, neighbourhood_svg
 from kb.rdf import (
     BASE,
     CONTENT_GRAPHS,
@@ -1044,8 +1044,9 @@ def ontology(extension: str | None = None):
     if not_modified(etag):
         return cached(etag, lambda: Response(status=304))
     if chosen == HTML:
-        # Documentation and diagrams are rebuilt once per dataset version (api.ontology_docs).
-        from api.ontology_docs import diagrams, per_version
+        # Documentation and diagrams are rebuilt once per dataset version
+        # (api.render.ontology_docs).
+        from api.render.ontology_docs import diagrams, per_version
 
         version = store.version()
         data = per_version("ontology", version, lambda: load_ontology(store))

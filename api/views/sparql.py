@@ -7,7 +7,7 @@ store unchanged. ``GET /sparql`` without a query is the SPARQL Service Descripti
 UI for browsers). Every error is a plain-text message naming the problem (``api.errors``).
 
 Beyond the protocol: ``format`` overrides Accept, ``timeout`` lowers the time limit, SELECT
-answers are cut at the anonymous row cap (signalled, see ``api.sparql_results``), SERVICE is
+answers are cut at the anonymous row cap (signalled, see ``api.render.sparql_results``), SERVICE is
 refused unless allow-listed (``kb.store.guard``), and responses carry CORS headers, an ETag
 from the dataset version and the request, and a ``db`` Server-Timing entry.
 """
@@ -25,10 +25,10 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api import sparql_results as results
 from api.errors import text_error
-from api.negotiation import choose, prefers_html
-from api.sparql_front import KEEP, BoundedAnswers
+from api.http import choose, prefers_html
+from api.render import sparql_results as results
+from api.server.answer_front import KEEP, BoundedAnswers
 from kb.rdf import PREFIXES, VOID
 from kb.store import guard as sparql_guard
 from kb.store.client import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
@@ -120,7 +120,7 @@ def sparql_endpoint():
         params = _request_parameters()
         queries = params.get("query", [])
         if "update" in params or params.get("_direct_update"):
-            from api.editing import sparql_update_response
+            from api.views.editing import sparql_update_response
 
             return sparql_update_response(params, _endpoint_url())
         if not queries:
@@ -625,7 +625,7 @@ def _description_triples(store, version: str) -> list[ox.Triple]:
 
 def _query_ui() -> Response:
     try:
-        from api.query_ui import query_page
+        from api.views.query_ui import query_page
     except ImportError:
         html = (
             "<!doctype html><html lang=en><meta charset=utf-8><title>hairkg SPARQL endpoint"

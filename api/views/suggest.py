@@ -7,7 +7,7 @@ store's version moves: a concept added through the write API is suggested once t
 have caught up. No user text reaches SPARQL.
 
 ``accept`` registers the article the editor confirmed through the validated write path
-(``POST /api/v1/edit/articles`` of ``api.editing``), dispatched inside this process with the
+(``POST /api/v1/edit/articles`` of ``api.views.editing``), dispatched inside this process with the
 caller's own ``Authorization`` header: the same token checks, validation gate, history record
 and error answers as a direct call.
 """
@@ -286,7 +286,7 @@ def _dispatch_write(payload: dict) -> tuple[int, dict, bytes]:
 
 @page_bp.get("/editor/suggest")
 def editor_page():
-    from api.linked_data import secure_html
+    from api.views.linked_data import secure_html
 
     html = render_template("suggest.html", limits={"maxTextChars": MAX_TEXT_CHARS})
     response = Response(html, mimetype="text/html")
@@ -298,7 +298,7 @@ def editor_page():
 
 
 def openapi_operation() -> dict:
-    """The OpenAPI 3.1 path item of ``POST /api/v1/suggest`` (added by ``api.openapi``)."""
+    """The OpenAPI 3.1 path item of ``POST /api/v1/suggest`` (added by ``api.openapi.document``)."""
     string = {"type": "string"}
     problem = {
         "content": {

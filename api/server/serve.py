@@ -142,7 +142,7 @@ def serve(
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
         # gthread with deadlines for reading requests (slow clients cannot hold the threads)
-        "worker_class": "api.worker.BoundedThreadWorker",
+        "worker_class": "api.server.worker.BoundedThreadWorker",
         "threads": threads,
         # Above the query cap, so that gunicorn never kills a worker for a query that
         # Oxigraph is about to stop itself.

@@ -1,4 +1,4 @@
-"""Writes over HTTP: SPARQL 1.1 Update (called from ``api.sparql``), the SPARQL 1.1 Graph
+"""Writes over HTTP: SPARQL 1.1 Update (called from ``api.views.sparql``), the SPARQL 1.1 Graph
 Store HTTP Protocol at ``/store``, the JSON editor API under ``/api/v1/edit`` and the change
 history under ``/api/v1/history``.
 
@@ -497,7 +497,7 @@ def _parse_body(graph) -> list[ox.Quad]:
 
 
 def _serialize(triples: list[ox.Triple]) -> Response:
-    from api.negotiation import choose
+    from api.http import choose
 
     chosen = choose(request.headers.get("Accept"), OUT_FORMATS) or (
         "text/turtle" if not request.headers.get("Accept") else None
