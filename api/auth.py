@@ -28,13 +28,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, request
+
+from kb.settings import variable
 
 SCOPES = ("write", "admin")
 REALM = "hairkg"
@@ -159,8 +160,8 @@ def token_store() -> TokenStore:
     store = app.extensions.get("hairkg.tokens")
     if store is None:
         settings = app.extensions["hairkg.settings"]
-        file = getattr(settings, "tokens_file", "") or os.environ.get("HAIRKG_TOKENS_FILE", "")
-        env = getattr(settings, "tokens", "") or os.environ.get("HAIRKG_TOKENS", "")
+        file = getattr(settings, "tokens_file", "") or variable("tokens_file")
+        env = getattr(settings, "tokens", "") or variable("tokens")
         store = TokenStore(str(file), env)
         app.extensions["hairkg.tokens"] = store
     return store

@@ -1,4 +1,9 @@
-"""Service settings: one dataclass, filled from defaults, then environment, then CLI flags."""
+"""Settings: one dataclass, filled from defaults, then environment, then CLI flags.
+
+The only reader of ``HAIRKG_*`` environment variables: the service and the ``hairkg``
+commands take a :class:`Settings` (``Settings.from_env()``); the few values read where no
+Settings is at hand (the reasoner's mode and time limit, in any process that validates; the
+CLI's bearer token) come from :func:`variable`."""
 
 from __future__ import annotations
 
@@ -106,6 +111,13 @@ class Settings:
         """The limit for one query: the default, or what the client asked, never above the cap."""
         limit = self.query_timeout_s if requested_s is None else requested_s
         return max(0.001, min(limit, self.query_timeout_cap_s))
+
+
+def variable(name: str) -> str:
+    """The text of ``HAIRKG_{NAME}`` (``name`` as in :class:`Settings`, lower case), stripped;
+    empty when unset. For ``reasoner`` (``subprocess`` keeps HermiT out of this process),
+    ``reasoner_timeout_s``, ``token`` (the CLI's bearer token) and the token settings."""
+    return os.environ.get(ENV_PREFIX + name.upper(), "").strip()
 
 
 def _coerce(kind: str, raw: str):

@@ -290,3 +290,19 @@ def test_export_of_broken_data_names_file_and_line(broken: Path) -> None:
     run = hairkg("export", "-q", "--root", str(broken))
     assert run.returncode == 1
     assert "treatments.ttl:16:37:" in run.stderr
+
+
+def test_load_and_history_agree_on_the_data_dir(monkeypatch, tmp_path):
+    """Both open the store through kb.cli.common: --data-dir, else HAIRKG_DATA_DIR."""
+    import argparse
+
+    from kb.cli.common import data_dir_of
+
+    monkeypatch.setenv("HAIRKG_DATA_DIR", str(tmp_path / "env"))
+    assert data_dir_of(argparse.Namespace()) == tmp_path / "env"
+    assert data_dir_of(argparse.Namespace(data_dir=tmp_path / "flag")) == tmp_path / "flag"
+    env = {**os.environ, "HAIRKG_DATA_DIR": str(tmp_path / "env")}
+    run = subprocess.run(
+        [*HAIRKG, "history"], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert run.returncode == 2 and f"no store in {tmp_path / 'env'}" in run.stderr

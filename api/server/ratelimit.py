@@ -11,7 +11,7 @@ answered 429 with ``Retry-After`` (whole seconds until a token is back): plain t
 
 The client is ``REMOTE_ADDR``; when that is a proxy in ``trusted_proxies``, it is the last
 address of ``X-Forwarded-For`` (the one the proxy saw). Addresses in ``rate_limit_exempt``
-(loopback by default: local tools, tests) are not limited; ``HAIRKG_RATE_LIMIT=off`` turns
+(loopback by default: local tools, tests) are not limited; the ``rate_limit`` setting turns
 the limit off (benchmarks, load tests). A request dispatched inside another one (the
 suggestion page's save goes through the write path) is charged once.
 """

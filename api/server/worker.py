@@ -234,8 +234,8 @@ class BoundedThreadWorker(ThreadWorker):
 
 def _writes_reason(settings) -> bool:
     """True when writes are possible and each runs HermiT (write validation ``full``)."""
-    import os
+    from kb.settings import variable
 
     tokens = getattr(settings, "tokens", "") or getattr(settings, "tokens_file", "")
-    tokens = tokens or os.environ.get("HAIRKG_TOKENS") or os.environ.get("HAIRKG_TOKENS_FILE")
+    tokens = tokens or variable("tokens") or variable("tokens_file")
     return bool(tokens) and getattr(settings, "write_validation", "full") == "full"

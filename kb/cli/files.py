@@ -6,15 +6,13 @@ Registered by :func:`kb.cli.main.add_kb_commands`; each handler returns the exit
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-from kb.cli.common import CommandError, guard
+from kb.cli.common import CommandError, data_dir_of, guard, open_store
 from kb.files.sources import KB_DIR
 
 CHECKOUT = KB_DIR.parent
@@ -23,53 +21,6 @@ CHECKOUT = KB_DIR.parent
 def _say(args: argparse.Namespace, message: str) -> None:
     if not getattr(args, "quiet", False):
         print(f"hairkg: {message}", file=sys.stderr, flush=True)
-
-
-def _default_data_dir() -> Path:
-    from kb.settings import default_data_dir
-
-    return default_data_dir()
-
-
-@contextlib.contextmanager
-def open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator:
-    """The store named on the command line: ``--store-url``; else the data dir's store,
-    through the Oxigraph of a running `hairkg serve` (recorded in DATA_DIR/server.json) or
-    through a temporary Oxigraph of our own."""
-    from kb.store.client import SparqlStore
-    from kb.store.managed import read_server_file
-
-    if getattr(args, "store_url", None):
-        store = SparqlStore.for_server(args.store_url, timeout_s=300)
-        if not store.ping(timeout_s=5.0):
-            raise CommandError(f"the store at {args.store_url} does not answer SPARQL", 1)
-        yield store
-        return
-    data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else _default_data_dir()
-    info = read_server_file(data_dir)
-    if info:
-        _say(args, f"using the store of the running server ({info['store_url']})")
-        yield SparqlStore.for_server(info["store_url"], timeout_s=300)
-        return
-    location = data_dir / "oxigraph"
-    if not (location / "CURRENT").exists() and not create:
-        raise CommandError(f"no store in {data_dir} (run `hairkg load` or `hairkg serve` first)")
-    from kb.store.managed import ManagedOxigraph
-
-    server = ManagedOxigraph(location, timeout_cap_s=300)
-    try:
-        server.start(ready_timeout_s=30)
-    except RuntimeError as error:
-        server.stop()
-        raise CommandError(
-            f"cannot open the store in {location}: {error}\nIs a `hairkg serve` using it? "
-            "Then use --server URL --token T (or --store-url).",
-            1,
-        ) from error
-    try:
-        yield server.store(timeout_s=300)
-    finally:
-        server.stop()
 
 
 # --- export --to-files --------------------------------------------------------------------
@@ -168,7 +119,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from kb.settings import Settings
 
     settings = Settings.from_env()
-    data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else _default_data_dir()
+    data_dir = data_dir_of(args)
     with open_store(args, create=True) as store:
         _say(args, f"applying the difference ({len(quads)} quads in the release)")
         try:
@@ -310,4 +261,4 @@ def add_editing_commands(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_diff)
 
 
-__all__ = ["add_editing_commands", "add_export_arguments", "cmd_export_to_files", "open_store"]
+__all__ = ["add_editing_commands", "add_export_arguments", "cmd_export_to_files"]

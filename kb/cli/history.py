@@ -17,14 +17,15 @@ history record), holding the data dir's write lock.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from kb.cli.common import data_dir_of, guard, open_store
+from kb.settings import variable
 
 
 def _add_where(parser: argparse.ArgumentParser) -> None:
@@ -61,42 +62,6 @@ def add_history_commands(subparsers) -> None:
 
 
 # -- where ---------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _store(args):
-    """(store, data_dir) for direct access, starting the data dir's store if need be."""
-    from kb.store.client import SparqlStore
-
-    if args.store_url:
-        yield SparqlStore.for_server(args.store_url, timeout_s=60), _data_dir(None)
-        return
-    data_dir = _data_dir(args.data_dir)
-    from kb.store.managed import read_server_file
-
-    running = read_server_file(data_dir)
-    if running:
-        yield SparqlStore.for_server(running["store_url"], timeout_s=60), data_dir
-        return
-    location = data_dir / "oxigraph"
-    if not (location / "CURRENT").exists():
-        raise SystemExit(f"hairkg: no store in {data_dir} (run `hairkg serve` once)")
-    from kb.store.managed import ManagedOxigraph
-
-    server = ManagedOxigraph(location, timeout_cap_s=60)
-    server.start()
-    try:
-        yield server.store(timeout_s=60), data_dir
-    finally:
-        server.stop()
-
-
-def _data_dir(given: Path | None) -> Path:
-    if given is not None:
-        return given
-    from kb.settings import Settings
-
-    return Settings.from_env().data_dir
 
 
 def _http(method: str, url: str, token: str | None = None, body: bytes | None = None):
@@ -142,6 +107,7 @@ def _print_change(change: dict) -> None:
         print(f"+ {line}")
 
 
+@guard
 def cmd_history(args: argparse.Namespace) -> int:
     if args.server:
         base = args.server.rstrip("/") + "/api/v1/history"
@@ -157,7 +123,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     else:
         from kb.writes.history import get_change, list_changes
 
-        with _store(args) as (store, _):
+        with open_store(args, timeout_s=60) as store:
             if args.change:
                 record = get_change(store, int(args.change))
                 if record is None:
@@ -176,12 +142,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+@guard
 def cmd_revert(args: argparse.Namespace) -> int:
     if not args.change.isdigit():
         print("hairkg: CHANGE is a number (see `hairkg history`)", file=sys.stderr)
         return 2
     if args.server:
-        token = args.token or os.environ.get("HAIRKG_TOKEN")
+        token = args.token or variable("token")
         if not token:
             print("hairkg: revert through --server needs --token or HAIRKG_TOKEN", file=sys.stderr)
             return 2
@@ -197,7 +164,8 @@ def cmd_revert(args: argparse.Namespace) -> int:
         from kb.writes.history import RevertConflict, get_change, inverse_edit
 
         author = args.author or f"cli:{getpass.getuser()}"
-        with _store(args) as (store, data_dir):
+        data_dir = data_dir_of(args)
+        with open_store(args, timeout_s=60) as store:
             record = get_change(store, int(args.change))
             if record is None:
                 print(f"hairkg: there is no change {args.change}", file=sys.stderr)

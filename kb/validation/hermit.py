@@ -33,6 +33,8 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from kb.settings import variable
+
 DEFAULT_TIMEOUT_S = 300.0
 log = logging.getLogger(__name__)
 _CLI = "org.semanticweb.HermiT.cli.CommandLine"
@@ -89,7 +91,7 @@ def keep_jvm_out_of_this_process() -> None:
 
 def in_process_possible() -> bool:
     """True when this process can run HermiT in its own JVM (see the module docstring)."""
-    if _jvm_refused or os.environ.get("HAIRKG_REASONER", "").strip().lower() == "subprocess":
+    if _jvm_refused or variable("reasoner").lower() == "subprocess":
         return False
     try:
         import jpype

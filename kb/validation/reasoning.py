@@ -23,7 +23,6 @@ disjoint are named in ``conflicts``. HermiT stops at ``timeout_s`` (default
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import time
 from collections import defaultdict
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.collection import Collection
 
+from kb.settings import variable
 from kb.validation import hermit
 
 _BUILTIN_PREFIXES = (
@@ -75,7 +75,7 @@ def _is_builtin(term: object) -> bool:
 
 
 def default_timeout_s() -> float:
-    raw = os.environ.get("HAIRKG_REASONER_TIMEOUT_S", "").strip()
+    raw = variable("reasoner_timeout_s")
     try:
         value = float(raw) if raw else hermit.DEFAULT_TIMEOUT_S
     except ValueError:
