@@ -1,10 +1,17 @@
-"""Every IRI namespace hairkg mints or uses, in one place.
+"""RDF terms in one place: every IRI namespace hairkg mints or uses, prefixed names
+(:func:`compact`), the id pattern of served entities, and the conversion of terms between
+pyoxigraph and rdflib.
 
 Entity IRIs live under ``BASE`` so the service can resolve them: ``{BASE}id/{name}`` is
 served at ``/id/{name}``; the ontology document ``{BASE}ontology`` at ``/ontology``.
 """
 
-from rdflib import Namespace
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, Namespace, URIRef
 
 BASE = "https://w3id.org/hairkg/"
 
@@ -55,6 +62,65 @@ PREFIXES: dict[str, str] = {
 }
 
 
-def sparql_prologue() -> str:
-    """PREFIX declarations for every namespace above, for queries written by people."""
-    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
+# The id of a served entity: its name under {BASE}id/ (``/id/{id}``, ``/api/v1/entities/{id}``),
+# or the local name of an ontology term after ``hk:``.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
+# Ids the editor API mints for new entities: a stricter subset of ID_PATTERN.
+NEW_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+
+_LOCAL_NAME = re.compile(r"[\w.~-]+")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+def compact(iri: str) -> str:
+    """``prefix:local`` under the longest namespace of PREFIXES that covers ``iri`` with a
+    plain local name, else the IRI itself."""
+    best = ""
+    for name, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
+            best = name
+    if best:
+        local = iri[len(PREFIXES[best]) :]
+        if _LOCAL_NAME.fullmatch(local):
+            return f"{best}:{local}"
+    return iri
+
+
+def to_oxigraph(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None and term.datatype != _XSD_STRING:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported RDF term {term!r}")
+
+
+def to_rdflib(
+    term: object, bnodes: dict[str, BNode] | None = None, prefix: str = ""
+) -> URIRef | BNode | Literal:
+    """A pyoxigraph term as an rdflib term. With ``bnodes``, blank nodes are relabelled
+    deterministically (``{prefix}b0``, ``{prefix}b1``, ... in order of first sight)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        if bnodes is None:
+            return BNode(term.value)
+        b = bnodes.get(term.value)
+        if b is None:
+            b = bnodes[term.value] = BNode(f"{prefix}b{len(bnodes)}")
+        return b
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt in (_XSD_STRING, _RDF_LANGSTRING):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(dt))
+    raise TypeError(f"unsupported RDF term {term!r}")

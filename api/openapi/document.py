@@ -14,8 +14,9 @@ from flask import json
 
 from api.openapi.editing import SECURITY_SCHEMES, editing_paths
 from api.openapi.parts import get_operation, param, ref
+from kb.rdf import ID_PATTERN as SERVED_ID
 
-ID_PATTERN = r"^(hk:)?[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"
+ID_PATTERN = rf"^(hk:)?{SERVED_ID.pattern}$"
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 

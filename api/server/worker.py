@@ -69,7 +69,7 @@ class BoundedThreadWorker(ThreadWorker):
         reaper.start()
         if _writes_reason(settings):
             # Here, after the fork: a JVM started in the master would not survive it.
-            from kb.validation.reasoning import warm_up
+            from kb.validation.validate import warm_up
 
             warm_up()
         super().init_process()

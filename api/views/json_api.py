@@ -18,10 +18,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import problem_response
 from api.http import choose
-from kb.rdf import HK, KB, SCHEMA
+from kb.rdf import HK, ID_PATTERN, KB, SCHEMA
 from kb.read.entities import (
     CLAIM,
-    ID_PATTERN,
     adverse_effects_of,
     claim_json,
     entity_card,

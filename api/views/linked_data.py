@@ -40,6 +40,7 @@ from kb.rdf import (
     CONTENT_GRAPHS,
     DCTERMS,
     HK,
+    ID_PATTERN,
     INFERRED_GRAPH,
     KB,
     KB_GRAPH,
@@ -52,6 +53,7 @@ from kb.rdf import (
     SCHEMA,
     SKOS,
 )
+from kb.rdf import compact as rdf_compact
 from kb.store.client import SparqlStore, sparql_term, values_clause
 
 bp = Blueprint("linked_data", __name__)
@@ -63,9 +65,6 @@ RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL_NS = "http://www.w3.org/2002/07/owl#"
 RDF_TYPE = RDF_NS + "type"
 RDFS_LABEL = RDFS_NS + "label"
-
-# Entity names: what the knowledge base mints (slugs). Anything else is a 404 before any query.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_~-]|\.(?=[A-Za-z0-9])){0,199}")
 
 
 @dataclass(frozen=True)
@@ -289,18 +288,11 @@ def local_href(iri: str) -> str | None:
 
 
 def compact(iri: str) -> str:
-    """``prefix:local`` for the namespaces we know, else the IRI."""
-    best = ""
-    for name, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
-            best = name
-    if best:
-        local = iri[len(PREFIXES[best]) :]
-        if best == "obo" and "_" in local:
-            return local.replace("_", ":", 1)
-        if local and re.fullmatch(r"[\w.-]+", local):
-            return f"{best}:{local}"
-    return iri
+    """:func:`kb.rdf.compact`, with OBO terms shown as their ids (``IAO:0000115``)."""
+    obo = PREFIXES["obo"]
+    if iri.startswith(obo) and "_" in iri[len(obo) :]:
+        return iri[len(obo) :].replace("_", ":", 1)
+    return rdf_compact(iri)
 
 
 def is_local(iri: str) -> bool:
@@ -859,7 +851,7 @@ def entity_index():
 @bp.get("/id/<path:name>")
 def entity(name: str):
     stem, extension = split_extension(name)
-    if not NAME_PATTERN.fullmatch(stem):
+    if not ID_PATTERN.fullmatch(stem):
         return not_found("this entity")
     chosen = negotiate(extension)
     if chosen is None:

@@ -18,16 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 
 import ontology
-from kb.rdf import KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import KB_GRAPH, ONTOLOGY_GRAPH, to_rdflib
 
 KB_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = KB_DIR / "data"
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 @dataclass(frozen=True)
@@ -127,25 +124,6 @@ def _syntax_error(path: Path, err: SyntaxError) -> KBSyntaxError:
             column = int(m.group(2)) if m.group(2) else None
     text = _PREFIX_RE.sub("", text, count=1) or text
     return KBSyntaxError(path, line, column, text.strip())
-
-
-def to_rdflib(term: object, bnodes: dict[str, BNode], prefix: str) -> URIRef | BNode | Literal:
-    """Convert one pyoxigraph term to rdflib, relabelling blank nodes deterministically."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        b = bnodes.get(term.value)
-        if b is None:
-            b = bnodes[term.value] = BNode(f"{prefix}b{len(bnodes)}")
-        return b
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        dt = term.datatype.value
-        if dt in (_XSD_STRING, _RDF_LANGSTRING):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(dt))
-    raise TypeError(f"unsupported RDF term {term!r}")
 
 
 def _bnode_prefix(path: Path) -> str:

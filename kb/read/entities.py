@@ -16,7 +16,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from kb.rdf import BASE, DCTERMS, HK, IAO_DEFINITION, KB, OBOINOWL, PREFIXES, SCHEMA, SKOS
+from kb.rdf import (
+    BASE,
+    DCTERMS,
+    HK,
+    IAO_DEFINITION,
+    ID_PATTERN,
+    KB,
+    OBOINOWL,
+    SCHEMA,
+    SKOS,
+    compact,
+)
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDF_SUBJECT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"
@@ -70,7 +81,6 @@ CARD_SECTIONS = {
 # Incoming links that are not relations of the entity itself.
 INCOMING_SKIP = {RDF_TYPE, RDF_SUBJECT, RDF_OBJECT, RDF_PREDICATE, ABOUT, MENTIONS}
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -114,13 +124,6 @@ def iri_for_id(identifier: str) -> str | None:
         name = identifier[3:]
         return str(HK) + name if ID_PATTERN.fullmatch(name) else None
     return str(KB) + identifier if ID_PATTERN.fullmatch(identifier) else None
-
-
-def compact(iri: str) -> str:
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
 
 
 def _pick_literal(values: Iterable) -> Lit | None:

@@ -54,9 +54,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
-from kb.rdf import HK, KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import HK, KB_GRAPH, ONTOLOGY_GRAPH, to_rdflib
 from kb.store.client import SOLUTIONS_JSON, SparqlStore, sparql_term
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -242,24 +242,10 @@ def needs_full_validation(
     return None
 
 
-def _to_rdflib(term):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return Literal(term.value, datatype=URIRef(term.datatype.value))
-        return Literal(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"unsupported term {term!r}")
-
-
 def _graph(triples) -> Graph:
     g = Graph()
     for t in triples:
-        g.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
+        g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     return g
 
 

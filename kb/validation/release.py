@@ -18,13 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import RDF, Dataset, Graph, URIRef
 
 from kb.files.sources import SourceFile, graph_iris, load_asserted, source_files
-from kb.rdf import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH, to_oxigraph
 from kb.validation.quality import short
-
-_XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 
 
 class BuildError(RuntimeError):
@@ -62,20 +60,6 @@ class BuildSummary:
 
 
 # --- rdflib -> pyoxigraph -------------------------------------------------------------
-
-
-def to_oxigraph(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None and term.datatype != _XSD_STRING:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unsupported RDF term {term!r}")
 
 
 def dataset_quads(
@@ -199,5 +183,4 @@ __all__ = [
     "release_quads",
     "serialize_nquads",
     "summarise",
-    "to_oxigraph",
 ]

@@ -215,7 +215,7 @@ def _run_sparql_constraints(
 
     import pyoxigraph as ox
 
-    from kb.validation.release import to_oxigraph
+    from kb.rdf import to_oxigraph
 
     store = ox.Store()
     store.extend(

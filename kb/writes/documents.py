@@ -37,10 +37,12 @@ from kb.rdf import (
     IAO_TERM_REPLACED_BY,
     KB,
     KB_GRAPH,
+    NEW_ID_PATTERN,
     OBOINOWL,
     PREFIXES,
     SCHEMA,
     SKOS,
+    compact,
 )
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -56,7 +58,6 @@ SYNONYM_SCOPES = {
     "related": str(OBOINOWL.hasRelatedSynonym),
 }
 SCOPE_OF = {iri: scope for scope, iri in SYNONYM_SCOPES.items()}
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
 ENTITY_KEYS = {
     "id",
     "types",
@@ -112,7 +113,7 @@ def expand(name: object, field: str) -> ox.NamedNode:
         if prefix not in PREFIXES:
             raise EditError(f"{field}: unknown prefix {prefix!r} in {name!r}", field)
         iri = PREFIXES[prefix] + local
-    elif ID_RE.match(name):
+    elif NEW_ID_PATTERN.match(name):
         iri = str(KB) + name
     else:
         raise EditError(f"{field}: {name!r} is not a CURIE, an IRI or an entity id", field)
@@ -122,15 +123,8 @@ def expand(name: object, field: str) -> ox.NamedNode:
         raise EditError(f"{field}: {name!r} is not a valid IRI ({error})", field) from error
 
 
-def compact(iri: str) -> str:
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(namespace) and re.fullmatch(r"[\w.-]*", iri[len(namespace) :]):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
-
-
 def entity_iri(identifier: str) -> ox.NamedNode:
-    if not ID_RE.match(identifier or ""):
+    if not NEW_ID_PATTERN.match(identifier or ""):
         raise EditError(
             f"{identifier!r} is not an entity id (lower-case letters, digits and hyphens)", "id"
         )

@@ -50,10 +50,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 
-from kb.rdf import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
+from kb.rdf import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, to_oxigraph, to_rdflib
 from kb.store.client import VERSION_PREDICATE, VERSION_SUBJECT, SparqlStore, sparql_term
 from kb.writes.history import HISTORY_GRAPH, MAX_RECORDED_SUBJECTS, ChangeRecord, next_number
 
@@ -63,7 +63,6 @@ SERVICE_GRAPHS = frozenset({str(INFERRED_GRAPH), str(META_GRAPH), str(HISTORY_GR
 # The graphs the files hold (ontology/hairkg.ttl, kb/data/*.ttl): what a load replaces.
 ASSERTED_GRAPHS = (str(ONTOLOGY_GRAPH), str(KB_GRAPH))
 VALIDATION_MODES = ("full", "shapes", "off")
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class ChangeError(Exception):
@@ -179,20 +178,6 @@ def now_iso() -> str:
 
 
 # -- conversions -------------------------------------------------------------------------
-
-
-def to_rdflib(term):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value != _XSD_STRING:
-            return Literal(term.value, datatype=URIRef(term.datatype.value))
-        return Literal(term.value)
-    raise TypeError(f"unsupported term {term!r}")
 
 
 def union_graph(quads: Iterable[ox.Quad]) -> Graph:
@@ -442,7 +427,7 @@ class WriteGate:
             if self.validation == "full" and report.inferred is not None:
                 g = ox.NamedNode(str(INFERRED_GRAPH))
                 inferred_new = {
-                    ox.Quad(*(_to_ox(t) for t in triple), g) for triple in report.inferred
+                    ox.Quad(*(to_oxigraph(t) for t in triple), g) for triple in report.inferred
                 }
 
         return self._commit(
@@ -612,12 +597,6 @@ def _touched(
     return graphs, sorted(s.value for s in subjects)
 
 
-def _to_ox(term):
-    from kb.validation.release import to_oxigraph
-
-    return to_oxigraph(term)
-
-
 def _condition(version: str) -> str:
     meta = sparql_term(ox.NamedNode(str(META_GRAPH)))
     subject, predicate = sparql_term(VERSION_SUBJECT), sparql_term(VERSION_PREDICATE)
@@ -762,14 +741,10 @@ def graph_triples(store: SparqlStore, graph: str, *, timeout_s: float = 120.0) -
 
 
 def to_rdflib_graph(triples: Iterable[ox.Triple], prefix: str = "s") -> Graph:
-    from kb.files.sources import to_rdflib as relabelled
-
     bnodes: dict[str, BNode] = {}
     g = Graph()
     for t in triples:
-        g.add(
-            tuple(relabelled(term, bnodes, prefix) for term in (t.subject, t.predicate, t.object))
-        )
+        g.add(tuple(to_rdflib(term, bnodes, prefix) for term in (t.subject, t.predicate, t.object)))
     return g
 
 
