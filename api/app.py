@@ -5,11 +5,24 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
+from api import state
 from api.server import ratelimit
 from api.server.answer_front import AnswerFront
+from api.state import current_store
 from api.tracing import request_id
+from api.views.admin import bp as admin_bp
+from api.views.editing import bp as editing_bp
+from api.views.editing import store_bp
+from api.views.json_api import api_routing_errors, widget_bp
+from api.views.json_api import bp as rest_bp
+from api.views.linked_data import bp as linked_data_bp
+from api.views.query_ui import bp as query_ui_bp
+from api.views.sparql import answer_version
+from api.views.sparql import bp as sparql_bp
+from api.views.suggest import bp as suggest_bp
+from api.views.suggest import page_bp as suggest_page_bp
 from kb.settings import Settings
 from kb.store.client import SparqlStore, StoreError
 from kb.store.managed import EngineSupervision
@@ -28,18 +41,17 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
-    app.extensions["hairkg.settings"] = settings
-    app.extensions["hairkg.store"] = store
+    state.register(app, settings, store)
     logging.basicConfig(level=settings.log_level.upper())
 
     _register_request_hooks(app)
     rate_limit = ratelimit.install(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.before_request(api_routing_errors)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+    app.extensions["hairkg.indexes"].warm()
     if settings.sparql_cache_mb > 0:
-        from api.views.sparql import answer_version
-
         app.wsgi_app = AnswerFront(  # type: ignore[method-assign]
             app.wsgi_app,
             lambda: answer_version(settings, store),
@@ -50,18 +62,6 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
 
 
 def _blueprints():
-    # Imported here so that each module can use current_store()/current_settings().
-    from api.views.admin import bp as admin_bp
-    from api.views.editing import bp as editing_bp
-    from api.views.editing import store_bp
-    from api.views.json_api import bp as rest_bp
-    from api.views.json_api import widget_bp
-    from api.views.linked_data import bp as linked_data_bp
-    from api.views.query_ui import bp as query_ui_bp
-    from api.views.sparql import bp as sparql_bp
-    from api.views.suggest import bp as suggest_bp
-    from api.views.suggest import page_bp as suggest_page_bp
-
     return [
         sparql_bp,
         rest_bp,
@@ -90,14 +90,6 @@ def store_for(settings: Settings) -> SparqlStore:
         timeout_s=settings.query_timeout_cap_s,
         supervision=EngineSupervision(settings.data_dir) if settings.managed_store else None,
     )
-
-
-def current_store() -> SparqlStore:
-    return current_app.extensions["hairkg.store"]
-
-
-def current_settings() -> Settings:
-    return current_app.extensions["hairkg.settings"]
 
 
 def healthz():

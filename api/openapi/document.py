@@ -452,7 +452,7 @@ def openapi_document() -> dict:
             "related",
         ),
     }
-    from api.views.suggest import openapi_operation as suggest_operation
+    from api.openapi.suggest import openapi_operation as suggest_operation
 
     paths["/api/v1/suggest"] = suggest_operation()
     return {

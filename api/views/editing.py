@@ -21,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.auth import AuthError, require
 from api.errors import problem_response, text_error
+from api.state import current_settings, current_store
 from kb.rdf import KB_GRAPH
 from kb.store import guard as sparql_guard
 from kb.store.client import StoreError, sparql_term
@@ -46,8 +47,7 @@ MESSAGE_HEADER = "X-Change-Message"
 MAX_MESSAGE = 2000
 
 
-def _settings():
-    return current_app.extensions["hairkg.settings"]
+_settings = current_settings
 
 
 def gate() -> WriteGate:
@@ -55,7 +55,7 @@ def gate() -> WriteGate:
     if existing is None:
         settings = _settings()
         existing = gate_for(
-            current_app.extensions["hairkg.store"],
+            current_store(),
             settings.data_dir,
             settings.write_validation,
             lock_timeout_s=settings.write_lock_timeout_s,
@@ -539,7 +539,7 @@ def _gsp_read(graph, name) -> Response:
     if graph is None:
         raise GraphStoreError(400, "Name a graph: ?graph=<IRI> or ?default.")
     if isinstance(graph, ox.NamedNode) and graph.value in SERVICE_GRAPHS:
-        quads = [q for q in current_app.extensions["hairkg.store"].dump() if q.graph_name == graph]
+        quads = [q for q in current_store().dump() if q.graph_name == graph]
     else:
         _, asserted, _ = gate().snapshot()
         quads = _graph_quads(asserted, graph)
@@ -833,9 +833,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def history():
     limit = _int_arg("limit", 20, 1, 200)
     offset = _int_arg("offset", 0, 0, 1_000_000)
-    total, records = list_changes(
-        current_app.extensions["hairkg.store"], limit=limit, offset=offset
-    )
+    total, records = list_changes(current_store(), limit=limit, offset=offset)
     body = {
         "total": total,
         "limit": limit,
@@ -851,7 +849,7 @@ def history():
 
 @bp.get("/history/<int:number>")
 def history_item(number: int):
-    record = get_change(current_app.extensions["hairkg.store"], number)
+    record = get_change(current_store(), number)
     if record is None:
         return problem_response(404, f"there is no change {number}")
     return Response(json.dumps(record.to_dict()), 200, mimetype=JSON)
@@ -860,7 +858,7 @@ def history_item(number: int):
 @bp.post("/history/<int:number>/revert")
 def revert(number: int):
     token = require("write")
-    record = get_change(current_app.extensions["hairkg.store"], number)
+    record = get_change(current_store(), number)
     if record is None:
         return problem_response(404, f"there is no change {number}")
     body = {}

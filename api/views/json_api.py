@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, json, render_template, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import problem_response
 from api.http import choose
+from api.state import current_index_holder, current_settings
 from kb.rdf import HK, ID_PATTERN, KB, SCHEMA
 from kb.read.entities import (
     CLAIM,
@@ -31,13 +31,9 @@ from kb.read.entities import (
     treatments_for,
 )
 from kb.read.indexes import (
-    DEFAULT_LINK_WEIGHTS,
     Indexes,
-    IndexHolder,
-    SnapshotFiles,
-    parse_link_weights,
 )
-from kb.read.related import ABOUT, MENTIONS, Article, RelatedWeights
+from kb.read.related import ABOUT, MENTIONS, Article
 from kb.store.client import StoreError
 
 log = logging.getLogger(__name__)
@@ -70,55 +66,25 @@ class ApiError(Exception):
 # -- set-up -------------------------------------------------------------------------------
 
 
-@bp.record_once
-def _setup(state) -> None:
-    app = state.app
-    settings = app.extensions["hairkg.settings"]
-    links = dict(DEFAULT_LINK_WEIGHTS)
-    spec = getattr(settings, "related_link_weights", "")
-    if spec:
-        links = parse_link_weights(spec)
-    weights = RelatedWeights(
-        about=getattr(settings, "related_about_weight", 1.0),
-        mentions=getattr(settings, "related_mentions_weight", 0.5),
-        links=links,
-        sibling_factor=getattr(settings, "related_sibling_factor", 0.5),
-    )
-    store = app.extensions["hairkg.store"]
-    snapshots = None
-    if getattr(settings, "index_snapshots", False) and getattr(settings, "data_dir", None):
-        # The managed store lives in the data dir (its port changes between starts); a remote
-        # store sharing a data dir with others is told apart by its URL.
-        scope = "" if getattr(settings, "managed_store", False) else store.query_url
-        snapshots = SnapshotFiles(Path(settings.data_dir) / "indexes", weights, scope)
-    holder = IndexHolder(
-        store,
-        weights,
-        check_interval_s=getattr(settings, "index_check_interval_s", 0.5),
-        snapshots=snapshots,
-    )
-    app.extensions["hairkg.indexes"] = holder
-    holder.warm()
-
-    @app.before_request
-    def _api_routing_errors():
-        # Routing failures under /api/v1 answer problem+json, not the HTML default.
-        if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
-            return None
-        error = request.routing_exception
-        if request.method == "OPTIONS" and error is None:
-            return None
-        if isinstance(error, MethodNotAllowed):
-            response = problem_response(405, f"{request.method} is not allowed here; use GET")
-            response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ["GET"]))
-            return _cors(response)
-        if isinstance(error, NotFound):
-            return _cors(problem_response(404, "no such resource in the JSON API"))
+def api_routing_errors():
+    """Before every request (registered by create_app): routing failures under /api/v1
+    answer problem+json, not the HTML default."""
+    if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
         return None
+    error = request.routing_exception
+    if request.method == "OPTIONS" and error is None:
+        return None
+    if isinstance(error, MethodNotAllowed):
+        response = problem_response(405, f"{request.method} is not allowed here; use GET")
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ["GET"]))
+        return _cors(response)
+    if isinstance(error, NotFound):
+        return _cors(problem_response(404, "no such resource in the JSON API"))
+    return None
 
 
 def current_indexes() -> Indexes:
-    holder: IndexHolder = current_app.extensions["hairkg.indexes"]
+    holder = current_index_holder()
     try:
         return holder.get()
     except StoreError as error:
@@ -141,7 +107,7 @@ def _after(response: Response) -> Response:
 
 
 def _cors(response: Response) -> Response:
-    settings = current_app.extensions["hairkg.settings"]
+    settings = current_settings()
     origin = getattr(settings, "cors_origins", "*") or "*"
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"

@@ -31,10 +31,10 @@ from flask import Blueprint, Response, redirect, render_template, request, strea
 from markupsafe import Markup
 from rdflib import Graph
 
-from api.app import current_settings, current_store
 from api.errors import problem_response
-from api.http import choose, prefers_html
+from api.http import choose, prefers_html, secure_html
 from api.render.graph_picture import Neighbour, neighbourhood_svg
+from api.state import current_settings, current_store
 from kb.rdf import (
     BASE,
     CONTENT_GRAPHS,
@@ -175,21 +175,6 @@ XREF_NAMESPACES = [
 # ============================================================================================
 # HTTP plumbing shared by the HTML pages of the service
 # ============================================================================================
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def secure_html(response: Response, csp: str = CSP) -> Response:
-    """Security headers for an HTML page: only this origin, never framed, no sniffing."""
-    response.headers["Content-Security-Policy"] = csp
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    return response
 
 
 def html_page(template: str, status: int = 200, **context) -> Response:

@@ -20,7 +20,8 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 import kb
-from api.views.linked_data import secure_html
+from api.http import secure_html
+from api.state import current_settings
 from kb.rdf import PREFIXES
 
 bp = Blueprint("query_ui", __name__)
@@ -145,8 +146,6 @@ def load_examples(directory: Path | None = None) -> list[Example]:
 
 
 def endpoint_url() -> str:
-    from api.app import current_settings
-
     base = current_settings().public_url or request.host_url
     return base.rstrip("/") + "/sparql"
 

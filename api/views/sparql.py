@@ -21,7 +21,7 @@ import time
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -29,6 +29,7 @@ from api.errors import text_error
 from api.http import choose, prefers_html
 from api.render import sparql_results as results
 from api.server.answer_front import KEEP, BoundedAnswers
+from api.state import current_settings, current_store
 from kb.rdf import PREFIXES, VOID
 from kb.store import guard as sparql_guard
 from kb.store.client import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
@@ -94,12 +95,8 @@ class _TimingHeaders(Headers):
         super().set(_key, _value, **kw)
 
 
-def _settings():
-    return current_app.extensions["hairkg.settings"]
-
-
-def _store():
-    return current_app.extensions["hairkg.store"]
+_settings = current_settings
+_store = current_store
 
 
 # -- the route -------------------------------------------------------------------------
