@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb.read.entities import EntityGraph  # noqa: E402
-from kb.suggest.engine import Suggester, from_html, from_text, local_triples  # noqa: E402
+from kb.suggest.engine import Suggester  # noqa: E402
+from kb.suggest.evaluate import local_triples  # noqa: E402
+from kb.suggest.html import from_html  # noqa: E402
+from kb.suggest.text import from_text  # noqa: E402
 
 CORPUS = ROOT / "tests" / "suggest_corpus"
 

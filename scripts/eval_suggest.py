@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb.read.entities import EntityGraph  # noqa: E402
-from kb.suggest.engine import Suggester, evaluate_corpus, local_triples  # noqa: E402
+from kb.suggest.engine import Suggester  # noqa: E402
+from kb.suggest.evaluate import evaluate_corpus, local_triples  # noqa: E402
 
 
 def main() -> int:

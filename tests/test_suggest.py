@@ -20,15 +20,10 @@ from conftest import ROOT, server_fixture
 from helpers import fetch
 
 from kb.read.entities import EntityGraph
-from kb.suggest.engine import (
-    MAX_TEXT_CHARS,
-    Suggester,
-    evaluate_corpus,
-    from_html,
-    from_text,
-    local_triples,
-    read_document,
-)
+from kb.suggest.engine import MAX_TEXT_CHARS, Suggester
+from kb.suggest.evaluate import evaluate_corpus, local_triples, read_document
+from kb.suggest.html import from_html
+from kb.suggest.text import from_text
 
 CORPUS = Path(__file__).parent / "suggest_corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))

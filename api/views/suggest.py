@@ -24,15 +24,9 @@ from api.errors import problem_response
 from api.http import secure_html
 from api.state import current_index_holder
 from kb.read.indexes import Indexes
-from kb.suggest.engine import (
-    ABOUT,
-    MAX_TEXT_CHARS,
-    MAX_TITLE_CHARS,
-    MENTIONS,
-    Suggester,
-    from_html,
-    from_text,
-)
+from kb.suggest.engine import ABOUT, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MENTIONS, Suggester
+from kb.suggest.html import from_html
+from kb.suggest.text import from_text
 
 API_PREFIX = "/api/v1"
 JSON = "application/json"

@@ -391,7 +391,7 @@ def add_kb_commands(subparsers: argparse._SubParsersAction) -> None:
     add_export_arguments(p)
     p.set_defaults(handler=cmd_export)
     add_editing_commands(subparsers)
-    from kb.suggest.engine import add_suggest_command
+    from kb.cli.suggest import add_suggest_command
 
     add_suggest_command(subparsers)
 
