@@ -13,11 +13,13 @@ from api.server.answer_front import AnswerFront
 from api.state import current_store
 from api.tracing import request_id
 from api.views.admin import bp as admin_bp
+from api.views.dataset import bp as dataset_bp
 from api.views.editing import bp as editing_bp
 from api.views.editing import store_bp
 from api.views.json_api import api_routing_errors, widget_bp
 from api.views.json_api import bp as rest_bp
 from api.views.linked_data import bp as linked_data_bp
+from api.views.ontology import bp as ontology_bp
 from api.views.query_ui import bp as query_ui_bp
 from api.views.sparql import answer_version
 from api.views.sparql import bp as sparql_bp
@@ -67,6 +69,8 @@ def _blueprints():
         rest_bp,
         widget_bp,
         linked_data_bp,
+        ontology_bp,
+        dataset_bp,
         query_ui_bp,
         admin_bp,
         editing_bp,

@@ -7,10 +7,23 @@ server's order breaking ties. ``None`` means nothing offered is acceptable (answ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from flask import Response
+from flask import Response, render_template, request
+
+from api.errors import problem_response
+from api.render.rdf_formats import (
+    ALIASES,
+    BY_EXTENSION,
+    BY_MEDIA_TYPE,
+    HTML,
+    OFFERED,
+    RDF_FORMATS,
+    RdfFormat,
+)
+from api.state import current_settings, current_store
 
 
 @dataclass(frozen=True)
@@ -119,3 +132,101 @@ def secure_html(response: Response, csp: str = CSP) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response
+
+
+# The Linked Data pages' plumbing: pages, ETags, negotiation by extension, RDF answers.
+
+CODE_VERSION = "ld-1"  # part of every ETag: bump when the pages change shape
+
+
+def html_page(template: str, status: int = 200, **context) -> Response:
+    response = Response(render_template(template, **context), status=status, mimetype=HTML)
+    response.charset = "utf-8"
+    return secure_html(response)
+
+
+def etag_for(*parts: str) -> str:
+    version = current_store().version()
+    digest = hashlib.sha256("\x1f".join((CODE_VERSION, version, *parts)).encode()).hexdigest()
+    return f'W/"{digest[:32]}"'
+
+
+def not_modified(etag: str) -> bool:
+    """True when the request's If-None-Match names ``etag`` (weak comparison, RFC 9110)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def cached(etag: str, build: Callable[[], Response], *, max_age: int = 300) -> Response:
+    """Answers 304 when the client has ``etag``, else the built response, with cache headers."""
+    response = Response(status=304) if not_modified(etag) else build()
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.vary.add("Accept")
+    return response
+
+
+def negotiate(extension: str | None) -> str | RdfFormat | None:
+    """HTML (the string), an RDF format, or None for 406; an extension overrides Accept."""
+    if extension is not None:
+        return HTML if extension == "html" else BY_EXTENSION.get(extension)
+    accept = request.headers.get("Accept")
+    chosen = choose(accept, OFFERED + list(ALIASES))
+    if chosen is None:
+        return None
+    if chosen == HTML:
+        return HTML
+    return BY_MEDIA_TYPE.get(chosen) or ALIASES[chosen]
+
+
+def not_acceptable() -> Response:
+    """406, varying on Accept."""
+    offered = ", ".join(OFFERED)
+    response = problem_response(
+        406,
+        f"none of the requested media types is available; this resource is offered as {offered}",
+    )
+    response.vary.add("Accept")
+    return response
+
+
+def not_found(what: str) -> Response:
+    if prefers_html(request.headers.get("Accept")):
+        response = html_page("not_found.html", status=404, what=what)
+    else:
+        response = problem_response(404, f"{what} is not in the knowledge graph")
+    response.vary.add("Accept")
+    return response
+
+
+def split_extension(name: str) -> tuple[str, str | None]:
+    stem, dot, extension = name.rpartition(".")
+    if dot and (extension in BY_EXTENSION or extension == "html"):
+        return stem, extension
+    return name, None
+
+
+def public_base() -> str:
+    """This service's base URL (no trailing slash): configured, else from the request."""
+    return (current_settings().public_url or request.host_url).rstrip("/")
+
+
+def rdf_response(body: bytes, rdf_format: RdfFormat, *, alias: str | None = None) -> Response:
+    mimetype = alias or rdf_format.media_type
+    response = Response(body, mimetype=mimetype)
+    if mimetype.startswith("text/") or mimetype.endswith("json"):
+        response.charset = "utf-8"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def alternates_for(path: str) -> list[dict]:
+    return [
+        {"name": f.name, "media_type": f.media_type, "href": f"{path}.{f.extension}"}
+        for f in RDF_FORMATS
+    ]

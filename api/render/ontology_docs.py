@@ -2,7 +2,7 @@
 definitions and two diagrams, rebuilt when the dataset version changes.
 
 The page is hairkg's own generator (the ``ontology.html`` template over
-:func:`api.views.linked_data.load_ontology`), not pyLODE: it shares the site's layout, links
+:func:`api.views.ontology.load_ontology`), not pyLODE: it shares the site's layout, links
 every instance to its entity page and keeps the strict Content-Security-Policy (pyLODE's
 pages bring their own styles and scripts). The diagrams are drawn by Graphviz (``dot``,
 Debian package ``graphviz``) on the server as inline SVG:
