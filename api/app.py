@@ -8,6 +8,7 @@ import time
 from flask import Flask, Response, g, jsonify, request
 
 from api import state
+from api.http import write_cors, write_preflight
 from api.server import ratelimit
 from api.server.answer_front import AnswerFront
 from api.state import current_store
@@ -15,7 +16,7 @@ from api.tracing import request_id
 from api.views.admin import bp as admin_bp
 from api.views.dataset import bp as dataset_bp
 from api.views.editing import bp as editing_bp
-from api.views.editing import store_bp
+from api.views.graph_store import store_bp
 from api.views.json_api import api_routing_errors, widget_bp
 from api.views.json_api import bp as rest_bp
 from api.views.linked_data import bp as linked_data_bp
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     rate_limit = ratelimit.install(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.before_request(api_routing_errors)
+    app.before_request(write_preflight)
+    app.after_request(write_cors)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     app.extensions["hairkg.indexes"].warm()

@@ -230,3 +230,61 @@ def alternates_for(path: str) -> list[dict]:
         {"name": f.name, "media_type": f.media_type, "href": f"{path}.{f.extension}"}
         for f in RDF_FORMATS
     ]
+
+
+# CORS for writes. Browser pages on other origins may write only from the origins the operator lists
+# (cors_write_origins, exact origins; "*" is not honoured): for them a preflight allows
+# Authorization and the write methods, and write answers name the origin. Every other origin
+# gets no Authorization in its preflight, so a browser never sends a token cross-origin.
+
+
+WRITE_PATHS = ("/sparql", "/store", "/api/v1/edit/", "/api/v1/history/", "/api/v1/suggest/accept")
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+WRITE_ALLOW_HEADERS = (
+    "Authorization, Content-Type, Accept, If-Match, If-None-Match, X-Change-Message"
+)
+
+
+WRITE_EXPOSE_HEADERS = "ETag, Location, X-Hairkg-Change, X-Hairkg-Version, X-Request-Id"
+
+
+def _write_origin() -> str | None:
+    origin = request.headers.get("Origin")
+    allowed = [o for o in current_settings().cors_write_origins if o != "*"]
+    path = request.path
+    is_write_path = any(path == p.rstrip("/") or path.startswith(p) for p in WRITE_PATHS)
+    return origin if origin and is_write_path and origin in allowed else None
+
+
+def _is_write_preflight() -> bool:
+    wanted = request.headers.get("Access-Control-Request-Method", "").upper()
+    return request.method == "OPTIONS" and wanted in WRITE_METHODS
+
+
+def write_preflight():
+    """Before every request (registered by create_app): a write preflight from a listed origin."""
+    if not _is_write_preflight():
+        return None
+    origin = _write_origin()
+    if origin is None:
+        return None  # the read-side CORS (if any) answers: no Authorization
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, PUT, PATCH, DELETE"
+    response.headers["Access-Control-Allow-Headers"] = WRITE_ALLOW_HEADERS
+    response.headers["Access-Control-Max-Age"] = "600"
+    response.vary.add("Origin")
+    return response
+
+
+def write_cors(response: Response) -> Response:
+    """After every request (registered by create_app): write answers name a listed origin."""
+    if (request.method in WRITE_METHODS or _is_write_preflight()) and _write_origin():
+        response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        response.headers["Access-Control-Expose-Headers"] = WRITE_EXPOSE_HEADERS
+        response.vary.add("Origin")
+    return response

@@ -39,7 +39,7 @@ def reload():
     token, refusal = _require_admin()
     if refusal is not None:
         return refusal
-    from api.views.editing import gate
+    from api.views.writes import gate
     from kb.files.sources import graph_iris, source_files
     from kb.validation.release import dataset_quads
     from kb.validation.validate import format_finding, validate

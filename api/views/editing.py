@@ -11,65 +11,34 @@ stay open.
 from __future__ import annotations
 
 import contextlib
-import re
-import uuid
-from urllib.parse import unquote
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, json, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Response, json, request
 
 from api.auth import AuthError, require
-from api.errors import problem_response, text_error
+from api.errors import problem_response
 from api.state import current_settings, current_store
-from kb.rdf import KB_GRAPH
-from kb.store import guard as sparql_guard
+from api.views.writes import (
+    auth_error_response,
+    change_error_response,
+    change_headers,
+    change_message,
+    change_summary,
+    gate,
+)
 from kb.store.client import StoreError, sparql_term
-from kb.validation.quality import short
 from kb.writes import documents as editor
 from kb.writes.gate import (
-    SERVICE_GRAPHS,
     ChangeError,
     CommitResult,
     PreconditionFailed,
     Scope,
-    ValidationFailed,
-    WriteGate,
-    gate_for,
 )
 from kb.writes.history import RevertConflict, get_change, inverse_edit, list_changes
 
 bp = Blueprint("editing", __name__, url_prefix="/api/v1")
-store_bp = Blueprint("graph_store", __name__)
 
 JSON = "application/json"
-MESSAGE_HEADER = "X-Change-Message"
-MAX_MESSAGE = 2000
-
-
-_settings = current_settings
-
-
-def gate() -> WriteGate:
-    existing = current_app.extensions.get("hairkg.gate")
-    if existing is None:
-        settings = _settings()
-        existing = gate_for(
-            current_store(),
-            settings.data_dir,
-            settings.write_validation,
-            lock_timeout_s=settings.write_lock_timeout_s,
-            default_graph_writes=settings.default_graph_writes == "allow",
-        )
-        current_app.extensions["hairkg.gate"] = existing
-    return existing
-
-
-def change_message(body: dict | None = None) -> str:
-    message = request.headers.get(MESSAGE_HEADER, "")
-    if not message and isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = body["message"]
-    return message.strip()[:MAX_MESSAGE]
 
 
 # -- CORS for writes --------------------------------------------------------------------------
@@ -80,125 +49,8 @@ def change_message(body: dict | None = None) -> str:
 # gets no Authorization in its preflight, so a browser never sends a token cross-origin. The
 # editor pages hairkg serves (the tag-suggestion page) are same-origin and need none of this.
 
-WRITE_PATHS = ("/sparql", "/store", "/api/v1/edit/", "/api/v1/history/", "/api/v1/suggest/accept")
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-WRITE_ALLOW_HEADERS = (
-    "Authorization, Content-Type, Accept, If-Match, If-None-Match, X-Change-Message"
-)
-WRITE_EXPOSE_HEADERS = "ETag, Location, X-Hairkg-Change, X-Hairkg-Version, X-Request-Id"
-
-
-def _write_origin() -> str | None:
-    origin = request.headers.get("Origin")
-    allowed = [o for o in _settings().cors_write_origins if o != "*"]
-    path = request.path
-    is_write_path = any(path == p.rstrip("/") or path.startswith(p) for p in WRITE_PATHS)
-    return origin if origin and is_write_path and origin in allowed else None
-
-
-def _is_write_preflight() -> bool:
-    wanted = request.headers.get("Access-Control-Request-Method", "").upper()
-    return request.method == "OPTIONS" and wanted in WRITE_METHODS
-
-
-@bp.before_app_request
-def _write_preflight():
-    if not _is_write_preflight():
-        return None
-    origin = _write_origin()
-    if origin is None:
-        return None  # the read-side CORS (if any) answers: no Authorization
-    response = Response(status=204)
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, PUT, PATCH, DELETE"
-    response.headers["Access-Control-Allow-Headers"] = WRITE_ALLOW_HEADERS
-    response.headers["Access-Control-Max-Age"] = "600"
-    response.vary.add("Origin")
-    return response
-
-
-@bp.after_app_request
-def _write_cors(response: Response) -> Response:
-    if (request.method in WRITE_METHODS or _is_write_preflight()) and _write_origin():
-        response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
-        response.headers["Access-Control-Expose-Headers"] = WRITE_EXPOSE_HEADERS
-        response.vary.add("Origin")
-    return response
-
 
 # -- answers ---------------------------------------------------------------------------------
-
-
-def finding_json(finding) -> dict:
-    node = finding.node
-    return {
-        "severity": finding.severity,
-        "rule": finding.rule,
-        "node": short_name(node) if node else None,
-        "message": finding.message,
-    }
-
-
-def short_name(node: str) -> str:
-    from rdflib import URIRef
-
-    return short(URIRef(node)) if "://" in node else node
-
-
-def relevant_warnings(result: CommitResult) -> list[dict]:
-    """Warnings about what the change touched (the rest of the graph's are not news)."""
-    if result.report is None:
-        return []
-    touched = set()
-    for q in result.added + result.removed:
-        for term in (q.subject, q.object):
-            if isinstance(term, ox.NamedNode):
-                touched.add(term.value)
-    names = {short_name(t) for t in touched}
-    out = []
-    for f in result.report.warnings:
-        if (f.node and f.node in touched) or any(n in f.message.split() for n in names):
-            out.append(finding_json(f))
-    return out
-
-
-def change_summary(result: CommitResult) -> dict:
-    record = result.record
-    return {
-        "change": record.id if record else None,
-        "href": f"/api/v1/history/{record.id}" if record else None,
-        "version": result.version,
-        "added": len(result.added),
-        "removed": len(result.removed),
-        "warnings": relevant_warnings(result),
-    }
-
-
-def _change_headers(response: Response, result: CommitResult) -> Response:
-    if result.record is not None:
-        response.headers["X-Hairkg-Change"] = result.record.id
-    response.headers["X-Hairkg-Version"] = result.version
-    return response
-
-
-def change_error_response(error: ChangeError) -> Response:
-    if isinstance(error, ValidationFailed):
-        report = error.report
-        findings = [finding_json(f) for f in report.errors]
-        return problem_response(
-            422,
-            error.message,
-            title="Validation failed",
-            errors=findings,
-            counts=report.counts(),
-        )
-    return problem_response(error.status, error.message, **error.extra)
-
-
-def auth_error_response(error: AuthError, *, text: bool = False) -> Response:
-    if text:
-        return text_error(error.status, error.message, error.headers)
-    return problem_response(error.status, error.message, headers=error.headers)
 
 
 @bp.errorhandler(ChangeError)
@@ -230,369 +82,14 @@ def _store_error(error: StoreError):
 # -- SPARQL 1.1 Update (POST /sparql) --------------------------------------------------------
 
 
-class UpdateRequestError(Exception):
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-def add_using_clauses(update: str, using: list[str], using_named: list[str]) -> str:
-    """The protocol's ``using-graph-uri`` / ``using-named-graph-uri`` as USING clauses before
-    the WHERE of every DELETE/INSERT operation. An update that has its own USING or WITH
-    cannot take them (SPARQL 1.1 Protocol, 2.2.3)."""
-    if not using and not using_named:
-        return update
-    tokens = sparql_guard.tokenize(update)
-    if any(t.kind == "keyword" and t.text in ("USING", "WITH") for t in tokens):
-        raise UpdateRequestError(
-            400,
-            "The update has its own USING or WITH clause, so the using-graph-uri / "
-            "using-named-graph-uri parameters cannot be applied to it.",
-        )
-    clause = "".join(f" USING <{iri}>" for iri in using)
-    clause += "".join(f" USING NAMED <{iri}>" for iri in using_named)
-    for iri in [*using, *using_named]:
-        try:
-            ox.NamedNode(iri)
-        except ValueError as error:
-            raise UpdateRequestError(400, f"{iri!r} is not a valid graph IRI") from error
-    depth, out, last = 0, [], 0
-    previous = None
-    for token in tokens:
-        if token.kind == "punct" and token.text == "{":
-            depth += 1
-        elif token.kind == "punct" and token.text == "}":
-            depth -= 1
-        elif (
-            token.kind == "keyword"
-            and token.text == "WHERE"
-            and depth == 0
-            and not (previous and previous.kind == "keyword" and previous.text == "DELETE")
-        ):
-            out.append(update[last : token.offset])
-            out.append(clause + " ")
-            last = token.offset
-        previous = token
-    out.append(update[last:])
-    return "".join(out)
-
-
-def sparql_update_response(params: dict, base: str) -> Response:
-    """Answers an update request to /sparql (plain-text errors, like the query side)."""
-    if request.method != "POST":
-        return text_error(405, "SPARQL Update requests must be sent with POST.", {"Allow": "POST"})
-    try:
-        token = require("write")
-    except AuthError as error:
-        return auth_error_response(error, text=True)
-    try:
-        update, using, using_named = _update_parameters(params)
-        settings = _settings()
-        refused = sparql_guard.refused_targets(
-            sparql_guard.load_targets(update, base), settings.load_allowlist
-        )
-        if refused:
-            named = ", ".join(t.written or "(nothing)" for t in refused)
-            raise UpdateRequestError(
-                403,
-                f"LOAD of {named} is refused: this server loads only allow-listed documents "
-                f"({', '.join(settings.load_allowlist) or 'none is allowed'}).",
-            )
-        refused = sparql_guard.refused_targets(
-            sparql_guard.service_targets(update, base), settings.service_allowlist
-        )
-        if refused:
-            named = ", ".join(t.written or "(nothing)" for t in refused)
-            raise UpdateRequestError(
-                403, f"SERVICE calls to {named} are refused: the endpoint is not allow-listed."
-            )
-        text = add_using_clauses(update, using, using_named)
-    except UpdateRequestError as error:
-        return text_error(error.status, error.message, error.headers)
-
-    def edit(store: ox.Store) -> None:
-        try:
-            store.update(text, base_iri=base)
-        except SyntaxError as error:
-            raise ChangeError(f"SPARQL Update syntax error: {error}") from error
-        except OSError as error:
-            raise ChangeError(f"the update could not be run: {error}", status=502) from error
-        except ValueError as error:
-            raise ChangeError(f"the update could not be run: {error}") from error
-        except RuntimeError as error:  # e.g. DROP (not SILENT) of a graph that does not exist
-            raise ChangeError(f"the update failed: {error}", status=404) from error
-
-    try:
-        result = gate().apply(edit, author=token.name, message=change_message())
-    except ValidationFailed as error:
-        return change_error_response(error)
-    except ChangeError as error:
-        return text_error(error.status, error.message)
-    except StoreError as error:
-        return text_error(503, f"The triple store is not available: {error}")
-    summary = change_summary(result)
-    if result.record is None:
-        body = "Update accepted: it changed nothing.\n"
-        if not any(
-            t.kind == "keyword" and t.text in ("GRAPH", "WITH", "USING")
-            for t in sparql_guard.tokenize(text)
-        ):
-            body += (
-                "Note: the update names no graph. In updates the default graph is the store's "
-                "own (empty) default graph, not the union that queries see: name the "
-                f"knowledge base with WITH <{KB_GRAPH}> or GRAPH <{KB_GRAPH}> {{ ... }}.\n"
-            )
-    else:
-        body = (
-            f"Update accepted as change {result.record.id}: {summary['added']} triple(s) added, "
-            f"{summary['removed']} removed.\n"
-        )
-    return _change_headers(Response(body, 200, mimetype="text/plain"), result)
-
-
-def _update_parameters(params: dict) -> tuple[str, list[str], list[str]]:
-    if request.method != "POST":
-        raise UpdateRequestError(
-            405, "SPARQL Update requests must be sent with POST.", {"Allow": "POST"}
-        )
-    if params.get("query"):
-        raise UpdateRequestError(400, "Send either a query or an update, not both.")
-    if params.get("_direct_update"):
-        if "update" in params:
-            raise UpdateRequestError(
-                400, "A direct update (application/sparql-update) cannot also have 'update'."
-            )
-        try:
-            update = request.get_data(cache=True).decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise UpdateRequestError(400, "The update is not valid UTF-8.") from error
-    else:
-        updates = params.get("update", [])
-        if len(updates) != 1:
-            raise UpdateRequestError(
-                400, f"The 'update' parameter was given {len(updates)} times; send exactly one."
-            )
-        update = updates[0]
-    if not update.strip():
-        raise UpdateRequestError(400, "The update is empty.")
-    limit = _settings().max_query_length
-    if len(update) > limit:
-        raise UpdateRequestError(
-            413, f"The update is {len(update)} characters long; the limit is {limit}."
-        )
-    return update, params.get("using-graph-uri", []), params.get("using-named-graph-uri", [])
-
-
 # -- Graph Store HTTP Protocol ---------------------------------------------------------------
-
-RDF_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "text/n3": ox.RdfFormat.N3,
-}
-OUT_FORMATS = ["text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json"]
-GSP_METHODS = "GET, HEAD, PUT, POST, DELETE, OPTIONS"
-_XML_ENTITY_DECLARATION = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
-
-
-class GraphStoreError(Exception):
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-def _store_base() -> str:
-    public = _settings().public_url.rstrip("/")
-    return (public or request.url_root.rstrip("/")) + "/store"
-
-
-def _target_graph(rest: str | None) -> tuple[ox.NamedNode | ox.DefaultGraph | None, str]:
-    """The graph a GSP request is about: direct (the request URL) or ``?graph=`` / ``?default``.
-    None means the request names no graph (POST then creates one)."""
-    args = request.args
-    if rest is not None:
-        if "graph" in args or "default" in args:
-            raise GraphStoreError(400, "A directly addressed graph takes no ?graph= or ?default.")
-        iri = f"{_store_base()}/{rest}"
-        try:
-            return ox.NamedNode(iri), iri
-        except ValueError as error:
-            raise GraphStoreError(400, f"{rest!r} does not make a valid graph IRI") from error
-    graphs = args.getlist("graph")
-    if "default" in args and graphs:
-        raise GraphStoreError(400, "Use either ?default or ?graph=, not both.")
-    if "default" in args:
-        return ox.DefaultGraph(), "the default graph"
-    if len(graphs) > 1:
-        raise GraphStoreError(400, "Give ?graph= once.")
-    if not graphs:
-        return None, ""
-    try:
-        node = ox.NamedNode(graphs[0])
-    except ValueError as error:
-        raise GraphStoreError(400, f"?graph= is not an IRI: {graphs[0]!r}") from error
-    return node, f"<{graphs[0]}>"
-
-
-def _graph_quads(quads, graph) -> list[ox.Quad]:
-    return [q for q in quads if q.graph_name == graph]
-
-
-def _parse_body(graph) -> list[ox.Quad]:
-    settings = _settings()
-    length = request.content_length
-    if length is not None and length > settings.max_write_bytes:
-        raise GraphStoreError(
-            413, f"The body is larger than the write limit of {settings.max_write_bytes} bytes."
-        )
-    content_type = request.headers.get("Content-Type", "")
-    media_type = content_type.split(";")[0].strip().lower()
-    try:
-        data = request.get_data(cache=True)
-    except RequestEntityTooLarge as error:
-        raise GraphStoreError(413, "The body is larger than the write limit.") from error
-    if len(data) > settings.max_write_bytes:
-        raise GraphStoreError(
-            413, f"The body is larger than the write limit of {settings.max_write_bytes} bytes."
-        )
-    if media_type == "multipart/form-data":
-        parts = []
-        for upload in request.files.values():
-            part_type = (upload.mimetype or "text/turtle").lower()
-            parts.append((part_type, upload.read()))
-    else:
-        parts = [(media_type, data)]
-    quads = []
-    target = graph if isinstance(graph, ox.NamedNode) else None
-    for part_type, payload in parts:
-        fmt = RDF_FORMATS.get(part_type)
-        if fmt is None:
-            raise GraphStoreError(
-                415,
-                f"Cannot read {part_type or 'a body without Content-Type'}: send "
-                + ", ".join(sorted(set(RDF_FORMATS) - {"text/plain"})),
-            )
-        if fmt == ox.RdfFormat.RDF_XML and _XML_ENTITY_DECLARATION.search(payload):
-            # The parser expands internal entities without a limit: nested ones ("billion
-            # laughs") make a few hundred bytes grow to gigabytes in the worker.
-            raise GraphStoreError(
-                400, "RDF/XML with DTD entity declarations (<!ENTITY ...>) is not accepted."
-            )
-        try:
-            triples = ox.parse(
-                payload,
-                format=fmt,
-                base_iri=target.value if target is not None else _store_base(),
-                rename_blank_nodes=True,
-            )
-            for t in triples:
-                quads.append(ox.Quad(t.subject, t.predicate, t.object, graph))
-        except SyntaxError as error:
-            raise GraphStoreError(400, f"The RDF body does not parse: {error}") from error
-    return quads
-
-
-def _serialize(triples: list[ox.Triple]) -> Response:
-    from api.http import choose
-
-    chosen = choose(request.headers.get("Accept"), OUT_FORMATS) or (
-        "text/turtle" if not request.headers.get("Accept") else None
-    )
-    if chosen is None:
-        raise GraphStoreError(406, "Graphs are available as " + ", ".join(OUT_FORMATS) + ".")
-    fmt = RDF_FORMATS[chosen]
-    body = ox.serialize(triples, format=fmt) if triples else b""
-    content_type = chosen + ("; charset=utf-8" if chosen.startswith("text/") else "")
-    response = Response(body, 200, content_type=content_type)
-    response.vary.add("Accept")
-    return response
-
-
-@store_bp.route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"])
-@store_bp.route("/store/<path:rest>", methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"])
-def graph_store(rest: str | None = None):
-    try:
-        if request.method == "OPTIONS":
-            return Response(status=204, headers={"Allow": GSP_METHODS})
-        graph, name = _target_graph(unquote(rest) if rest is not None else None)
-        if request.method in ("GET", "HEAD"):
-            return _gsp_read(graph, name)
-        token = require("write")
-        return _gsp_write(graph, name, token)
-    except GraphStoreError as error:
-        return text_error(error.status, error.message, error.headers)
-    except AuthError as error:
-        return auth_error_response(error, text=True)
-    except ValidationFailed as error:
-        return change_error_response(error)
-    except ChangeError as error:
-        return text_error(error.status, error.message)
-    except StoreError as error:
-        return text_error(503, f"The triple store is not available: {error}")
-
-
-def _gsp_read(graph, name) -> Response:
-    if graph is None:
-        raise GraphStoreError(400, "Name a graph: ?graph=<IRI> or ?default.")
-    if isinstance(graph, ox.NamedNode) and graph.value in SERVICE_GRAPHS:
-        quads = [q for q in current_store().dump() if q.graph_name == graph]
-    else:
-        _, asserted, _ = gate().snapshot()
-        quads = _graph_quads(asserted, graph)
-    if not quads and isinstance(graph, ox.NamedNode):
-        raise GraphStoreError(404, f"There is no graph {name}.")
-    response = _serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads])
-    if request.method == "HEAD":
-        response.set_data(b"")
-    return response
-
-
-def _gsp_write(graph, name, token) -> Response:
-    message = change_message()
-    created = False
-    if request.method == "POST" and graph is None:
-        graph = ox.NamedNode(f"{_store_base()}/graphs/{uuid.uuid4().hex}")
-        created = True
-    if graph is None:
-        raise GraphStoreError(400, "Name a graph: ?graph=<IRI> or ?default.")
-    incoming = _parse_body(graph) if request.method in ("PUT", "POST") else []
-    existed = {}
-
-    def edit(store: ox.Store) -> None:
-        current = list(store.quads_for_pattern(None, None, None, graph))
-        existed["graph"] = bool(current)
-        if request.method == "DELETE":
-            if not current:
-                raise ChangeError(f"There is no graph {name}.", status=404)
-            for q in current:
-                store.remove(q)
-        elif request.method == "PUT":
-            for q in current:
-                store.remove(q)
-            store.bulk_extend(incoming)
-        else:
-            store.bulk_extend(incoming)
-
-    result = gate().apply(edit, author=token.name, message=message)
-    if created:
-        response = Response(status=201)
-        response.headers["Location"] = graph.value
-    elif request.method == "PUT" and not existed.get("graph") and incoming:
-        response = Response(status=201)
-    else:
-        response = Response(status=204)
-    return _change_headers(response, result)
 
 
 # -- JSON editor API -------------------------------------------------------------------------
 
 
 def _json_body() -> dict:
-    settings = _settings()
+    settings = current_settings()
     if request.content_length is not None and request.content_length > settings.max_write_bytes:
         raise ChangeError(f"the body is larger than {settings.max_write_bytes} bytes", status=413)
     if request.mimetype != JSON:
@@ -607,7 +104,7 @@ def _json_body() -> dict:
 
 
 def _too_large_guard():
-    settings = _settings()
+    settings = current_settings()
     if request.content_length is not None and request.content_length > settings.max_write_bytes:
         raise ChangeError(f"the body is larger than {settings.max_write_bytes} bytes", status=413)
 
@@ -642,7 +139,7 @@ def _entity_response(result: CommitResult, s: ox.NamedNode, status: int = 200) -
     if etag:
         response.headers["ETag"] = etag
     response.headers["Location"] = f"/api/v1/edit/entities/{doc['id']}" if doc else ""
-    return _change_headers(response, result)
+    return change_headers(response, result)
 
 
 def _after(s: ox.NamedNode, store: ox.Store):
@@ -867,4 +364,4 @@ def revert(number: int):
     message = change_message(body) or f"revert change {number}"
     result = gate().apply(inverse_edit(record), author=token.name, message=message, reverts=number)
     response = Response(json.dumps(change_summary(result)), 200, mimetype=JSON)
-    return _change_headers(response, result)
+    return change_headers(response, result)

@@ -117,7 +117,7 @@ def sparql_endpoint():
         params = _request_parameters()
         queries = params.get("query", [])
         if "update" in params or params.get("_direct_update"):
-            from api.views.editing import sparql_update_response
+            from api.views.sparql_update import sparql_update_response
 
             return sparql_update_response(params, _endpoint_url())
         if not queries:
