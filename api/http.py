@@ -134,6 +134,53 @@ def secure_html(response: Response, csp: str = CSP) -> Response:
     return response
 
 
+# CORS for reads: one policy. ``cors_origins`` is "*" (any origin) or a comma-separated list
+# of exact origins; a listed origin is answered with itself (browsers accept one origin, never
+# a list). Public Linked Data (pages' RDF, the dump, the widget) is open to every origin.
+
+
+def cors_origin() -> str | None:
+    """The Access-Control-Allow-Origin for this request: "*", the request's Origin when the
+    operator lists it, else None (no CORS headers)."""
+    configured = [o.strip() for o in (current_settings().cors_origins or "*").split(",")]
+    configured = [o for o in configured if o]
+    if "*" in configured:
+        return "*"
+    origin = request.headers.get("Origin")
+    return origin if origin and origin in configured else None
+
+
+def allow_cross_origin_reads(
+    response: Response,
+    *,
+    expose: str,
+    methods: str | None = None,
+    allow_headers: str | None = None,
+    max_age: int | None = None,
+) -> Response:
+    """The read-side CORS headers of :func:`cors_origin` on ``response``."""
+    origin = cors_origin()
+    if origin is None:
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origin
+    if methods:
+        response.headers["Access-Control-Allow-Methods"] = methods
+    if allow_headers:
+        response.headers["Access-Control-Allow-Headers"] = allow_headers
+    response.headers["Access-Control-Expose-Headers"] = expose
+    if max_age is not None:
+        response.headers["Access-Control-Max-Age"] = str(max_age)
+    if origin != "*":
+        response.vary.add("Origin")
+    return response
+
+
+def open_to_every_origin(response: Response) -> Response:
+    """Public resources (Linked Data in RDF, the dump, the widget) any page may read."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 # The Linked Data pages' plumbing: pages, ETags, negotiation by extension, RDF answers.
 
 CODE_VERSION = "ld-1"  # part of every ETag: bump when the pages change shape
@@ -221,8 +268,7 @@ def rdf_response(body: bytes, rdf_format: RdfFormat, *, alias: str | None = None
     response = Response(body, mimetype=mimetype)
     if mimetype.startswith("text/") or mimetype.endswith("json"):
         response.charset = "utf-8"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return open_to_every_origin(response)
 
 
 def alternates_for(path: str) -> list[dict]:

@@ -613,3 +613,24 @@ def test_a_registered_url_is_refused_again_with_or_without_a_trailing_slash(writ
         status, _, body = call(writable, "POST", "/api/v1/edit/articles", document, ALICE)
         assert status == 409, body
         assert b"already registered" in body
+
+
+def test_a_list_of_read_origins_answers_the_listed_origin_only():
+    """cors_origins may list several origins: a listed Origin is answered with itself (one
+    origin, as browsers require), another gets no CORS headers. It used to get the raw list."""
+    from api.app import create_app
+    from kb.settings import Settings
+    from kb.store.client import SparqlStore
+
+    store = SparqlStore.for_server("http://127.0.0.1:9")  # the docs never reach the store
+    listed = "https://a.example,https://b.example"
+    client = create_app(Settings(cors_origins=listed), store).test_client()
+    for path in ("/api/v1/openapi.json", "/sparql"):
+        answer = client.options(path, headers={"Origin": "https://b.example"})
+        assert answer.headers.get("Access-Control-Allow-Origin") == "https://b.example", path
+        assert "Origin" in answer.headers["Vary"]
+        answer = client.options(path, headers={"Origin": "https://c.example"})
+        assert "Access-Control-Allow-Origin" not in answer.headers, path
+    anyone = create_app(Settings(), store).test_client()
+    answer = anyone.get("/api/v1/openapi.json", headers={"Origin": "https://c.example"})
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"

@@ -18,6 +18,7 @@ from api.http import (
     not_acceptable,
     not_found,
     not_modified,
+    open_to_every_origin,
     prefers_html,
     public_base,
     rdf_response,
@@ -225,8 +226,7 @@ def dump():
     def build() -> Response:
         response = Response(stream_with_context(lines()), mimetype="application/n-quads")
         response.headers["Content-Disposition"] = 'inline; filename="hairkg.nq"'
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        return response
+        return open_to_every_origin(response)
 
     return cached(etag, build)
 

@@ -16,8 +16,8 @@ from flask import Blueprint, Response, current_app, g, json, render_template, re
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import problem_response
-from api.http import choose
-from api.state import current_index_holder, current_settings
+from api.http import allow_cross_origin_reads, choose, open_to_every_origin
+from api.state import current_index_holder
 from kb.rdf import HK, ID_PATTERN, KB, SCHEMA
 from kb.read.entities import (
     CLAIM,
@@ -107,16 +107,13 @@ def _after(response: Response) -> Response:
 
 
 def _cors(response: Response) -> Response:
-    settings = current_settings()
-    origin = getattr(settings, "cors_origins", "*") or "*"
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match, Content-Type"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Server-Timing, X-Request-Id"
-    response.headers["Access-Control-Max-Age"] = "86400"
-    if origin != "*":
-        response.vary.add("Origin")
-    return response
+    return allow_cross_origin_reads(
+        response,
+        expose="ETag, Server-Timing, X-Request-Id",
+        methods="GET, HEAD, OPTIONS",
+        allow_headers="Accept, If-None-Match, Content-Type",
+        max_age=86400,
+    )
 
 
 # -- parameters ---------------------------------------------------------------------------
@@ -563,7 +560,7 @@ def index():
 def widget_js():
     response = current_app.send_static_file("widget.js")
     response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    open_to_every_origin(response)
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 

@@ -26,7 +26,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import text_error
-from api.http import choose, prefers_html
+from api.http import allow_cross_origin_reads, choose, cors_origin, prefers_html
 from api.render import sparql_results as results
 from api.server.answer_front import KEEP, BoundedAnswers
 from api.state import current_settings, current_store
@@ -136,27 +136,13 @@ def sparql_endpoint():
 
 @bp.after_request
 def _cors(response: Response) -> Response:
-    origin = _allowed_origin()
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        if origin != "*":
-            response.vary.add("Origin")
-    return response
-
-
-def _allowed_origin() -> str | None:
-    configured = [o.strip() for o in _settings().cors_origins.split(",") if o.strip()]
-    if "*" in configured:
-        return "*"
-    origin = request.headers.get("Origin")
-    return origin if origin and origin in configured else None
+    return allow_cross_origin_reads(response, expose=EXPOSED_HEADERS)
 
 
 def _preflight() -> Response:
     response = Response(status=204)
     response.headers["Allow"] = ALLOWED_METHODS
-    if request.headers.get("Origin") and _allowed_origin():
+    if request.headers.get("Origin") and cors_origin():
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         requested = request.headers.get("Access-Control-Request-Headers", "")
         allowed = {"content-type", "accept", "x-request-id", "if-none-match"}
