@@ -377,7 +377,8 @@ def test_a_load_waits_for_the_editors_write_lock(live, tmp_path):
 
 def test_a_commit_changes_nothing_when_the_store_changed_meanwhile(oxigraph):
     from kb.validation.release import load_asserted_quads
-    from kb.writes.gate import commit_update, graph_triples
+    from kb.writes.files import graph_triples
+    from kb.writes.update_text import commit_update
 
     store = oxigraph.store()
     hairkg("load", "--store-url", oxigraph.url, "-q", check=True)

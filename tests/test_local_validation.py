@@ -10,7 +10,8 @@ import pytest
 from kb.rdf import INFERRED_GRAPH
 from kb.store.managed import ManagedOxigraph
 from kb.writes import documents as editor
-from kb.writes.gate import Scope, ValidationFailed, gate_for
+from kb.writes.gate import Scope, gate_for
+from kb.writes.results import ValidationFailed
 
 KB = "https://w3id.org/hairkg/id/"
 HK = "https://w3id.org/hairkg/ontology#"

@@ -43,7 +43,8 @@ def reload():
     from kb.files.sources import graph_iris, source_files
     from kb.validation.release import dataset_quads
     from kb.validation.validate import format_finding, validate
-    from kb.writes.gate import ChangeError, load_release
+    from kb.writes.files import load_release
+    from kb.writes.results import ChangeError
 
     body = request.get_json(silent=True) or {}
     message = str(body.get("message") or "reload from files")[:500]

@@ -28,13 +28,9 @@ from api.views.writes import (
 )
 from kb.store.client import StoreError, sparql_term
 from kb.writes import documents as editor
-from kb.writes.gate import (
-    ChangeError,
-    CommitResult,
-    PreconditionFailed,
-    Scope,
-)
+from kb.writes.gate import Scope
 from kb.writes.history import RevertConflict, get_change, inverse_edit, list_changes
+from kb.writes.results import ChangeError, CommitResult, PreconditionFailed
 
 bp = Blueprint("editing", __name__, url_prefix="/api/v1")
 

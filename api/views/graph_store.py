@@ -22,11 +22,8 @@ from api.views.writes import (
     gate,
 )
 from kb.store.client import StoreError
-from kb.writes.gate import (
-    SERVICE_GRAPHS,
-    ChangeError,
-    ValidationFailed,
-)
+from kb.writes.gate import SERVICE_GRAPHS
+from kb.writes.results import ChangeError, ValidationFailed
 
 store_bp = Blueprint("graph_store", __name__)
 

@@ -11,13 +11,8 @@ from api.auth import AuthError
 from api.errors import problem_response, text_error
 from api.state import current_settings, current_store
 from kb.validation.quality import short
-from kb.writes.gate import (
-    ChangeError,
-    CommitResult,
-    ValidationFailed,
-    WriteGate,
-    gate_for,
-)
+from kb.writes.gate import WriteGate, gate_for
+from kb.writes.results import ChangeError, CommitResult, ValidationFailed
 
 MESSAGE_HEADER = "X-Change-Message"
 

@@ -29,7 +29,7 @@ def _say(args: argparse.Namespace, message: str) -> None:
 @guard
 def cmd_export_to_files(args: argparse.Namespace) -> int:
     from kb.files.layout import write_files
-    from kb.writes.gate import asserted_graphs
+    from kb.writes.files import asserted_graphs
 
     root = Path(args.root) if args.root else CHECKOUT
     with open_store(args) as store:
@@ -93,7 +93,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     from kb.files.sources import graph_iris, source_files
     from kb.validation.release import dataset_quads
     from kb.validation.validate import format_finding, validate
-    from kb.writes.gate import ChangeError, gate_for, load_release, load_summary_text
+    from kb.writes.files import load_release
+    from kb.writes.gate import gate_for
+    from kb.writes.results import ChangeError, load_summary_text
 
     message = args.message or "hairkg load"
     if args.server:

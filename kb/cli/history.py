@@ -160,8 +160,9 @@ def cmd_revert(args: argparse.Namespace) -> int:
             return 1
     else:
         from kb.settings import Settings
-        from kb.writes.gate import ChangeError, gate_for
+        from kb.writes.gate import gate_for
         from kb.writes.history import RevertConflict, get_change, inverse_edit
+        from kb.writes.results import ChangeError
 
         author = args.author or f"cli:{getpass.getuser()}"
         data_dir = data_dir_of(args)

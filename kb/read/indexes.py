@@ -39,7 +39,6 @@ store's union: the change history and the dataset version are not read into the 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import hashlib
 import json
@@ -72,6 +71,7 @@ from kb.read.entities import (
 from kb.read.related import Article, Link, RelatedIndex, RelatedWeights
 from kb.read.search import Entry, SearchIndex
 from kb.store.client import SOLUTIONS_JSON, SparqlStore, StoreError, sparql_term, values_clause
+from kb.store.locks import flock_exclusive
 
 log = logging.getLogger(__name__)
 
@@ -491,15 +491,7 @@ class SnapshotFiles:
             log.warning("no index build lock in %s: %s", self.directory, error)
         try:
             if handle is not None:
-                deadline = time.monotonic() + timeout_s
-                while True:
-                    try:
-                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            break  # a stuck builder: build ourselves
-                        time.sleep(0.05)
+                flock_exclusive(handle, timeout_s)  # False: a stuck builder, build ourselves
             yield
         finally:
             if handle is not None:

@@ -26,7 +26,7 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
 from kb.store.managed import load_file
-from kb.writes.gate import quads_block
+from kb.writes.update_text import quads_block
 
 UT = manifests.UT
 MF = manifests.MF
