@@ -8,13 +8,9 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from kb.read.indexes import (
-    DEFAULT_LINK_WEIGHTS,
-    IndexHolder,
-    SnapshotFiles,
-    parse_link_weights,
-)
-from kb.read.related import RelatedWeights
+from kb.read.indexes import DEFAULT_LINK_WEIGHTS, IndexHolder, parse_link_weights
+from kb.read.related_model import RelatedWeights
+from kb.read.snapshots import SnapshotFiles
 from kb.settings import Settings
 from kb.store.client import SparqlStore
 

@@ -519,7 +519,7 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
     import importlib.util
 
     from kb.read.indexes import load_indexes, parse_link_weights
-    from kb.read.related import RelatedWeights
+    from kb.read.related_model import RelatedWeights
     from kb.settings import Settings
     from kb.store.client import SparqlStore
 

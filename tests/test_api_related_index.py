@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from kb.read.related import ABOUT, Article, Link, RelatedIndex, RelatedWeights
+from kb.read.related import ABOUT, RelatedIndex
+from kb.read.related_model import Article, Link, RelatedWeights
 
 TREATS, ACTS, BROADER = "hk:treats", "hk:actsThrough", "skos:broader"
 WEIGHTS = RelatedWeights(links={TREATS: 0.4, ACTS: 0.3, BROADER: 0.4})

@@ -8,8 +8,9 @@ import pyoxigraph as ox
 import pytest
 
 from kb.rdf import KB_GRAPH, META_GRAPH
-from kb.read.indexes import build_indexes, load_articles, load_entity_triples
-from kb.read.related import RelatedWeights
+from kb.read.indexes import build_indexes
+from kb.read.loading import load_articles, load_entity_triples
+from kb.read.related_model import RelatedWeights
 from kb.store.managed import ManagedOxigraph
 from kb.writes.gate import gate_for
 from kb.writes.history import CHANGE_BASE, HISTORY_GRAPH

@@ -16,7 +16,7 @@ from helpers import get_json
 
 from kb.read.entities import entity_id
 from kb.read.indexes import Indexes, IndexHolder, load_indexes, parse_link_weights
-from kb.read.related import RelatedWeights
+from kb.read.related_model import RelatedWeights
 from kb.settings import Settings
 from kb.store.client import SparqlStore
 

@@ -15,8 +15,9 @@ import pytest
 
 import kb.read.indexes as indexes
 from kb.rdf import KB_GRAPH
-from kb.read.indexes import IndexHolder, SnapshotFiles, load_indexes
-from kb.read.related import RelatedWeights
+from kb.read.indexes import IndexHolder, load_indexes
+from kb.read.related_model import RelatedWeights
+from kb.read.snapshots import SnapshotFiles
 from kb.store.managed import ManagedOxigraph
 from kb.writes.gate import gate_for
 

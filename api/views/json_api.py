@@ -19,21 +19,13 @@ from api.errors import problem_response
 from api.http import allow_cross_origin_reads, choose, open_to_every_origin
 from api.state import current_index_holder
 from kb.rdf import HK, ID_PATTERN, KB, SCHEMA
-from kb.read.entities import (
-    CLAIM,
-    adverse_effects_of,
-    claim_json,
-    entity_card,
-    entity_id,
-    iri_for_id,
-    local_name,
-    mechanisms_of,
-    treatments_for,
-)
+from kb.read.cards import claim_json, entity_card
+from kb.read.entities import CLAIM, entity_id, iri_for_id, local_name
 from kb.read.indexes import (
     Indexes,
 )
-from kb.read.related import ABOUT, MENTIONS, Article
+from kb.read.related_model import ABOUT, MENTIONS, Article
+from kb.read.views import adverse_effects_of, mechanisms_of, treatments_for
 from kb.store.client import StoreError
 
 log = logging.getLogger(__name__)

@@ -38,67 +38,31 @@ store's union: the change history and the dataset version are not read into the 
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import hashlib
-import json
 import logging
-import os
-import pickle
-import sys
 import threading
 import time
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 
-import pyoxigraph as ox
-
-from kb.rdf import CONTENT_GRAPHS, DCTERMS, HK, SCHEMA, SKOS
+from kb.rdf import HK, SKOS
 from kb.read.entities import (
-    ABOUT,
     ARTICLE,
     CLAIM,
     CORRECTION,
-    MENTIONS,
     EntityGraph,
-    Lit,
     entity_id,
     humanise,
     local_name,
 )
-from kb.read.related import Article, Link, RelatedIndex, RelatedWeights
+from kb.read.loading import articles_with_triples, load_articles, load_entity_triples
+from kb.read.related import RelatedIndex
+from kb.read.related_model import Article, Link, RelatedWeights
 from kb.read.search import Entry, SearchIndex
-from kb.store.client import SOLUTIONS_JSON, SparqlStore, StoreError, sparql_term, values_clause
-from kb.store.locks import flock_exclusive
+from kb.read.snapshots import Indexes, SnapshotFiles
+from kb.store.client import SparqlStore, StoreError
 
 log = logging.getLogger(__name__)
 
-# Article fields, in order of preference.
-URL_PROPERTIES = (str(SCHEMA.url),)
-TITLE_PROPERTIES = (
-    str(SCHEMA.headline),
-    str(SCHEMA.name),
-    str(DCTERMS.title),
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    str(HK.title),
-)
-SUMMARY_PROPERTIES = (
-    str(SCHEMA.abstract),
-    str(SCHEMA.description),
-    str(DCTERMS.abstract),
-    str(DCTERMS.description),
-    str(HK.summary),
-)
-DATE_PROPERTIES = (
-    str(SCHEMA.datePublished),
-    str(DCTERMS.date),
-    str(DCTERMS.issued),
-    str(SCHEMA.dateCreated),
-    str(HK.date),
-)
-ARTICLE_FIELDS = URL_PROPERTIES + TITLE_PROPERTIES + SUMMARY_PROPERTIES + DATE_PROPERTIES
 
 # Verbs for reasons, when the ontology's label of the property would read badly.
 VERBS = {
@@ -154,154 +118,7 @@ def parse_link_weights(spec: str) -> dict[str, float]:
 # -- reading the store ----------------------------------------------------------------------
 
 
-def _term(binding: dict | None):
-    if binding is None:
-        return None
-    kind = binding["type"]
-    if kind == "uri":
-        return binding["value"]
-    if kind == "bnode":
-        return "_:" + binding["value"]
-    if kind in ("literal", "typed-literal"):
-        return Lit(
-            binding["value"],
-            binding.get("xml:lang", ""),
-            binding.get("datatype", "http://www.w3.org/2001/XMLSchema#string"),
-        )
-    return None  # RDF-star triple terms: not used here
-
-
-def _select_json(store: SparqlStore, sparql: str, timeout_s: float = 120.0) -> list[dict]:
-    raw = store.query(
-        sparql, default_graphs=CONTENT_GRAPHS, accept=SOLUTIONS_JSON, timeout_s=timeout_s
-    )
-    return json.loads(raw.body)["results"]["bindings"]
-
-
-def _article_filter(iris: Iterable[str] | None) -> str:
-    if iris is None:
-        return ""
-    return values_clause("a", [ox.NamedNode(i) for i in iris])
-
-
-def _select_iri_pairs(store: SparqlStore, sparql: str) -> list[list[str]]:
-    """Rows of IRIs only, read as TSV (half the bytes of JSON and a plain split to parse)."""
-    raw = store.query(
-        sparql, default_graphs=CONTENT_GRAPHS, accept="text/tab-separated-values", timeout_s=300.0
-    )
-    rows = []
-    for line in raw.body.decode("utf-8").split("\n")[1:]:
-        if line.startswith("<") and line.endswith(">"):
-            rows.append(line[1:-1].split(">\t<"))
-    return rows
-
-
-def load_articles(store: SparqlStore, iris: Iterable[str] | None = None) -> list[Article]:
-    """Articles with their fields and tags; all of them, or only ``iris``.
-
-    Each query is one triple pattern (an index scan in the engine): joining them in SPARQL
-    was 10x slower at 100k articles than joining them here."""
-    restrict = _article_filter(iris)
-    article_cls = sparql_term(ox.NamedNode(ARTICLE))
-    wanted = {
-        row[0]
-        for row in _select_iri_pairs(store, f"SELECT ?a WHERE {{ {restrict} ?a a {article_cls} }}")
-    }
-
-    def field(names: tuple[str, ...], *, iri_ok: bool = False) -> dict[str, str]:
-        """article -> value of the first property in ``names`` it has (English preferred)."""
-        found: dict[str, tuple] = {}
-        for rank, prop in enumerate(names):
-            rows = _select_json(
-                store,
-                f"SELECT ?a ?o WHERE {{ {restrict} ?a {sparql_term(ox.NamedNode(prop))} ?o }}",
-            )
-            for row in rows:
-                subject, value = row["a"]["value"], row["o"]
-                if subject not in wanted or (value["type"] == "uri" and not iri_ok):
-                    continue
-                lang = value.get("xml:lang", "").lower()
-                key = (rank, 0 if lang.startswith("en") else 1 if not lang else 2, value["value"])
-                current = found.get(subject)
-                if current is None or key < current:
-                    found[subject] = key
-        return {subject: key[2] for subject, key in found.items()}
-
-    urls = field(URL_PROPERTIES, iri_ok=True)
-    titles = field(TITLE_PROPERTIES)
-    summaries = field(SUMMARY_PROPERTIES)
-    dates = field(DATE_PROPERTIES)
-    about: dict[str, set] = {}
-    mentions: dict[str, set] = {}
-    for table, prop in ((about, ABOUT), (mentions, MENTIONS)):
-        pattern = f"?a {sparql_term(ox.NamedNode(prop))} ?o"
-        for row in _select_iri_pairs(store, f"SELECT ?a ?o WHERE {{ {restrict} {pattern} }}"):
-            if len(row) == 2 and row[0] in wanted:
-                table.setdefault(row[0], set()).add(row[1])
-    articles = []
-    empty: set = set()
-    for iri in sorted(wanted):
-        url = urls.get(iri)
-        if not url:
-            continue  # an article without a URL cannot be shown in a widget
-        tagged_about = about.get(iri, empty)
-        articles.append(
-            Article(
-                iri=iri,
-                url=url,
-                title=titles.get(iri) or humanise(iri),
-                summary=summaries.get(iri, ""),
-                date=dates.get(iri, ""),
-                about=tuple(sorted(tagged_about)),
-                mentions=tuple(sorted(mentions.get(iri, empty) - tagged_about)),
-            )
-        )
-    return articles
-
-
-def _first_text(props: dict, names: tuple[str, ...], *, literal_only: bool = True) -> str | None:
-    for name in names:
-        values = [v for v in props.get(name, ()) if v is not None]
-        if not literal_only:
-            values = [Lit(v) if isinstance(v, str) else v for v in values]
-        literals = [v for v in values if isinstance(v, Lit)]
-        if literals:
-            english = [v for v in literals if v.lang.lower().startswith("en")] or literals
-            return min(english, key=lambda v: (v.lang, v.value)).value
-    return None
-
-
-def load_entity_triples(store: SparqlStore) -> list[tuple]:
-    """Every triple whose subject is not an article (ontology, concepts, claims...)."""
-    article_cls = sparql_term(ox.NamedNode(ARTICLE))
-    rows = _select_json(
-        store,
-        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o MINUS {{ ?s a {article_cls} }} }}",
-    )
-    out = []
-    for row in rows:
-        s, o = _term(row["s"]), _term(row["o"])
-        if s is None or o is None or isinstance(s, Lit):
-            continue
-        out.append((s, row["p"]["value"], o))
-    return out
-
-
 # -- the snapshot ---------------------------------------------------------------------------
-
-
-@dataclass
-class Indexes:
-    version: str
-    graph: EntityGraph
-    search: SearchIndex
-    related: RelatedIndex
-    built_in_s: float = 0.0
-    generation: int = 0  # bumped by in-place article refreshes (part of the ETag)
-
-    @property
-    def articles(self) -> dict[str, Article]:
-        return self.related.articles
 
 
 def build_indexes(
@@ -365,137 +182,6 @@ def load_indexes(store: SparqlStore, weights: RelatedWeights, attempts: int = 3)
 
 
 MAX_INCREMENTAL_CHANGES = 100
-
-
-def articles_with_triples(store: SparqlStore, iris: Iterable[str]) -> tuple[set[str], set[str]]:
-    """(those of ``iris`` that are articles, those that have any triple) in the content graphs."""
-    iris = sorted(iris)
-    articles: set[str] = set()
-    present: set[str] = set()
-    article_cls = sparql_term(ox.NamedNode(ARTICLE))
-    for start in range(0, len(iris), 400):
-        restrict = _article_filter(iris[start : start + 400])
-        for row in _select_iri_pairs(
-            store, f"SELECT DISTINCT ?a WHERE {{ {restrict} ?a a {article_cls} }}"
-        ):
-            articles.add(row[0])
-        for row in _select_iri_pairs(store, f"SELECT DISTINCT ?a WHERE {{ {restrict} ?a ?p ?o }}"):
-            present.add(row[0])
-    return articles, present
-
-
-SNAPSHOT_FORMAT = 1
-_SNAPSHOT_KEEP = 3  # newest snapshot files kept in the directory
-
-
-def _code_fingerprint() -> str:
-    """A hash of the modules whose classes a snapshot pickles."""
-    import kb.read.entities
-    import kb.read.related
-    import kb.read.search
-
-    digest = hashlib.sha256()
-    for module in (kb.read.entities, kb.read.related, kb.read.search, sys.modules[__name__]):
-        with contextlib.suppress(OSError, TypeError):
-            digest.update(Path(module.__file__).read_bytes())
-    return digest.hexdigest()
-
-
-class SnapshotFiles:
-    """Built indexes shared by the processes of one host: a pickle per dataset version in
-    ``directory``. ``scope`` separates stores sharing a directory (a remote store's URL)."""
-
-    def __init__(self, directory: Path, weights: RelatedWeights, scope: str = ""):
-        self.directory = Path(directory)
-        basis = repr((SNAPSHOT_FORMAT, weights, scope, sys.version_info[:2], _code_fingerprint()))
-        self.tag = hashlib.sha256(basis.encode()).hexdigest()[:12]
-
-    def path(self, version: str) -> Path:
-        name = hashlib.sha256(version.encode("utf-8", "surrogatepass")).hexdigest()[:20]
-        return self.directory / f"indexes-{self.tag}-{name}.pickle"
-
-    def read(self, version: str | None = None) -> Indexes | None:
-        """The snapshot of ``version``, or the newest one of any version (None: the newest)."""
-        if version is not None:
-            candidates = [self.path(version)]
-        else:
-            found = []
-            for path in self.directory.glob(f"indexes-{self.tag}-*.pickle"):
-                with contextlib.suppress(OSError):
-                    found.append((path.stat().st_mtime, path))
-            candidates = [path for _mtime, path in sorted(found, reverse=True)][:1]
-        for path in candidates:
-            started = time.perf_counter()
-            try:
-                with path.open("rb") as handle:
-                    gc_was_on = gc.isenabled()
-                    gc.disable()  # a million small objects: the collector would triple the time
-                    try:
-                        indexes = pickle.load(handle)
-                    finally:
-                        if gc_was_on:
-                            gc.enable()
-            except FileNotFoundError:
-                return None
-            except Exception as error:  # a truncated or foreign file: rebuild
-                log.warning("index snapshot %s unreadable (%s); ignoring it", path, error)
-                return None
-            if not isinstance(indexes, Indexes) or (
-                version is not None and indexes.version != version
-            ):
-                return None
-            log.info(
-                "indexes loaded from %s (version %s) in %.2f s",
-                path.name,
-                indexes.version,
-                time.perf_counter() - started,
-            )
-            return indexes
-        return None
-
-    def write(self, indexes: Indexes) -> None:
-        """Writes ``indexes`` under its version, atomically; keeps the newest few. Failures
-        (a read-only or full disk) are logged: the snapshot only saves time."""
-        if indexes.version == "unversioned":
-            return
-        target = self.path(indexes.version)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as handle:
-                pickle.dump(indexes, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, target)
-        except Exception as error:
-            log.warning("index snapshot not written to %s: %s", self.directory, error)
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            return
-        found = []
-        for path in self.directory.glob("indexes-*.pickle"):
-            with contextlib.suppress(OSError):
-                found.append((path.stat().st_mtime, path))
-        for _mtime, path in sorted(found, reverse=True)[_SNAPSHOT_KEEP:]:
-            if path != target:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-
-    @contextlib.contextmanager
-    def building(self, timeout_s: float = 900.0):
-        """One builder per host: an exclusive ``flock`` (waits for another builder). When the
-        lock cannot be had (no directory), builds anyway."""
-        handle = None
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle = (self.directory / "build.lock").open("a+b")
-        except OSError as error:
-            log.warning("no index build lock in %s: %s", self.directory, error)
-        try:
-            if handle is not None:
-                flock_exclusive(handle, timeout_s)  # False: a stuck builder, build ourselves
-            yield
-        finally:
-            if handle is not None:
-                handle.close()  # releases the lock
 
 
 def _follow(holder_ref, interval_s: float) -> None:
