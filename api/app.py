@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from api import state
 from api.http import write_cors, write_preflight
 from api.server import ratelimit
-from api.server.answer_front import AnswerFront
+from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
 from api.tracing import request_id
 from api.views.admin import bp as admin_bp
@@ -22,7 +22,6 @@ from api.views.json_api import bp as rest_bp
 from api.views.linked_data import bp as linked_data_bp
 from api.views.ontology import bp as ontology_bp
 from api.views.query_ui import bp as query_ui_bp
-from api.views.sparql import answer_version
 from api.views.sparql import bp as sparql_bp
 from api.views.suggest import bp as suggest_bp
 from api.views.suggest import page_bp as suggest_page_bp

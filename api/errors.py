@@ -3,7 +3,11 @@ SPARQL protocol, whose clients show the body to a person as it is."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, json
+
+from kb.store.client import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -52,3 +56,52 @@ def text_error(status: int, message: str, headers: dict[str, str] | None = None)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+# The SPARQL protocol's one answer to a store error.
+
+_ERROR_POSITION = re.compile(r"(?i)\b(at|line) 1:(\d+)")
+
+
+def store_error_text(
+    error: StoreError, limit: float, cap_s: float, prefix_length: int = 0
+) -> Response:
+    """The SPARQL protocol's answer to a store error: the query's fault (400), the time limit
+    ``limit`` (of at most ``cap_s``) reached, the engine failing, or the store unavailable."""
+    if isinstance(error, QueryRejected):
+        message = str(error)
+        if prefix_length:
+            message = _ERROR_POSITION.sub(
+                lambda m: f"{m.group(1)} 1:{max(1, int(m.group(2)) - prefix_length)}", message
+            )
+        if message.lower().startswith("error at"):
+            return text_error(400, f"SPARQL syntax error {message[len('error ') :]}")
+        return text_error(400, f"The query was rejected: {message}")
+    if isinstance(error, QueryTimeout):
+        cap = cap_s
+        return text_error(
+            503,
+            f"The query exceeded the time limit of {limit:g} s and was stopped "
+            f"(the 'timeout' parameter may lower the limit; the most allowed is {cap:g} s).",
+        )
+    if isinstance(error, QueryFailed):
+        if "is not supported" in str(error):
+            # e.g. a call of a custom function the engine does not know: the query's fault
+            return text_error(400, f"The query uses something the engine does not support: {error}")
+        return text_error(500, f"The query could not be evaluated: {error}")
+    if isinstance(error, StoreUnavailable):
+        return text_error(503, f"The triple store is not available: {error}", {"Retry-After": "5"})
+    return text_error(500, f"The triple store failed: {error}")
+
+
+# A request the SPARQL protocol refuses.
+
+
+class ProtocolError(Exception):
+    """A request the protocol refuses: answered as plain text with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}

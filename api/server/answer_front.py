@@ -27,7 +27,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from api.tracing import request_id
+from kb.store import guard as sparql_guard
 from kb.store.client import StoreError
+from kb.writes.gate import changed_marker
 
 KEEP = "hairkg.sparql.keep"
 """Set in the WSGI environ by the endpoint, to the dataset version, when its answer may be kept."""
@@ -163,6 +165,59 @@ def _per_request(environ: dict, started: float) -> list[tuple[str, str]]:
         ("X-Request-Id", request_id(environ.get("HTTP_X_REQUEST_ID", ""))),
         ("Server-Timing", f"app;dur={elapsed_ms:.1f};desc=front, db;dur=0;desc=cached"),
     ]
+
+
+# The per-worker cache of rendered /sparql answers the view fills and the front reads: keyed by
+# ETag, emptied when this host's write marker moves.
+
+
+def answer_version(settings, store) -> str:
+    """The dataset version answers are cached under. A write through this host's write
+    gate touches its marker, and the next request on every worker drops the cached answers
+    and asks the store again; otherwise the store's version check (cached for a second)."""
+    if settings.sparql_cache_mb > 0 and ANSWERS.outdated(changed_marker(settings.data_dir)):
+        store.forget_version()
+    return store.version()
+
+
+# Answers that differ between two runs of the same query on the same data.
+_UNCACHEABLE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE", "SERVICE"})
+
+
+def cacheable(query: str) -> bool:
+    return not any(
+        t.kind == "keyword" and t.text in _UNCACHEABLE for t in sparql_guard.tokenize(query)
+    )
+
+
+class AnswerCache(BoundedAnswers):
+    """Rendered answers of this worker by ETag (dataset version, query, dataset, format and
+    row cap) and base IRI. The version in the key makes a write invalidate them; a write
+    through this host's write gate also touches ``run/dataset-changed``, and the next request
+    drops everything and reads the version afresh (other hosts' writes against a shared
+    remote store are seen within the version check's second, as for ETags). Queries with
+    RAND, NOW, UUID, STRUUID, BNODE or SERVICE are not kept. LRU, bounded in bytes; an
+    answer larger than a sixteenth of the bound is not kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._marker_seen: int | None = None
+
+    def outdated(self, marker) -> bool:
+        """True (and emptied) when the host's write marker moved since the last look."""
+        try:
+            stamp = marker.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        if stamp == self._marker_seen:
+            return False
+        first = self._marker_seen is None
+        self._marker_seen = stamp
+        self.clear()
+        return not first
+
+
+ANSWERS = AnswerCache()
 
 
 __all__ = ["KEEP", "AnswerFront", "BoundedAnswers"]

@@ -15,8 +15,6 @@ from the dataset version and the request, and a ``db`` Server-Timing entry.
 from __future__ import annotations
 
 import hashlib
-import re
-import threading
 import time
 from urllib.parse import parse_qsl
 
@@ -25,15 +23,15 @@ from flask import Blueprint, Response, request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api.errors import text_error
+from api.errors import ProtocolError, store_error_text, text_error
 from api.http import allow_cross_origin_reads, choose, cors_origin, prefers_html
 from api.render import sparql_results as results
-from api.server.answer_front import KEEP, BoundedAnswers
+from api.render.service_description import FORMATS_NS, SD, SD_FORMATS, description_triples
+from api.server.answer_front import ANSWERS, KEEP, answer_version
 from api.state import current_settings, current_store
 from kb.rdf import PREFIXES, VOID
 from kb.store import guard as sparql_guard
-from kb.store.client import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
-from kb.writes.gate import changed_marker
+from kb.store.client import StoreError
 
 bp = Blueprint("sparql", __name__)
 
@@ -48,39 +46,6 @@ UPDATE_REFUSED = (
     "This is a SPARQL Update, sent as a query. Send updates with POST, either as "
     "application/sparql-update or as a form field 'update', with a bearer token."
 )
-
-SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
-_RESULT_FORMAT_IRIS = [
-    "SPARQL_Results_JSON",
-    "SPARQL_Results_XML",
-    "SPARQL_Results_CSV",
-    "SPARQL_Results_TSV",
-    "Turtle",
-    "N-Triples",
-    "JSON-LD",
-    "RDF_XML",
-    "N-Quads",
-    "TriG",
-]
-SD_FORMATS = [
-    ("text/turtle", ox.RdfFormat.TURTLE),
-    ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-    ("application/ld+json", ox.RdfFormat.JSON_LD),
-    ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    ("application/xml", ox.RdfFormat.RDF_XML),
-    ("application/json", ox.RdfFormat.JSON_LD),
-]
-
-
-class ProtocolError(Exception):
-    """A request the protocol refuses: answered as plain text with ``status``."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
 
 
 class _TimingHeaders(Headers):
@@ -281,7 +246,7 @@ def _run_query(query: str, params: dict) -> Response:
     try:
         version = answer_version(settings, store)
     except StoreError as error:
-        return _store_error(error, limit)
+        return store_error_text(error, limit, _settings().query_timeout_cap_s)
     etag = _etag(version, query, default_graphs, named_graphs, result_format.media_type)
     cacheable = request.method in ("GET", "HEAD")
     if cacheable and request.if_none_match.contains_weak(etag):
@@ -290,8 +255,8 @@ def _run_query(query: str, params: dict) -> Response:
         return response
 
     # The base resolves relative IRIs: part of what the answer depends on.
-    cache_key = f"{etag}|{base}" if cache_limit > 0 and _cacheable(query) else None
-    cached = _ANSWERS.get(cache_key) if cache_key else None
+    cache_key = f"{etag}|{base}" if cache_limit > 0 and cacheable(query) else None
+    cached = ANSWERS.get(cache_key) if cache_key else None
     if cached is not None:
         request.environ[KEEP] = version
         return _answer(cached, etag, "db;dur=0;desc=cached")
@@ -308,7 +273,7 @@ def _run_query(query: str, params: dict) -> Response:
             timeout_s=limit,
         )
     except StoreError as error:
-        return _store_error(error, limit, len(prefix))
+        return store_error_text(error, limit, _settings().query_timeout_cap_s, len(prefix))
     db_ms = (time.perf_counter() - started) * 1000
 
     actual_kind = results.GRAPH if raw.is_graph else results.SOLUTIONS
@@ -328,7 +293,7 @@ def _run_query(query: str, params: dict) -> Response:
         return text_error(502, f"The triple store returned a result that cannot be read: {error}")
 
     if cache_key:
-        _ANSWERS.put(cache_key, rendered, cache_limit)
+        ANSWERS.put(cache_key, rendered, cache_limit)
         request.environ[KEEP] = version  # the answer front may keep it too
     return _answer(rendered, etag, f"db;dur={db_ms:.1f}")
 
@@ -341,55 +306,6 @@ def _answer(rendered: results.Rendered, etag: str, timing: str) -> Response:
     if rendered.truncated_at is not None:
         response.headers[TRUNCATED_HEADER] = str(rendered.truncated_at)
     return response
-
-
-def answer_version(settings, store) -> str:
-    """The dataset version answers are cached under. A write through this host's write
-    gate touches its marker, and the next request on every worker drops the cached answers
-    and asks the store again; otherwise the store's version check (cached for a second)."""
-    if settings.sparql_cache_mb > 0 and _ANSWERS.outdated(changed_marker(settings.data_dir)):
-        store.forget_version()
-    return store.version()
-
-
-# Answers that differ between two runs of the same query on the same data.
-_UNCACHEABLE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE", "SERVICE"})
-
-
-def _cacheable(query: str) -> bool:
-    return not any(
-        t.kind == "keyword" and t.text in _UNCACHEABLE for t in sparql_guard.tokenize(query)
-    )
-
-
-class _AnswerCache(BoundedAnswers):
-    """Rendered answers of this worker by ETag (dataset version, query, dataset, format and
-    row cap) and base IRI. The version in the key makes a write invalidate them; a write
-    through this host's write gate also touches ``run/dataset-changed``, and the next request
-    drops everything and reads the version afresh (other hosts' writes against a shared
-    remote store are seen within the version check's second, as for ETags). Queries with
-    RAND, NOW, UUID, STRUUID, BNODE or SERVICE are not kept. LRU, bounded in bytes; an
-    answer larger than a sixteenth of the bound is not kept."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._marker_seen: int | None = None
-
-    def outdated(self, marker) -> bool:
-        """True (and emptied) when the host's write marker moved since the last look."""
-        try:
-            stamp = marker.stat().st_mtime_ns
-        except OSError:
-            stamp = 0
-        if stamp == self._marker_seen:
-            return False
-        first = self._marker_seen is None
-        self._marker_seen = stamp
-        self.clear()
-        return not first
-
-
-_ANSWERS = _AnswerCache()
 
 
 def _timeout_parameter(params: dict) -> float | None:
@@ -467,46 +383,12 @@ def _cache_headers(response: Response, etag: str) -> None:
     response.vary.add("Accept")
 
 
-_POSITION = re.compile(r"(?i)\b(at|line) 1:(\d+)")
-
-
-def _store_error(error: StoreError, limit: float, prefix_length: int = 0) -> Response:
-    if isinstance(error, QueryRejected):
-        message = str(error)
-        if prefix_length:
-            message = _POSITION.sub(
-                lambda m: f"{m.group(1)} 1:{max(1, int(m.group(2)) - prefix_length)}", message
-            )
-        if message.lower().startswith("error at"):
-            return text_error(400, f"SPARQL syntax error {message[len('error ') :]}")
-        return text_error(400, f"The query was rejected: {message}")
-    if isinstance(error, QueryTimeout):
-        cap = _settings().query_timeout_cap_s
-        return text_error(
-            503,
-            f"The query exceeded the time limit of {limit:g} s and was stopped "
-            f"(the 'timeout' parameter may lower the limit; the most allowed is {cap:g} s).",
-        )
-    if isinstance(error, QueryFailed):
-        if "is not supported" in str(error):
-            # e.g. a call of a custom function the engine does not know: the query's fault
-            return text_error(400, f"The query uses something the engine does not support: {error}")
-        return text_error(500, f"The query could not be evaluated: {error}")
-    if isinstance(error, StoreUnavailable):
-        return text_error(503, f"The triple store is not available: {error}", {"Retry-After": "5"})
-    return text_error(500, f"The triple store failed: {error}")
-
-
 def _endpoint_url() -> str:
     public = _settings().public_url.rstrip("/")
     return (public or request.url_root.rstrip("/")) + "/sparql"
 
 
 # -- service description --------------------------------------------------------------
-
-
-_description_cache: dict[tuple, list[ox.Triple]] = {}
-_description_lock = threading.Lock()
 
 
 def _service_description(params: dict) -> Response:
@@ -531,9 +413,12 @@ def _service_description(params: dict) -> Response:
     store = _store()
     try:
         version = store.version()
-        triples = _description_triples(store, version)
+        triples = description_triples(
+            store, version, _endpoint_url(), _settings().service_allowlist
+        )
     except StoreError as error:
-        return _store_error(error, _settings().query_timeout_s)
+        settings = _settings()
+        return store_error_text(error, settings.query_timeout_s, settings.query_timeout_cap_s)
     serializer = dict(SD_FORMATS)[chosen]
     prefixes = {"sd": SD, "formats": FORMATS_NS, "void": str(VOID)}
     kwargs = {"prefixes": prefixes} if serializer != ox.RdfFormat.N_TRIPLES else {}
@@ -544,66 +429,6 @@ def _service_description(params: dict) -> Response:
     response = Response(body, content_type=content_type)
     _cache_headers(response, _etag(version, "", [], [], chosen))
     return response
-
-
-def _description_triples(store, version: str) -> list[ox.Triple]:
-    endpoint = _endpoint_url()
-    key = (endpoint, version, tuple(_settings().service_allowlist))
-    cached = _description_cache.get(key)
-    if cached is not None:
-        return cached
-    with _description_lock:
-        counts = store.select(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-        )
-        default_count = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        union = bool(counts) and not store.ask(
-            "ASK { GRAPH ?g { ?s ?p ?o } FILTER NOT EXISTS { ?s ?p ?o } }"
-        )
-    sd = lambda name: ox.NamedNode(SD + name)  # noqa: E731
-    void_triples = ox.NamedNode(str(VOID.triples))
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    service = ox.NamedNode(endpoint)
-    dataset, default_graph = ox.BlankNode(), ox.BlankNode()
-    triples = [
-        ox.Triple(service, rdf_type, sd("Service")),
-        ox.Triple(service, sd("endpoint"), service),
-        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
-        ox.Triple(
-            service,
-            sd("defaultEntailmentRegime"),
-            ox.NamedNode("http://www.w3.org/ns/entailment/Simple"),
-        ),
-        ox.Triple(service, sd("defaultDataset"), dataset),
-        ox.Triple(dataset, rdf_type, sd("Dataset")),
-        ox.Triple(dataset, sd("defaultGraph"), default_graph),
-        ox.Triple(default_graph, rdf_type, sd("Graph")),
-        ox.Triple(default_graph, void_triples, ox.Literal(int(default_count[0]["n"].value))),
-    ]
-    triples += [
-        ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name))
-        for name in _RESULT_FORMAT_IRIS
-    ]
-    if union:
-        triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
-    if _settings().service_allowlist:
-        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
-    for row in counts:
-        named, graph = ox.BlankNode(), ox.BlankNode()
-        triples += [
-            ox.Triple(dataset, sd("namedGraph"), named),
-            ox.Triple(named, rdf_type, sd("NamedGraph")),
-            ox.Triple(named, sd("name"), row["g"]),
-            ox.Triple(named, sd("graph"), graph),
-            ox.Triple(graph, rdf_type, sd("Graph")),
-            ox.Triple(graph, void_triples, ox.Literal(int(row["n"].value))),
-        ]
-    # Grouped by subject (first appearance), so that Turtle writes each node once.
-    order = {subject: i for i, subject in reversed(list(enumerate(t.subject for t in triples)))}
-    triples.sort(key=lambda t: order[t.subject])
-    _description_cache.clear()
-    _description_cache[key] = triples
-    return triples
 
 
 def _query_ui() -> Response:
