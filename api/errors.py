@@ -105,3 +105,18 @@ class ProtocolError(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
+
+
+# The JSON API's refusal of a request: a problem document naming the parameter at fault.
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, param: str | None = None, **extra):
+        super().__init__(detail)
+        self.status, self.detail, self.param, self.extra = status, detail, param, extra
+
+    def response(self) -> Response:
+        extensions = dict(self.extra)
+        if self.param:
+            extensions["invalid-params"] = [{"name": self.param, "reason": self.detail}]
+        return problem_response(self.status, self.detail, **extensions)

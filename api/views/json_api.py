@@ -15,12 +15,20 @@ import re
 from flask import Blueprint, Response, current_app, g, json, render_template, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from api.errors import problem_response
+from api.errors import ApiError, problem_response
 from api.http import allow_cross_origin_reads, choose, open_to_every_origin
+from api.render.api_json import (
+    API_PREFIX,
+    _json_ld_article,
+    _page,
+    article_json,
+    article_ref,
+    json_ld,
+)
 from api.state import current_index_holder
-from kb.rdf import HK, ID_PATTERN, KB, SCHEMA
-from kb.read.cards import claim_json, entity_card
-from kb.read.entities import CLAIM, entity_id, iri_for_id, local_name
+from kb.rdf import HK, ID_PATTERN, KB
+from kb.read.cards import entity_card
+from kb.read.entities import iri_for_id
 from kb.read.indexes import (
     Indexes,
 )
@@ -30,7 +38,6 @@ from kb.store.client import StoreError
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 JSON = "application/json"
 JSON_LD = "application/ld+json"
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
@@ -41,18 +48,6 @@ URL_PATTERN = re.compile(r"https?://[^/?#]+", re.IGNORECASE)
 
 bp = Blueprint("rest", __name__, url_prefix=API_PREFIX)
 widget_bp = Blueprint("widget", __name__)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, detail: str, param: str | None = None, **extra):
-        super().__init__(detail)
-        self.status, self.detail, self.param, self.extra = status, detail, param, extra
-
-    def response(self) -> Response:
-        extensions = dict(self.extra)
-        if self.param:
-            extensions["invalid-params"] = [{"name": self.param, "reason": self.detail}]
-        return problem_response(self.status, self.detail, **extensions)
 
 
 # -- set-up -------------------------------------------------------------------------------
@@ -175,45 +170,6 @@ def cached(indexes: Indexes, build, *, media_type: str = JSON, variant: str = ""
 # -- JSON pieces --------------------------------------------------------------------------
 
 
-def article_ref(article: Article) -> dict:
-    return {
-        "id": entity_id(article.iri),
-        "iri": article.iri,
-        "title": article.title,
-        "url": article.url,
-        "summary": article.summary,
-        "date": article.date or None,
-    }
-
-
-def article_json(indexes: Indexes, article: Article) -> dict:
-    graph = indexes.graph
-    out = article_ref(article)
-    out["about"] = [graph.ref(c) for c in article.about]
-    out["mentions"] = [graph.ref(c) for c in article.mentions]
-    claims = set()
-    sections = {s for p, s in graph.incoming.get(article.iri, []) if p == str(HK.sectionOf)}
-    for target in (article.iri, *sections):
-        for prop, subject in graph.incoming.get(target, []):
-            if prop == str(HK.statedIn) and graph.is_a(subject, CLAIM):
-                claims.add(subject)
-    out["claims"] = [claim_json(graph, c) for c in sorted(claims)]
-    out["links"] = {
-        "self": f"{API_PREFIX}/articles/{out['id']}",
-        "related": f"{API_PREFIX}/articles/{out['id']}/related",
-    }
-    return out
-
-
-def _page(items: list, limit: int, offset: int) -> dict:
-    return {
-        "total": len(items),
-        "limit": limit,
-        "offset": offset,
-        "items": items[offset : offset + limit],
-    }
-
-
 # -- routes: search and entities -----------------------------------------------------------
 
 
@@ -305,90 +261,6 @@ def entity_articles(identifier: str):
         }
 
     return cached(indexes, build)
-
-
-SCHEMA_TYPES = {
-    "Condition": "MedicalCondition",
-    "HairLossDisorder": "MedicalCondition",
-    "AdverseEffect": "MedicalCondition",
-    "Treatment": "MedicalTherapy",
-    "Procedure": "TherapeuticProcedure",
-    "Drug": "Drug",
-    "Device": "MedicalDevice",
-    "Study": "MedicalStudy",
-    "RiskFactor": "MedicalRiskFactor",
-    "Article": "MedicalWebPage",
-    "Claim": "Claim",
-}
-
-
-def _ld_context() -> dict:
-    return {
-        "@vocab": str(SCHEMA),
-        "schema": str(SCHEMA),
-        "hk": str(HK),
-        "kb": str(KB),
-        "id": "@id",
-    }
-
-
-def json_ld(card: dict) -> dict:
-    """The card as JSON-LD with schema.org terms (and hk: for relations schema.org lacks)."""
-    types = [t.get("id") or t["iri"] for t in card["types"]]
-    schema_types = sorted(
-        {
-            SCHEMA_TYPES[local_name(t["iri"])]
-            for t in card["types"]
-            if local_name(t["iri"]) in SCHEMA_TYPES
-        }
-    )
-    doc: dict = {
-        "@context": _ld_context(),
-        "@id": card["iri"],
-        "@type": [*schema_types, *[t for t in types if t and t.startswith("hk:")]],
-        "name": card["label"],
-        "identifier": card["id"],
-    }
-    if card["definition"]:
-        doc["description"] = card["definition"]
-    if card["synonyms"]:
-        doc["alternateName"] = [s["text"] for s in card["synonyms"]]
-    same = [x["id"] for x in card["xrefs"] if x["id"].startswith(("http://", "https://"))]
-    codes = [x["id"] for x in card["xrefs"] if not x["id"].startswith(("http://", "https://"))]
-    if same:
-        doc["sameAs"] = same
-    if codes:
-        doc["code"] = [
-            {
-                "@type": "MedicalCode",
-                "codingSystem": c.split(":", 1)[0],
-                "codeValue": c.split(":", 1)[-1],
-            }
-            for c in codes
-        ]
-    for group in card["relations"]:
-        if group["direction"] != "outgoing":
-            continue
-        key = group["property"]["id"]
-        doc[key] = [
-            {"@id": item["object"]["iri"], "name": item["object"]["label"]}
-            for item in group["items"]
-        ]
-    return doc
-
-
-def _json_ld_article(body: dict) -> dict:
-    return {
-        "@context": _ld_context(),
-        "@id": body["iri"],
-        "@type": "MedicalWebPage",
-        "url": body["url"],
-        "name": body["title"],
-        "description": body["summary"],
-        "datePublished": body["date"],
-        "about": [{"@id": c["iri"], "name": c["label"]} for c in body["about"]],
-        "mentions": [{"@id": c["iri"], "name": c["label"]} for c in body["mentions"]],
-    }
 
 
 def _typed_view(identifier: str, kinds: tuple[str, ...], what: str, compute, key: str):
