@@ -396,7 +396,7 @@ def openapi_json():
 
 @bp.get("/docs")
 def docs():
-    from api.openapi.document import docs_html
+    from api.openapi.docs_page import docs_html
 
     return Response(docs_html(), mimetype="text/html")
 
