@@ -10,7 +10,7 @@ from flask import Response, current_app, request
 from api.auth import AuthError
 from api.errors import problem_response, text_error
 from api.state import current_settings, current_store
-from kb.validation.quality import short
+from kb.validation.findings import short
 from kb.writes.gate import WriteGate, gate_for
 from kb.writes.results import ChangeError, CommitResult, ValidationFailed
 

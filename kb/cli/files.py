@@ -28,7 +28,7 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 @guard
 def cmd_export_to_files(args: argparse.Namespace) -> int:
-    from kb.files.layout import write_files
+    from kb.files.writing import write_files
     from kb.writes.files import asserted_graphs
 
     root = Path(args.root) if args.root else CHECKOUT

@@ -115,7 +115,7 @@ def _cell(term: object) -> str:
     import pyoxigraph as ox
     from rdflib import URIRef
 
-    from kb.validation.quality import short
+    from kb.validation.findings import short
 
     if term is None:
         return ""

@@ -23,12 +23,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
 
 from kb.files.turtle import TurtleWriter, bnode_sort_key
-from kb.rdf import HK, KB_GRAPH, ONTOLOGY_GRAPH, SKOS
+from kb.rdf import HK, SKOS
 
 ONTOLOGY_FILE = "ontology/hairkg.ttl"
 DATA_DIR = "kb/data"
@@ -388,131 +387,13 @@ def _copy_closure(graph: Graph, subject, into: Graph) -> None:
                 stack.append(o)
 
 
-def render(plan: FilePlan, extra_prefixes: dict[str, str] | None = None) -> str:
-    writer = TurtleWriter(plan.graph, extra_prefixes)
-    return writer.document(plan.header, plan.sections)
-
-
-def _declared_prefixes(path: Path) -> dict[str, str]:
-    """Prefixes an existing file declares (kept when the triples still use them)."""
-    if not path.is_file():
-        return {}
-    try:
-        from kb.files.sources import parse_source
-
-        return parse_source(path).prefixes
-    except Exception:
-        return {}
-
-
-def render_files(ontology: Graph, kb: Graph, root: Path | None = None) -> dict[str, str]:
-    """Relative path → canonical Turtle text, for every file the two graphs need."""
-    plans = [plan_ontology(ontology), *plan_kb(kb, ontology)]
-    out = {}
-    for plan in plans:
-        extra = _declared_prefixes(root / plan.path) if root is not None else {}
-        out[plan.path] = render(plan, extra)
-    return out
-
-
-@dataclass
-class WriteResult:
-    written: list[str]
-    unchanged: list[str]
-    removed: list[str]
-
-
-def write_files(ontology: Graph, kb: Graph, root: Path) -> WriteResult:
-    """Write the graphs into ``root/ontology/hairkg.ttl`` and ``root/kb/data/*.ttl``; remove
-    data files that no longer hold any subject (they would load stale triples)."""
-    root = Path(root)
-    texts = render_files(ontology, kb, root)
-    result = WriteResult([], [], [])
-    for rel, text in texts.items():
-        path = root / rel
-        data = text.encode("utf-8")
-        if path.is_file() and path.read_bytes() == data:
-            result.unchanged.append(rel)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        result.written.append(rel)
-    data_dir = root / DATA_DIR
-    if data_dir.is_dir():
-        for path in sorted(data_dir.glob("*.ttl")):
-            rel = f"{DATA_DIR}/{path.name}"
-            if rel not in texts:
-                path.unlink()
-                result.removed.append(rel)
-    return result
-
-
 # --- the check for `hairkg validate` -----------------------------------------------------
-
-
-def is_canonical_folder(folder: Path) -> bool:
-    """A data folder laid out by this module: one of its files carries the header line."""
-    marker = f"# {GENERATED}"
-    for path in sorted(Path(folder).glob("*.ttl")):
-        try:
-            with path.open(encoding="utf-8") as handle:
-                head = [next(handle, "") for _ in range(40)]
-        except OSError:
-            continue
-        if any(line.rstrip("\n") == marker for line in head):
-            return True
-    return False
-
-
-def layout_findings(files, dataset) -> list:
-    """A warning for each knowledge-base subject written in a data file other than the one
-    the rule names. Only for a ``data`` folder in the canonical layout (one of its files has
-    the header :data:`GENERATED`, as the shipped ``kb/data`` does): hand-made trees such as
-    test fixtures are not held to it."""
-    from kb.files.sources import display_path, parse_source
-    from kb.validation.quality import Finding, short
-
-    ontology = dataset.graph(ONTOLOGY_GRAPH) if dataset is not None else Graph()
-    kb = dataset.graph(KB_GRAPH) if dataset is not None else Graph()
-    layout = Layout(ontology)
-    findings = []
-    canonical: dict[Path, bool] = {}
-    for sf in files:
-        path = Path(sf.path)
-        if sf.graph != str(KB_GRAPH) or path.parent.name != "data":
-            continue
-        if path.parent not in canonical:
-            canonical[path.parent] = is_canonical_folder(path.parent)
-        if not canonical[path.parent]:
-            continue
-        parsed = parse_source(path)
-        for s in sorted({s for s in parsed.graph.subjects() if isinstance(s, URIRef)}, key=str):
-            expected = layout.file_of(kb, s)
-            if Path(expected).name != path.name:
-                findings.append(
-                    Finding(
-                        "warning",
-                        "misplaced_subject",
-                        f"{short(s)} belongs in {expected} by its kind (see "
-                        "docs/editing-files.md); `hairkg export --to-files` would move it",
-                        str(s),
-                        display_path(path),
-                        parsed.subject_lines.get(str(s)),
-                    )
-                )
-    return findings
 
 
 __all__ = [
     "KINDS",
     "Kind",
     "Layout",
-    "WriteResult",
-    "layout_findings",
     "plan_kb",
     "plan_ontology",
-    "render_files",
-    "write_files",
 ]

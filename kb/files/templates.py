@@ -245,9 +245,9 @@ def apply_template(
     path: Path, *, root: Path, write: bool = False, reason: bool = True
 ) -> TemplateResult:
     """Read, validate with the data of ``root`` and (with ``write``) merge a template."""
-    from kb.files.layout import write_files
     from kb.files.sources import load_sources, source_files
     from kb.files.turtle import TurtleWriter
+    from kb.files.writing import write_files
     from kb.validation.validate import format_finding, validate_graph
 
     files = source_files(root)

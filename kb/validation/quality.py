@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 
@@ -50,11 +48,10 @@ from kb.rdf import (
     IAO_TERM_REPLACED_BY,
     KB,
     OBOINOWL,
-    PREFIXES,
     SKOS,
 )
+from kb.validation.findings import SEVERITIES, Finding, count_by_severity, short
 
-SEVERITIES = ("error", "warning", "info")
 OWN = (str(HK), str(KB))
 _BUILTIN = (str(OWL), str(RDF), str(RDFS), str(XSD))
 
@@ -86,37 +83,6 @@ _DEPRECATION_LINKS = {IAO_TERM_REPLACED_BY, OBOINOWL.consider, OWL.deprecated}
 # hk:Correction that corrects it. Without any, an editorial note must say why.
 _CLAIM_EVIDENCE = (HK.supportedBy, HK.disputedBy)
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s]+$")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem (or note) found by validation."""
-
-    severity: str  # 'error' | 'warning' | 'info'
-    rule: str
-    message: str
-    node: str | None = None
-    path: str | None = None
-    line: int | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def short(term: object) -> str:
-    """A prefixed name (``hk:Treatment``) when a hairkg prefix covers the IRI, else <IRI>."""
-    text = str(term)
-    if not isinstance(term, URIRef) and not (isinstance(term, str) and "://" in text):
-        return text
-    best = ""
-    for name, ns in PREFIXES.items():
-        if text.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
-            best = name
-    if best:
-        local = text[len(PREFIXES[best]) :]
-        if re.fullmatch(r"[A-Za-z0-9_][\w.-]*", local or "_") and not local.endswith("."):
-            return f"{best}:{local}"
-    return f"<{text}>"
 
 
 def _own(term: object) -> bool:
@@ -446,13 +412,6 @@ def quality_findings(
     c.claims()
     c.xrefs()
     return c.findings
-
-
-def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for f in findings:
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-    return counts
 
 
 __all__ = ["OWN", "SEVERITIES", "Finding", "count_by_severity", "quality_findings", "short"]

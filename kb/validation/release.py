@@ -22,7 +22,7 @@ from rdflib import RDF, Dataset, Graph, URIRef
 
 from kb.files.sources import SourceFile, graph_iris, load_asserted, source_files
 from kb.rdf import INFERRED_GRAPH, KB_GRAPH, ONTOLOGY_GRAPH, to_oxigraph
-from kb.validation.quality import short
+from kb.validation.findings import short
 
 
 class BuildError(RuntimeError):
