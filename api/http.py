@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask import Response, render_template, request
+from werkzeug.http import unquote_etag
 
 from api.errors import problem_response
 from api.render.rdf_formats import (
@@ -44,10 +45,6 @@ class MediaRange:
     def matches(self, media_type: str) -> bool:
         offered_type, _, offered_subtype = media_type.partition("/")
         return (self.type in ("*", offered_type)) and (self.subtype in ("*", offered_subtype))
-
-
-class BadAcceptHeader(ValueError):
-    pass
 
 
 def parse_accept(header: str | None) -> list[MediaRange]:
@@ -199,14 +196,10 @@ def etag_for(*parts: str) -> str:
 
 
 def not_modified(etag: str) -> bool:
-    """True when the request's If-None-Match names ``etag`` (weak comparison, RFC 9110)."""
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+    """True when the request's If-None-Match names ``etag`` or is ``*`` (the weak comparison
+    of RFC 9110 §13.1.2, through Werkzeug's parsed header)."""
+    tag, _weak = unquote_etag(etag)
+    return request.if_none_match.contains_weak(tag)
 
 
 def cached(etag: str, build: Callable[[], Response], *, max_age: int = 300) -> Response:

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, json, render_template, re
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import ApiError, problem_response
-from api.http import allow_cross_origin_reads, choose, open_to_every_origin
+from api.http import allow_cross_origin_reads, choose, not_modified, open_to_every_origin
 from api.render.api_json import (
     API_PREFIX,
     _json_ld_article,
@@ -145,18 +145,10 @@ def _etag(indexes: Indexes, variant: str = "") -> str:
     return '"' + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
 
 
-def _matches(etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    if not header:
-        return False
-    candidates = [part.strip() for part in header.split(",")]
-    return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
-
-
 def cached(indexes: Indexes, build, *, media_type: str = JSON, variant: str = "") -> Response:
     """Answers 304 when the client's ETag is current; else builds the JSON body."""
     etag = _etag(indexes, variant or media_type)
-    if _matches(etag):
+    if not_modified(etag):
         response = Response(status=304)
     else:
         body = build()
