@@ -515,7 +515,7 @@ def measure_throughput(cfg: Config, target: Target, samples: dict, latency: dict
 
 def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict:
     """The API's top 10 for a few articles equals the exact brute-force ranking (the reference
-    implementation of tests/test_api_related_index.py) over an index built from the store."""
+    implementation of tests/unit/test_api_related_index.py) over an index built from the store."""
     import importlib.util
 
     from kb.read.indexes import load_indexes, parse_link_weights
@@ -524,7 +524,7 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
     from kb.store.client import SparqlStore
 
     spec = importlib.util.spec_from_file_location(
-        "related_reference", ROOT / "tests" / "test_api_related_index.py"
+        "related_reference", ROOT / "tests" / "unit" / "test_api_related_index.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

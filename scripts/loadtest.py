@@ -57,7 +57,7 @@ SPARQL_QUERIES = [
     "SELECT ?type (COUNT(?s) AS ?n) WHERE { ?s a ?type } GROUP BY ?type ORDER BY DESC(?n)",
     "ASK { ?s ?p ?o }",
 ]
-# A cross join that runs until the time limit stops it (tests/test_sparql_limits.py).
+# A cross join that runs until the time limit stops it (tests/system/test_sparql_limits.py).
 SLOW_QUERY = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 

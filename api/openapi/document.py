@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API, and a small self-contained docs page built from it.
 
 The document is written here by hand, next to the routes in ``api/rest.py``; the contract
-tests (schemathesis, ``tests/test_api_contract.py``) check every route against it on a live
+tests (schemathesis, ``tests/http/test_api_contract.py``) check every route against it on a live
 server, so the two cannot drift apart silently.
 """
 

@@ -21,7 +21,7 @@ def _suite_dir() -> Path:
     (where CI puts it), else the workplace's copy."""
     if "HAIRKG_W3C_TESTS" in os.environ:
         return Path(os.environ["HAIRKG_W3C_TESTS"])
-    beside = Path(__file__).resolve().parents[3] / "shared" / "w3c-sparql11-tests"
+    beside = Path(__file__).resolve().parents[4] / "shared" / "w3c-sparql11-tests"
     return beside if beside.is_dir() else Path("/work/shared/w3c-sparql11-tests")
 
 

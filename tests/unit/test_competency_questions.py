@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY = ROOT / "ontology" / "hairkg.ttl"
 SHAPES = ROOT / "ontology" / "shapes.ttl"
 DATA_FILES = sorted((ROOT / "kb" / "data").glob("*.ttl"))

@@ -17,7 +17,7 @@ from rdflib import Dataset, Graph
 # rdflib's own N-Quads parser uses its deprecated Dataset API
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-FIXTURE = Path(__file__).parent / "fixtures" / "mini"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "mini"
 VENV_SCRIPT = Path(sys.executable).parent / "hairkg"
 
 

@@ -22,8 +22,8 @@ from kb.rdf import HK, INFERRED_GRAPH, KB, KB_GRAPH, ONTOLOGY_GRAPH
 from kb.validation.reasoning import disjoint_pairs, infer, superclasses
 from kb.validation.validate import Report, validate, validate_graph
 
-FIXTURE = Path(__file__).parent / "fixtures" / "mini"
-REPO = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "mini"
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED_ONTOLOGY = REPO / "ontology" / "hairkg.ttl"
 
 

@@ -19,7 +19,7 @@ from kb.validation import hermit
 from kb.validation.reasoning import ReasonerError, infer
 
 X = Namespace("https://example.org/reasoning-test#")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(not hermit.in_process_possible(), reason="no in-process JVM")
 

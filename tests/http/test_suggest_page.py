@@ -14,7 +14,7 @@ import pytest
 from conftest import server_fixture
 from helpers import get_json
 
-CORPUS = Path(__file__).parent / "suggest_corpus"
+CORPUS = Path(__file__).parent.parent / "suggest_corpus"
 TOKEN = "suggest-page-editor-token"
 ARTICLE_URL = "https://hairclinic.example/alopecia-areata-causes-and-treatment"
 

@@ -40,7 +40,7 @@ def api_operations(server):
 
 
 # Editor and history operations (docs/editing.md): listed, not fuzzed here — the shared server
-# is read-only; tests/test_editing.py drives them on a server of its own.
+# is read-only; tests/http/test_editing.py drives them on a server of its own.
 EDITING_OPERATIONS = [
     "POST /api/v1/edit/entities",
     "GET /api/v1/edit/entities/{id}",

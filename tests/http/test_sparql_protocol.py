@@ -240,7 +240,7 @@ def test_syntax_error_is_400_with_line_and_column(base_url):
 
 
 def test_update_without_token_or_as_query_is_refused_with_explanation(base_url):
-    # Updates need a bearer token (docs/editing.md; tests/test_editing.py writes with one).
+    # Updates need a bearer token (docs/editing.md; tests/http/test_editing.py writes with one).
     for status, headers, body in (
         form(base_url, [("update", "CLEAR ALL")]),
         direct(base_url, "CLEAR ALL", content_type="application/sparql-update"),
