@@ -12,8 +12,8 @@ answered 429 with ``Retry-After`` (whole seconds until a token is back): plain t
 The client is ``REMOTE_ADDR``; when that is a proxy in ``trusted_proxies``, it is the last
 address of ``X-Forwarded-For`` (the one the proxy saw). Addresses in ``rate_limit_exempt``
 (loopback by default: local tools, tests) are not limited; the ``rate_limit`` setting turns
-the limit off (benchmarks, load tests). A request dispatched inside another one (the
-suggestion page's save goes through the write path) is charged once.
+the limit off (benchmarks, load tests). The suggestion page's save goes through the write
+path in the same request, so it is charged once.
 """
 
 from __future__ import annotations

@@ -49,30 +49,28 @@ JSON = "application/json"
 # -- answers ---------------------------------------------------------------------------------
 
 
-@bp.errorhandler(ChangeError)
-def _change_error(error: ChangeError):
-    return change_error_response(error)
+def editor_error_response(error: Exception) -> Response:
+    """The editor API's answer to a refused write (registered for the blueprint below, and
+    used by the suggestion page's save, which calls :func:`register_article_document`)."""
+    if isinstance(error, ChangeError):
+        return change_error_response(error)
+    if isinstance(error, AuthError):
+        return auth_error_response(error)
+    if isinstance(error, editor.EditError):
+        extra = (
+            {"invalid-params": [{"name": error.field, "reason": str(error)}]} if error.field else {}
+        )
+        return problem_response(400, str(error), **extra)
+    if isinstance(error, RevertConflict):
+        return problem_response(409, str(error))
+    if isinstance(error, StoreError):
+        return problem_response(503, f"the triple store is not available: {error}")
+    raise error
 
 
-@bp.errorhandler(AuthError)
-def _auth_error(error: AuthError):
-    return auth_error_response(error)
-
-
-@bp.errorhandler(editor.EditError)
-def _edit_error(error: editor.EditError):
-    extra = {"invalid-params": [{"name": error.field, "reason": str(error)}]} if error.field else {}
-    return problem_response(400, str(error), **extra)
-
-
-@bp.errorhandler(RevertConflict)
-def _revert_conflict(error: RevertConflict):
-    return problem_response(409, str(error))
-
-
-@bp.errorhandler(StoreError)
-def _store_error(error: StoreError):
-    return problem_response(503, f"the triple store is not available: {error}")
+EDITOR_ERRORS = (ChangeError, AuthError, editor.EditError, RevertConflict, StoreError)
+for _error in EDITOR_ERRORS:
+    bp.register_error_handler(_error, editor_error_response)
 
 
 # -- SPARQL 1.1 Update (POST /sparql) --------------------------------------------------------
@@ -260,9 +258,15 @@ def deprecate_entity(identifier: str):
 
 @bp.post("/edit/articles")
 def register_article():
-    token = require("write")
+    require("write")
     _too_large_guard()
-    body = _json_body()
+    return register_article_document(_json_body())
+
+
+def register_article_document(body: dict) -> Response:
+    """Registers the article ``body`` describes (the document of ``POST /api/v1/edit/articles``)
+    through the write gate, as the request's token (which must have the ``write`` scope)."""
+    token = require("write")
     document = {k: v for k, v in body.items() if k != "message"}
     s, quads = editor.article_quads(document)
     url = next(q.object for q in quads if q.predicate.value.endswith("schema.org/url"))

@@ -7,9 +7,10 @@ store's version moves: a concept added through the write API is suggested once t
 have caught up. No user text reaches SPARQL.
 
 ``accept`` registers the article the editor confirmed through the validated write path
-(``POST /api/v1/edit/articles`` of ``api.views.editing``), dispatched inside this process with the
-caller's own ``Authorization`` header: the same token checks, validation gate, history record
-and error answers as a direct call.
+(``POST /api/v1/edit/articles``): it calls that path's own function
+(``api.views.editing.register_article_document``) in this request, with the caller's
+``Authorization`` header: the same token checks, validation gate, history record and error
+answers as a direct call.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from flask import Blueprint, Response, current_app, json, render_template, reque
 
 from api.errors import problem_response
 from api.http import secure_html
-from api.state import current_index_holder
+from api.state import current_index_holder, current_settings
+from api.views.editing import EDITOR_ERRORS, editor_error_response, register_article_document
 from kb.read.indexes import Indexes
 from kb.suggest.engine import ABOUT, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MENTIONS, Suggester
 from kb.suggest.html import from_html
 from kb.suggest.text import from_text
+from kb.writes.results import ChangeError
 
 API_PREFIX = "/api/v1"
 JSON = "application/json"
@@ -252,27 +255,16 @@ def _quote(value: str) -> str:
 
 
 def _dispatch_write(payload: dict) -> tuple[int, dict, bytes]:
-    """POST ``payload`` to the write path inside this process, with the caller's
-    ``Authorization`` header (and nothing else of theirs)."""
-    if WRITE_PATH not in {rule.rule for rule in current_app.url_map.iter_rules()}:
-        raise SuggestError(503, f"the write API ({WRITE_PATH}) is not installed")
-    headers = {"Content-Type": JSON}
-    authorization = request.headers.get("Authorization")
-    if authorization:
-        headers["Authorization"] = authorization
-    app = current_app._get_current_object()
-    with (
-        app.app_context(),
-        app.test_request_context(
-            WRITE_PATH,
-            method="POST",
-            data=json.dumps(payload),
-            headers=headers,
-            environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1"},
-        ),
-    ):
-        response = app.full_dispatch_request()
-        return response.status_code, dict(response.headers), response.get_data()
+    """Registers ``payload`` through the write path of the editor API, as the caller's token,
+    in this request: (status, headers, body) of that path's answer."""
+    limit = current_settings().max_write_bytes
+    try:
+        if len(json.dumps(payload).encode()) > limit:
+            raise ChangeError(f"the body is larger than {limit} bytes", status=413)
+        response = register_article_document(payload)
+    except EDITOR_ERRORS as error:
+        response = editor_error_response(error)
+    return response.status_code, dict(response.headers), response.get_data()
 
 
 # -- the editors' page -------------------------------------------------------------------------
