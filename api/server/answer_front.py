@@ -184,7 +184,7 @@ def answer_version(settings, store) -> str:
 _UNCACHEABLE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE", "SERVICE"})
 
 
-def cacheable(query: str) -> bool:
+def answer_cacheable(query: str) -> bool:
     return not any(
         t.kind == "keyword" and t.text in _UNCACHEABLE for t in sparql_guard.tokenize(query)
     )

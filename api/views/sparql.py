@@ -27,7 +27,7 @@ from api.errors import ProtocolError, store_error_text, text_error
 from api.http import allow_cross_origin_reads, choose, cors_origin, prefers_html
 from api.render import sparql_results as results
 from api.render.service_description import FORMATS_NS, SD, SD_FORMATS, description_triples
-from api.server.answer_front import ANSWERS, KEEP, answer_version
+from api.server.answer_front import ANSWERS, KEEP, answer_cacheable, answer_version
 from api.state import current_settings, current_store
 from kb.rdf import PREFIXES, VOID
 from kb.store import guard as sparql_guard
@@ -255,7 +255,7 @@ def _run_query(query: str, params: dict) -> Response:
         return response
 
     # The base resolves relative IRIs: part of what the answer depends on.
-    cache_key = f"{etag}|{base}" if cache_limit > 0 and cacheable(query) else None
+    cache_key = f"{etag}|{base}" if cache_limit > 0 and answer_cacheable(query) else None
     cached = ANSWERS.get(cache_key) if cache_key else None
     if cached is not None:
         request.environ[KEEP] = version
