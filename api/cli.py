@@ -1,4 +1,4 @@
-"""The `hairkg` command: the knowledge-base commands of `kb.cli.main` plus `serve`."""
+"""The `hairkg` command: the one parser of `kb.cli.main`, with `serve` added."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from kb.cli import main as kb_cli
-from kb.cli.history import add_history_commands
 from kb.settings import Settings
 
 
@@ -55,24 +54,8 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = kb_cli.build_parser()
-    subparsers = next(
-        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
-    )
-    add_serve_command(subparsers)
-    add_history_commands(subparsers)
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 2
-    return handler(args)
+    return kb_cli.main(argv, serve=add_serve_command)
 
 
 if __name__ == "__main__":

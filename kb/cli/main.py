@@ -396,9 +396,12 @@ def add_kb_commands(subparsers: argparse._SubParsersAction) -> None:
     add_suggest_command(subparsers)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``hairkg`` parser with the knowledge-base commands."""
+def build_parser(*, serve: Callable | None = None) -> argparse.ArgumentParser:
+    """The one ``hairkg`` parser: the knowledge-base commands, then ``serve`` when the
+    service registers it (``api.cli``), then history and revert."""
     from importlib.metadata import PackageNotFoundError, version
+
+    from kb.cli.history import add_history_commands
 
     try:
         ver = version("hairkg")
@@ -413,15 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hairkg {ver}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     add_kb_commands(subparsers)
+    if serve is not None:
+        serve(subparsers)
+    add_history_commands(subparsers)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, *, serve: Callable | None = None) -> int:
+    """Parse ``argv`` and run the chosen command's handler; its result is the exit code."""
+    parser = build_parser(serve=serve)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help(sys.stderr)
+        parser.print_help()
         return 2
     return handler(args)
 
