@@ -65,3 +65,18 @@ def raw_call(base_url, method, path, *, body=None, headers=None, timeout=30):
 
 
 __all__ = ["call", "fetch", "get_json", "raw_call"]
+
+
+def wait_until(predicate, timeout_s: float = 30.0, interval_s: float = 0.2, what: str = ""):
+    """Calls ``predicate`` until it returns something true (returned) or ``timeout_s`` passes
+    (AssertionError naming ``what``): the one bounded wait of the tests."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not in {timeout_s:g} s: {what or 'the condition'}")
+        time.sleep(interval_s)

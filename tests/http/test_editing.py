@@ -19,6 +19,7 @@ import urllib.request
 import pytest
 from conftest import server_fixture, start_server
 from helpers import call as http_call
+from helpers import wait_until
 
 TOKENS = "alice:alice-secret:write,bob:bob-secret:write,reader:reader-secret:read"
 ALICE = {"Authorization": "Bearer alice-secret"}
@@ -73,13 +74,7 @@ def dump(server) -> set:
 
 
 def wait_for(predicate, timeout=30.0, interval=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
+    return wait_until(predicate, timeout, interval)
 
 
 writable = server_fixture("writable", env={"HAIRKG_TOKENS": TOKENS, "HAIRKG_TOKENS_FILE": ""})

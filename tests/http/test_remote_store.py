@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import start_server
+from helpers import wait_until
 
 from kb.store.client import SparqlStore
 from kb.store.managed import free_port, oxigraph_binary
@@ -46,10 +47,7 @@ class RemoteOxigraph:
             stderr=subprocess.DEVNULL,
         )
         store = SparqlStore.for_server(self.url)
-        deadline = time.monotonic() + 20
-        while not store.ping(timeout_s=1):
-            assert time.monotonic() < deadline, "oxigraph did not start"
-            time.sleep(0.1)
+        wait_until(lambda: store.ping(timeout_s=1), 20, 0.1, "oxigraph did not start")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

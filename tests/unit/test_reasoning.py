@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import wait_until
 from rdflib import OWL, RDF, Dataset, Graph, Namespace
 
 from kb.files.sources import load_asserted, union_graph
@@ -220,7 +221,6 @@ def _has_jvm(pid: int) -> bool:
 def test_serve_keeps_the_jvm_out_of_the_master_and_in_each_worker(tmp_path):
     """The first start builds the release graph (HermiT) in the master, which then forks
     the workers: the master must use the java subprocess, and each worker its own JVM."""
-    import time
 
     from conftest import start_server
 
@@ -235,10 +235,9 @@ def test_serve_keeps_the_jvm_out_of_the_master_and_in_each_worker(tmp_path):
             p for p in _children(master) if "python" in Path(f"/proc/{p}/cmdline").read_text()
         ]
         assert len(workers) == 2, workers
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not all(_has_jvm(p) for p in workers):
-            time.sleep(0.5)
-        assert all(_has_jvm(p) for p in workers), "each worker warms up its own JVM"
+        wait_until(
+            lambda: all(_has_jvm(p) for p in workers), 120, 0.5, "each worker warms up its own JVM"
+        )
         assert not _has_jvm(master)
     finally:
         server.stop()
