@@ -1,4 +1,5 @@
-"""Fixtures that start the real thing: `hairkg serve` processes on loopback ports.
+"""Fixtures that start the real thing: `hairkg serve` processes on loopback ports, or the
+same app in process (Flask's test client) on a real Oxigraph holding the release.
 
 The release graph is built once per test session and copied into each server's data dir,
 so every server starts from the same validated data without re-running the reasoner.
@@ -180,3 +181,36 @@ def browser():
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+@dataclass
+class InProcessServer:
+    """The app `hairkg serve` runs, called in process through Flask's test client, on a real
+    store: no gunicorn, no socket. ``get`` answers like :meth:`RunningServer.get`."""
+
+    client: object
+    url: str = "http://localhost"
+
+    def get(self, path: str, headers: dict | None = None, timeout: float = 30):
+        response = self.client.get(path, headers=headers or {})
+        return response.status_code, response.headers, response.get_data()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, release_dir) -> InProcessServer:
+    """One shared read-only app in process on the shipped data (tests must not write to it)."""
+    from api.app import create_app
+    from kb.settings import Settings
+    from kb.store.managed import ManagedOxigraph
+
+    data_dir = tmp_path_factory.mktemp("app")
+    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
+    engine.start()
+    try:
+        store = engine.store(timeout_s=60)
+        store.load_nquads((release_dir / "release.nq").read_bytes())
+        store.update(store.set_version_update("seed"))
+        app = create_app(Settings(data_dir=data_dir, index_snapshots=False), store)
+        yield InProcessServer(app.test_client())
+    finally:
+        engine.stop()

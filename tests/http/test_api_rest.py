@@ -1,4 +1,5 @@
-"""The JSON API over raw HTTP against a real `hairkg serve` (2 gunicorn workers) on the seed KB."""
+"""The JSON API on the seed KB: in process (Flask's test client on a real store) except the
+tests marked ``socket``, which send raw bytes to a real `hairkg serve` (2 gunicorn workers)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from helpers import raw_call
 
 API = "/api/v1"
 SEED_URL = "https://hairclinic.example/microneedling-for-hair-loss"
+
+
+@pytest.fixture
+def server(server, app_server, request):
+    """The in-process app, or the real server for tests marked ``socket``."""
+    return server if request.node.get_closest_marker("socket") else app_server
 
 
 def get_json(server, path, headers=None):
@@ -304,6 +311,7 @@ def test_etag_and_304(server):
     assert server.get(path + "&limit=2")[1]["ETag"] != etag
 
 
+@pytest.mark.socket
 def test_cors(server):
     _, headers, _ = server.get(f"{API}/search?q=alopecia", {"Origin": "https://elsewhere.example"})
     assert headers["Access-Control-Allow-Origin"] == "*"
@@ -331,6 +339,7 @@ def test_cors(server):
     connection.close()
 
 
+@pytest.mark.socket
 def test_unknown_routes_and_methods_are_problems(server):
     assert_problem(*server.get(f"{API}/nothing/here"), 404)
     parts = urlsplit(server.url)
@@ -403,6 +412,7 @@ def test_hostile_ids_and_urls(server, text):
         f"{API}/articles/%00/related",
     ],
 )
+@pytest.mark.socket
 def test_invalid_utf8_and_traversal_never_5xx(server, target):
     status, headers, body = raw_get(server, target)
     assert status < 500, (target, status, body)
@@ -413,6 +423,7 @@ def test_invalid_utf8_and_traversal_never_5xx(server, target):
         assert 400 <= status < 500
 
 
+@pytest.mark.socket
 def test_huge_inputs(server):
     big = "a" * 100_000
     for path in (f"{API}/search?q={big}", f"{API}/related?url=https://x.example/{big}"):
