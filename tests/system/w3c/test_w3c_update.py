@@ -140,7 +140,7 @@ def expected_graphs(files: list[str], named: dict[str, str]) -> dict[str, Graph]
 
 
 def _rdflib(q: ox.Quad):
-    from kb.writes.gate import to_rdflib
+    from kb.rdf import to_rdflib
 
     return (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
 
