@@ -542,6 +542,8 @@ def test_ontology_page_has_diagrams_and_definitions(server):
 def test_ontology_page_in_a_browser(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
+    if hasattr(browser, "get_log"):
+        browser.get_log("browser")  # drop what earlier tests' pages logged (a shared browser)
     browser.get(server.url + "/ontology")
     condition = browser.find_element(By.ID, "Condition")
     assert "A health state of the body" in condition.text
