@@ -88,6 +88,17 @@ ARTICLE_DOCUMENT = {
         "date": {"type": "string", "format": "date"},
         "about": {"type": "array", "items": {"type": "string"}},
         "mentions": {"type": "array", "items": {"type": "string"}},
+        "author": {"type": "array", "items": {"type": "string"}},
+        "reviewedBy": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The medical reviewer(s): a name or a person's IRI.",
+        },
+        "lastReviewed": {
+            "type": "string",
+            "format": "date",
+            "description": "The date of the last medical review (needs reviewedBy).",
+        },
         "message": {"type": "string"},
     },
 }

@@ -105,7 +105,18 @@ CERTAINTIES = {
     "low": HK.LowCertainty,
     "very low": HK.VeryLowCertainty,
 }
-ARTICLE_KEYS = {"id", "url", "title", "summary", "date", "about", "mentions"}
+ARTICLE_KEYS = {
+    "id",
+    "url",
+    "title",
+    "summary",
+    "date",
+    "about",
+    "mentions",
+    "author",
+    "reviewedBy",
+    "lastReviewed",
+}
 _SPECIAL = {
     RDF_TYPE,
     RDFS_LABEL,
@@ -585,6 +596,18 @@ def article_quads(document: dict) -> tuple[ox.NamedNode, list[ox.Quad]]:
         if not isinstance(date, str) or not _DATE.match(date):
             raise EditError("date: expected YYYY-MM-DD", "date")
         quads.append(q(SCHEMA.datePublished, ox.Literal(date, datatype=ox.NamedNode(XSD + "date"))))
+    for key, prop in (("author", SCHEMA.author), ("reviewedBy", SCHEMA.reviewedBy)):
+        for v in _list(document.get(key, []), key):
+            value = _text(v, key)
+            quads.append(q(prop, ox.NamedNode(value) if _URL.match(value) else ox.Literal(value)))
+    if document.get("lastReviewed"):
+        reviewed = document["lastReviewed"]
+        if not isinstance(reviewed, str) or not _DATE.match(reviewed):
+            raise EditError("lastReviewed: expected YYYY-MM-DD", "lastReviewed")
+        if not document.get("reviewedBy"):
+            raise EditError("lastReviewed: name the reviewer too (reviewedBy)", "reviewedBy")
+        date = ox.NamedNode(XSD + "date")
+        quads.append(q(SCHEMA.lastReviewed, ox.Literal(reviewed, datatype=date)))
     about = _list(document.get("about"), "about")
     if not about:
         raise EditError("about: name at least one entity the article is about", "about")

@@ -23,8 +23,8 @@ missing_obsolete_label      warning  a deprecated term whose label lacks "obsole
 misused_replaced_by         error    ``IAO:0100001`` on a term that is not deprecated
 deprecated_boolean_datatype error    ``owl:deprecated`` not an ``xsd:boolean``
 claim_without_provenance    error    an ``hk:Claim`` without ``hk:statedIn`` (hairkg)
-claim_without_evidence      warning  a claim with no supporting/disputing study and no
-                                     ``skos:editorialNote`` saying why (hairkg)
+claim_without_evidence      warning  a claim with no supporting, consistent or disputing
+                                     study and no ``skos:editorialNote`` saying why (hairkg)
 incomplete_claim            error    a claim without rdf:subject/predicate/object (hairkg)
 invalid_xref                warning  a ``hasDbXref`` that is not a CURIE; a literal mapping
 missing_ontology_title      error    ``dcterms:title`` on the ontology
@@ -84,7 +84,7 @@ _MAPPINGS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch
 _DEPRECATION_LINKS = {IAO_TERM_REPLACED_BY, OBOINOWL.consider, OWL.deprecated}
 # A claim's evidence: a study that supports or disputes it, or the evidence of the
 # hk:Correction that corrects it. Without any, an editorial note must say why.
-_CLAIM_EVIDENCE = (HK.supportedBy, HK.disputedBy)
+_CLAIM_EVIDENCE = (HK.supportedBy, HK.consistentWith, HK.disputedBy)
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s]+$")
 
 
@@ -371,8 +371,8 @@ class _Checker:
                 self.add(
                     "warning",
                     "claim_without_evidence",
-                    f"claim {short(claim)} has no hk:supportedBy or hk:disputedBy study, and "
-                    "no skos:editorialNote saying why",
+                    f"claim {short(claim)} has no hk:supportedBy, hk:consistentWith or "
+                    "hk:disputedBy study, and no skos:editorialNote saying why",
                     claim,
                 )
             missing = [
