@@ -438,6 +438,13 @@ def claim_json(graph: EntityGraph, claim: str) -> dict:
     out["statedIn"] = provenance.pop("statedIn", [])
     out["supportedBy"] = provenance.pop("supportedBy", [])
     out["evidenceLevel"] = evidence
+    # the editor's verdict, certainty and population, so that a reader (or an agent) never
+    # takes a disputed or corrected statement, or one restricted to some people, as plain fact
+    statuses = graph.values(claim, str(HK.claimStatus))
+    out["status"] = local_name(statuses[0]) if statuses and isinstance(statuses[0], str) else None
+    certainty = provenance.pop("certainty", [None])
+    out["certainty"] = certainty[0] if certainty else None
+    out["population"] = provenance.pop("population", [])
     out["provenance"] = provenance
     fixes = [c for p, c in graph.incoming.get(claim, []) if graph.is_a(c, CORRECTION)]
     out["corrections"] = [correction_json(graph, c) for c in sorted(set(fixes))]
@@ -496,13 +503,22 @@ def _claims_for(graph: EntityGraph, subject: str, prop: str, obj: str) -> list[s
     return out
 
 
-def _evidence(graph: EntityGraph, claims: list[str]):
+def _evidence(graph: EntityGraph, claims: list[str], key: str = "evidenceLevel"):
     levels = []
     for claim in claims:
-        level = claim_json(graph, claim)["evidenceLevel"]
+        level = claim_json(graph, claim)[key]
         if level and level not in levels:
             levels.append(level)
     return levels[0] if len(levels) == 1 else (levels or None)
+
+
+def _population(graph: EntityGraph, claims: list[str]) -> list:
+    out: list = []
+    for claim in claims:
+        for who in claim_json(graph, claim)["population"]:
+            if who not in out:
+                out.append(who)
+    return out
 
 
 def treatments_for(graph: EntityGraph, condition: str) -> list[dict]:
@@ -514,6 +530,8 @@ def treatments_for(graph: EntityGraph, condition: str) -> list[dict]:
             {
                 "treatment": graph.ref(treatment),
                 "evidenceLevel": _evidence(graph, claims),
+                "certainty": _evidence(graph, claims, "certainty"),
+                "population": _population(graph, claims),
                 "claims": [claim_json(graph, c) for c in claims],
                 "adverseEffects": [
                     graph.ref(a) for a in _linked(graph, treatment, str(HK.hasAdverseEffect))
