@@ -17,6 +17,7 @@ multiple_definitions        error    two definitions in the same language
 duplicate_definition        error    two terms with the same definition
 annotation_whitespace       warning  leading or trailing whitespace in a definition/synonym
 duplicate_exact_synonym     warning  one exact synonym on two terms
+duplicate_label_synonym     error    a synonym of one term is the label of another
 dangling_reference          error    an ``hk:``/``kb:`` IRI used but never declared (typed)
 deprecated_reference        warning  use of an ``owl:deprecated`` term (hairkg: warning)
 missing_obsolete_label      warning  a deprecated term whose label lacks "obsolete "
@@ -272,6 +273,27 @@ class _Checker:
                 by_syn[key].append(term)
         self._duplicates(by_def, "duplicate_definition", "definition", "error")
         self._duplicates(by_syn, "duplicate_exact_synonym", "exact synonym", "warning")
+        self.synonyms_that_are_labels()
+
+    def synonyms_that_are_labels(self) -> None:
+        """A synonym (any scope) that is another term's label: a search for that label would
+        land on two terms, and a parent's synonym would pass for its child."""
+        labelled: dict[str, set[URIRef]] = defaultdict(set)
+        for term in self.terms:
+            for label in self.g.objects(term, RDFS.label):
+                labelled[" ".join(str(label).split()).casefold()].add(term)
+        for term in self.terms:
+            for p in _SYNONYMS:
+                for synonym in self.g.objects(term, p):
+                    others = labelled.get(" ".join(str(synonym).split()).casefold(), set())
+                    for other in sorted(others - {term}):
+                        self.add(
+                            "error",
+                            "duplicate_label_synonym",
+                            f"synonym {str(synonym)!r} of {short(term)} is the label of "
+                            f"{short(other)}: remove it, or make it a synonym of that term",
+                            term,
+                        )
 
     # -- references --------------------------------------------------------------------
 
