@@ -6,6 +6,7 @@ reaches instances of subclasses through the ontology's ``rdfs:subClassOf`` axiom
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,8 +236,6 @@ def _run_sparql_constraints(
 ) -> list[ShaclResult]:
     if not constraints:
         return []
-    import re
-
     import pyoxigraph as ox
 
     from kb.build import to_oxigraph
@@ -273,7 +272,9 @@ def _run_sparql_constraints(
                     "; ".join(
                         re.sub(
                             r"\{[?$](\w+)\}",
-                            lambda m, values=values: _term_text(values.get(m.group(1))),
+                            lambda m, values=values, prefixes=c.prefixes: _message_text(
+                                values.get(m.group(1)), prefixes
+                            ),
                             message,
                         )
                         for message in c.messages
@@ -300,6 +301,30 @@ def _is_iri(term: object) -> bool:
     import pyoxigraph as ox
 
     return isinstance(term, ox.NamedNode)
+
+
+def _message_text(term: object, prefixes: dict[str, str]) -> str:
+    """A value substituted into a message (``{$this}``, ``{?value}``): an IRI compacted with
+    the prefixes the constraint declares (``kb:microneedling``), as the data files write it;
+    other terms as their text."""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        best = max(
+            (
+                (ns, name)
+                for name, ns in prefixes.items()
+                if term.value.startswith(ns) and _LOCAL_NAME.fullmatch(term.value[len(ns) :])
+            ),
+            key=lambda item: len(item[0]),
+            default=None,
+        )
+        if best is not None:
+            return f"{best[1]}:{term.value[len(best[0]) :]}"
+    return _term_text(term)
+
+
+_LOCAL_NAME = re.compile(r"(?:[\w-]+(?:[\w.-]*[\w-])?)?")
 
 
 def _term_text(term: object) -> str:
