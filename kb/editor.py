@@ -19,10 +19,11 @@ An entity document (``GET /api/v1/edit/entities/{id}`` answers one; ``POST``/``P
                  "certainty": "moderate", "population": ["men"], "caveat": "..."}]}
 
 A clinical relation (a property annotated ``hk:requiresClaim``, such as ``hk:treats``) is only
-accepted with its claim: ``claims`` lists the entity's claims (those whose ``rdf:subject`` it is),
-each written as ``kb:claim-<entity>-<predicate>-<object>`` with ``status`` (default
-``supported``), where it is stated, the studies behind it, its evidence level and certainty
-(docs/modelling.md). Giving ``claims`` replaces all of the entity's claims.
+accepted with its claim: ``claims`` lists the entity's claims (those whose ``rdf:subject`` it
+is), each written as its ``id`` (kept, as corrections point at it) or else as
+``kb:claim-<entity>-<predicate>-<object>``, with ``status`` (default ``supported``), where it
+is stated, the studies behind it, its evidence level and certainty (docs/modelling.md).
+Giving ``claims`` replaces all of the entity's claims.
 
 Names are CURIEs with the prefixes of ``kb.namespaces.PREFIXES``, full IRIs, or bare entity ids
 (``alopecia`` = ``kb:alopecia``). Text goes in as ``@en`` literals; ``attributes`` values may be
@@ -82,6 +83,7 @@ ENTITY_KEYS = {
     "claims",
 }
 CLAIM_KEYS = {
+    "id",
     "predicate",
     "object",
     "status",
@@ -288,11 +290,10 @@ def _section_quads(s: ox.NamedNode, key: str, value: object) -> list[ox.Quad]:
 def claim_iri(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode) -> ox.NamedNode:
     """``kb:claim-<subject>-<predicate in kebab case>-<object>``, as in kb/data/claims.ttl."""
 
-    def local(iri: str) -> str:
-        return re.split(r"[/#]", iri)[-1]
+    def words(iri: str) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", re.split(r"[/#]", iri)[-1]).lower()
 
-    words = re.sub(r"(?<!^)(?=[A-Z])", "-", local(p.value)).lower()
-    return ox.NamedNode(f"{KB}claim-{local(s.value)}-{words}-{local(o.value)}")
+    return ox.NamedNode(f"{KB}claim-{words(s.value)}-{words(p.value)}-{words(o.value)}")
 
 
 def _enum(value: object, choices: dict, field: str):
@@ -316,7 +317,9 @@ def claim_quads(s: ox.NamedNode, claim: object, field: str) -> list[ox.Quad]:
             raise EditError(f"{field}.{required} is required", field)
     p = expand(claim["predicate"], f"{field}.predicate")
     o = expand(claim["object"], f"{field}.object")
-    c, g = claim_iri(s, p, o), kb_graph()
+    # an existing claim keeps its IRI (corrections and other claims point at it)
+    c = entity_iri(claim["id"]) if claim.get("id") else claim_iri(s, p, o)
+    g = kb_graph()
 
     def q(predicate: str, obj) -> ox.Quad:
         return ox.Quad(c, ox.NamedNode(predicate), obj, g)
