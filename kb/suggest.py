@@ -43,7 +43,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -91,6 +91,8 @@ UNTAGGED_TYPES = {
     str(HK.AftercareInstruction),
     str(HK.InsuranceCoverage),
     str(HK.EvidenceLevel),
+    str(HK.Population),  # "men", "women": who a claim applies to, not what an article is about
+    str(HK.SourceDocument),
 }
 CONDITION_TYPES = {str(HK.Condition), str(HK.HairLossDisorder)}
 TREATMENT_TYPES = {str(HK.Treatment), str(HK.CosmeticOption)}
@@ -556,6 +558,9 @@ class Concept:
     cues: frozenset[str]  # normalised words from label, synonyms, definition
     neighbours: frozenset[int]  # concepts the ontology links to this one (either direction)
     components: frozenset[int] = frozenset()  # of a combination treatment (hk:hasComponent)
+    # procedures that administer this product (hk:administers): naming the product ("PRP")
+    # names them as a component of a combination
+    administered_by: frozenset[int] = frozenset()
 
     @property
     def group(self) -> str:
@@ -665,6 +670,11 @@ def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern
         i: frozenset(index_of[v] for v in graph.values(iri, str(HK.hasComponent)) if v in index_of)
         for iri, i in index_of.items()
     }
+    administered_by: dict[int, set[int]] = defaultdict(set)
+    for iri, i in index_of.items():
+        for product in graph.values(iri, str(HK.administers)):
+            if product in index_of:
+                administered_by[index_of[product]].add(i)
     concepts = []
     for i, iri in enumerate(chosen):
         primary = graph.primary_type(iri)
@@ -680,6 +690,7 @@ def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern
                 cues=frozenset(w for w in words_of[i] if spread[w] <= common),
                 neighbours=frozenset(neighbours[i]),
                 components=components[i] if len(components[i]) >= 2 else frozenset(),
+                administered_by=frozenset(administered_by.get(i, ())),
             )
         )
     return concepts, patterns
@@ -992,7 +1003,11 @@ class Suggester:
         combos = [c for c in self.concepts if c.components]
         if not combos:
             return []
-        named = {o.concept for o in occurrences}
+
+        def names(o: Occurrence) -> set[int]:
+            return {o.concept, *self.concepts[o.concept].administered_by}
+
+        named = {c for o in occurrences for c in names(o)}
         by_sentence: dict[tuple[str, int], list[Occurrence]] = {}
         for o in occurrences:
             stream = streams[o.field]
@@ -1002,8 +1017,8 @@ class Suggester:
             if not combo.components <= named:
                 continue
             for (field_name, _), group in by_sentence.items():
-                parts = [o for o in group if o.concept in combo.components]
-                if {o.concept for o in parts} != combo.components:
+                parts = [o for o in group if names(o) & combo.components]
+                if not combo.components <= {c for o in parts for c in names(o)}:
                     continue
                 parts.sort(key=lambda o: o.first_word)
                 stream = streams[field_name]
