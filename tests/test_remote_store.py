@@ -108,6 +108,16 @@ def test_healthz_and_queries_through_the_remote_store(fronted, remote):
     assert through_hairkg == direct > 0
 
 
+def assert_no_internals(body: bytes, remote, server) -> None:
+    """No internal URL, address, port or file path in an answer (issue 16: the 503 named
+    ``http://127.0.0.1:<port>/query``)."""
+    text = body.decode("utf-8", "replace")
+    internals = ["127.0.0.1", "localhost", str(remote.port), "/query", "/update", "/store"]
+    internals += [str(remote.location), str(server.data_dir), "/tmp"]
+    for internal in internals:
+        assert internal not in text, (internal, text)
+
+
 def test_store_outage_is_503_and_recovery_needs_no_restart(fronted, remote):
     remote.stop()
     try:
@@ -115,7 +125,20 @@ def test_store_outage_is_503_and_recovery_needs_no_restart(fronted, remote):
         assert status in (502, 503), body
         assert headers.get("Content-Type", "").startswith("text/plain")
         assert b"not available" in body or b"unreachable" in body
-        assert fronted.get("/healthz")[0] == 503
+        assert_no_internals(body, remote, fronted)
+        status, _, body = fronted.get("/healthz")
+        assert status == 503
+        assert_no_internals(body, remote, fronted)
+        # a form POST, the service description and the JSON API: the same care
+        status, _, body = fronted.get("/sparql", {"Accept": "text/turtle"})
+        assert status == 503, body
+        assert_no_internals(body, remote, fronted)
+        for path in ("/api/v1/search?q=alopecia", "/api/v1/entities/alopecia", "/dump.nq",
+                     "/.well-known/void"):  # fmt: skip
+            status, _, body = fronted.get(path)
+            assert status < 500 or status == 503, (path, status, body[:300])
+            if status >= 400:  # an answer from an index names this service's own URL
+                assert_no_internals(body, remote, fronted)
     finally:
         remote.start()
     deadline = time.monotonic() + 15
