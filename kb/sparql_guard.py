@@ -31,8 +31,8 @@ UPDATE_KEYWORDS = frozenset(
 
 # Query shape limits (``shape_violation``), well below where the engines crash or slow down:
 # measured figures in docs/sparql.md, "Query shape limits" (scripts/probe_query_shapes.py).
-LIMIT_NESTING = 200
-LIMIT_OPERATOR_CHAIN = 200
+LIMIT_NESTING = 128
+LIMIT_OPERATOR_CHAIN = 100
 LIMIT_UNIONS = 500
 LIMIT_OPTIONALS = 100
 LIMIT_GROUPS = 1000
