@@ -118,9 +118,13 @@ def _store_error(error: StoreError) -> Response:
     from api.errors import problem_response, text_error
 
     status = error.status if error.status != 500 else 503
+    if status < 500:  # the store refused the request itself
+        message = f"The triple store rejected the request: {error}"
+    else:
+        message = f"The triple store is not available: {error}"
     if request.path.startswith("/api/"):
-        return problem_response(status, f"the knowledge base is not available: {error}")
-    return text_error(status, f"The triple store is not available: {error}", {"Retry-After": "5"})
+        return problem_response(status, message[0].lower() + message[1:])
+    return text_error(status, message, {"Retry-After": "5"} if status >= 500 else None)
 
 
 def _register_request_hooks(app: Flask) -> None:
