@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     _register_request_hooks(app)
     rate_limit = ratelimit.install(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.register_error_handler(StoreError, _store_error)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     if settings.sparql_cache_mb > 0:
@@ -108,6 +109,22 @@ def healthz():
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503
     return jsonify(status="ok", datasetVersion=version)
+
+
+def _store_error(error: StoreError) -> Response:
+    """A store failure that no route answered itself (e.g. ``/dump.nq`` while the store is
+    down): 503 (or the error's own status), plain text, problem+json under ``/api/``. The
+    message never names the store's address (``kb.store.public_message``)."""
+    from api.errors import problem_response, text_error
+
+    status = error.status if error.status != 500 else 503
+    if status < 500:  # the store refused the request itself
+        message = f"The triple store rejected the request: {error}"
+    else:
+        message = f"The triple store is not available: {error}"
+    if request.path.startswith("/api/"):
+        return problem_response(status, message[0].lower() + message[1:])
+    return text_error(status, message, {"Retry-After": "5"} if status >= 500 else None)
 
 
 def _register_request_hooks(app: Flask) -> None:
