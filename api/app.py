@@ -8,6 +8,7 @@ import time
 from flask import Flask, Response, g, jsonify, request
 
 from api import state
+from api.errors import problem_response, text_error
 from api.http import write_cors, write_preflight
 from api.server import ratelimit
 from api.server.answer_front import AnswerFront, answer_version
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app.before_request(api_routing_errors)
     app.before_request(write_preflight)
     app.after_request(write_cors)
+    app.register_error_handler(StoreError, _store_error)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     app.extensions["hairkg.indexes"].warm()
@@ -106,6 +108,20 @@ def healthz():
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503
     return jsonify(status="ok", datasetVersion=version)
+
+
+def _store_error(error: StoreError) -> Response:
+    """A store failure that no route answered itself (e.g. ``/dump.nq`` while the store is
+    down): 503 (or the error's own status), plain text, problem+json under ``/api/``. The
+    message never names the store's address (``kb.store.client.public_message``)."""
+    status = error.status if error.status != 500 else 503
+    if status < 500:  # the store refused the request itself
+        message = f"The triple store rejected the request: {error}"
+    else:
+        message = f"The triple store is not available: {error}"
+    if request.path.startswith("/api/"):
+        return problem_response(status, message[0].lower() + message[1:])
+    return text_error(status, message, {"Retry-After": "5"} if status >= 500 else None)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -14,7 +14,9 @@ Content, for a target of T triples (same seed, same T -> same bytes):
   treatments (drugs and procedures that ``hk:treats`` conditions, ``hk:actsThrough``
   mechanisms and have ``hk:hasAdverseEffect``), mechanisms (``hk:mechanismInvolvedIn`` a
   condition) and adverse effects. Each has one label (mirrored as ``skos:prefLabel``), one
-  unique definition with its source, and exact synonyms mirrored as ``skos:altLabel``.
+  unique definition with its source, and exact synonyms mirrored as ``skos:altLabel``. Every
+  clinical link has its supported claim (stated in one synthetic source document, at the
+  synthetic "no study cited" evidence level), as the shapes require of real data.
 - articles (the rest of the budget, about 11.4 triples each) with ``schema:url``, a title, a
   summary, a date, 1-3 ``hk:about`` and 0-6 ``hk:mentions`` concepts drawn from a Zipf law
   (exponent 1) over a shuffled concept order: at 1M triples the most used concept is on about
@@ -164,6 +166,38 @@ def make_concepts(n: int, rng: random.Random) -> list[Concept]:
     return out
 
 
+SYNTHETIC_SOURCE = f"{KB}synthetic-source-document"
+SYNTHETIC_LEVEL = f"{KB}synthetic-evidence-level-no-study"
+
+
+def _claim_context_lines(g: str) -> list[str]:
+    """The source document and the evidence level every synthetic claim refers to."""
+    out = []
+    source, level = iri(SYNTHETIC_SOURCE), iri(SYNTHETIC_LEVEL)
+    for p, value in (
+        (RDF_TYPE, iri(OWL_NAMED_INDIVIDUAL)),
+        (RDF_TYPE, iri(str(HK.SourceDocument))),
+        (RDFS_LABEL, lit("synthetic source document")),
+        (SCHEMA + "url", lit("https://publisher.example/synthetic-source", None)),
+        (DCTERMS + "publisher", lit("synthetic benchmark data", None)),
+    ):
+        out.append(f"{source} {iri(p)} {value} {g} .")
+    definition = "An evidence level for synthetic benchmark claims, which cite no study."
+    for p, value in (
+        (RDF_TYPE, iri(OWL_NAMED_INDIVIDUAL)),
+        (RDF_TYPE, iri(str(HK.EvidenceLevel))),
+        (RDFS_LABEL, lit("synthetic: no study cited")),
+        (SKOS + "prefLabel", lit("synthetic: no study cited")),
+        (OBO + "IAO_0000115", lit(definition)),
+        (OBO + "IAO_0000119", lit("synthetic benchmark data", None)),
+        (str(HK.evidenceRank), lit("8", None, XSD + "integer")),
+        (str(HK.highestCertainty), iri(str(HK.LowCertainty))),
+        (str(HK.studyBased), lit("false", None, XSD + "boolean")),
+    ):
+        out.append(f"{level} {iri(p)} {value} {g} .")
+    return out
+
+
 def concept_lines(concepts: list[Concept], rng: random.Random) -> list[str]:
     by_kind: dict[str, list[Concept]] = {}
     for c in concepts:
@@ -172,7 +206,30 @@ def concept_lines(concepts: list[Concept], rng: random.Random) -> list[str]:
     # Targets of links are Zipf-skewed too: a few conditions have many treatments.
     cond_cum = list(itertools.accumulate(1 / (r + 1) for r in range(len(conditions))))
     g = iri(str(KB_GRAPH))
-    lines = []
+    lines = _claim_context_lines(g)
+    claims = itertools.count(1)
+
+    def clinical(s: str, predicate: str, o: str) -> None:
+        """A clinical link and the supported claim behind it (docs/modelling.md)."""
+        lines.append(f"{s} {iri(predicate)} {o} {g} .")
+        n = next(claims)
+        claim = iri(f"{KB}synthetic-claim-{n}")
+        rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+        for p, value in (
+            (RDF_TYPE, iri(OWL_NAMED_INDIVIDUAL)),
+            (RDF_TYPE, iri(str(HK.Claim))),
+            (RDFS_LABEL, lit(f"synthetic claim {n}")),
+            (rdf + "subject", s),
+            (rdf + "predicate", iri(predicate)),
+            (rdf + "object", o),
+            (str(HK.claimStatus), iri(str(HK.Supported))),
+            (str(HK.statedIn), iri(SYNTHETIC_SOURCE)),
+            (str(HK.evidenceLevel), iri(SYNTHETIC_LEVEL)),
+            (str(HK.certainty), iri(str(HK.LowCertainty))),
+            (SKOS + "editorialNote", lit("Synthetic benchmark data: no study.")),
+        ):
+            lines.append(f"{claim} {iri(p)} {value} {g} .")
+
     for c in concepts:
         s = iri(c.iri)
         add = lines.append
@@ -205,19 +262,19 @@ def concept_lines(concepts: list[Concept], rng: random.Random) -> list[str]:
                 for _ in range(rng.randint(1, 3))
             }
             for t in sorted(targets, key=lambda x: x.index):
-                add(f"{s} {iri(str(HK.treats))} {iri(t.iri)} {g} .")
+                clinical(s, str(HK.treats), iri(t.iri))
             for m in sorted(
                 rng.sample(mechanisms, min(len(mechanisms), rng.randint(1, 2))),
                 key=lambda x: x.index,
             ):
-                add(f"{s} {iri(str(HK.actsThrough))} {iri(m.iri)} {g} .")
+                clinical(s, str(HK.actsThrough), iri(m.iri))
             for a in sorted(
                 rng.sample(adverse, min(len(adverse), rng.randint(1, 3))), key=lambda x: x.index
             ):
-                add(f"{s} {iri(str(HK.hasAdverseEffect))} {iri(a.iri)} {g} .")
+                clinical(s, str(HK.hasAdverseEffect), iri(a.iri))
         elif c.kind == "mechanism":
             t = conditions[rng.randrange(len(conditions))]
-            add(f"{s} {iri(str(HK.mechanismInvolvedIn))} {iri(t.iri)} {g} .")
+            clinical(s, str(HK.mechanismInvolvedIn), iri(t.iri))
     return lines
 
 

@@ -45,6 +45,36 @@ ENTITY_DOCUMENT = {
         "relations": {"type": "object"},
         "attributes": {"type": "object"},
         "sources": {"type": "array", "items": {"type": "string"}},
+        "claims": {
+            "type": "array",
+            "description": "The entity's claims (it is their rdf:subject); a clinical relation "
+            "such as hk:treats is refused without its supported claim. Giving claims replaces "
+            "them all.",
+            "items": {
+                "type": "object",
+                "required": ["predicate", "object", "statedIn", "evidenceLevel", "certainty"],
+                "properties": {
+                    "predicate": {"type": "string"},
+                    "object": {"type": "string"},
+                    "status": {"type": "string", "enum": ["supported", "disputed", "corrected"]},
+                    "statedIn": {"type": "array", "items": {"type": "string"}},
+                    "supportedBy": {"type": "array", "items": {"type": "string"}},
+                    "consistentWith": {"type": "array", "items": {"type": "string"}},
+                    "disputedBy": {"type": "array", "items": {"type": "string"}},
+                    "evidenceLevel": {"type": "string"},
+                    "certainty": {
+                        "type": "string",
+                        "enum": ["high", "moderate", "low", "very low"],
+                    },
+                    "population": {"type": "array", "items": {"type": "string"}},
+                    "quote": {"type": "string"},
+                    "caveat": {"type": "string"},
+                    "note": {"type": "string"},
+                    "label": {"type": "string"},
+                    "negated": {"type": "boolean"},
+                },
+            },
+        },
         "message": {"type": "string"},
     },
 }
@@ -59,6 +89,17 @@ ARTICLE_DOCUMENT = {
         "date": {"type": "string", "format": "date"},
         "about": {"type": "array", "items": {"type": "string"}},
         "mentions": {"type": "array", "items": {"type": "string"}},
+        "author": {"type": "array", "items": {"type": "string"}},
+        "reviewedBy": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The medical reviewer(s): a name or a person's IRI.",
+        },
+        "lastReviewed": {
+            "type": "string",
+            "format": "date",
+            "description": "The date of the last medical review (needs reviewedBy).",
+        },
         "message": {"type": "string"},
     },
 }

@@ -176,6 +176,13 @@ SCHEMAS = {
             "statedIn": {"type": "array"},
             "supportedBy": {"type": "array"},
             "evidenceLevel": {},
+            "status": {
+                "type": ["string", "null"],
+                "description": "Supported, Disputed or Corrected: only a supported claim is "
+                "asserted as fact",
+            },
+            "certainty": {},
+            "population": {"type": "array"},
             "provenance": LOOSE_OBJECT,
             "corrections": {"type": "array"},
         },
@@ -222,7 +229,12 @@ SCHEMAS = {
             "items": {"type": "array", "items": ref("RelatedItem")},
         },
     },
-    "TreatmentsView": _view_schema("condition", "treatment", "adverseEffects"),
+    "TreatmentsView": _view_schema(
+        "condition",
+        "treatment",
+        "adverseEffects",
+        details={"certainty": {}, "population": {"type": "array", "items": {}}},
+    ),
     "AdverseEffectsView": _view_schema("treatment", "adverseEffect", "riskFactors"),
     "MechanismsView": _view_schema(
         "treatment",

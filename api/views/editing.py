@@ -108,7 +108,7 @@ def _if_match_precondition(s: ox.NamedNode, *, must_exist: bool):
     if_none_match = request.headers.get("If-None-Match")
 
     def check(store: ox.Store) -> None:
-        quads = editor.subject_quads(store, s)
+        quads = editor.description_quads(store, s)
         if must_exist and not quads:
             raise ChangeError(f"there is no entity {editor.compact(s.value)}", status=404)
         if if_none_match and if_none_match.strip() == "*" and quads:
@@ -137,7 +137,7 @@ def _entity_response(result: CommitResult, s: ox.NamedNode, status: int = 200) -
 
 
 def _after(s: ox.NamedNode, store: ox.Store):
-    return editor.describe(store, s), editor.description_etag(editor.subject_quads(store, s))
+    return editor.describe(store, s), editor.description_etag(editor.description_quads(store, s))
 
 
 @bp.get("/edit/entities/<identifier>")
@@ -148,7 +148,7 @@ def get_entity_document(identifier: str):
     if doc is None:
         return problem_response(404, f"there is no entity {identifier!r} in the knowledge base")
     response = Response(json.dumps(doc), 200, mimetype=JSON)
-    response.headers["ETag"] = editor.description_etag(editor.subject_quads(store, s))
+    response.headers["ETag"] = editor.description_etag(editor.description_quads(store, s))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -7,8 +7,9 @@ store unchanged. ``GET /sparql`` without a query is the SPARQL Service Descripti
 UI for browsers). Every error is a plain-text message naming the problem (``api.errors``).
 
 Beyond the protocol: ``format`` overrides Accept, ``timeout`` lowers the time limit, SELECT
-answers are cut at the anonymous row cap (signalled, see ``api.render.sparql_results``), SERVICE is
-refused unless allow-listed (``kb.store.guard``), and responses carry CORS headers, an ETag
+answers are cut at the anonymous row cap (signalled, see ``api.render.sparql_results``), SERVICE
+is refused unless allow-listed and shapes the engine cannot survive (nesting depth, operator
+chains, ...) are refused with 400 (``kb.store.guard``), and responses carry CORS headers, an ETag
 from the dataset version and the request, and a ``db`` Server-Timing entry.
 """
 
@@ -224,6 +225,9 @@ def _run_query(query: str, params: dict) -> Response:
             status,
             f"The query is {len(query)} characters long; the limit is {settings.max_query_length}.",
         )
+    violation = sparql_guard.shape_violation(query)
+    if violation:  # before anything reaches the engine: its parser would overflow its stack
+        raise ProtocolError(400, f"The query is refused: {violation}.")
     limit = settings.effective_timeout(_timeout_parameter(params))
     default_graphs = params.get("default-graph-uri", [])
     named_graphs = params.get("named-graph-uri", [])

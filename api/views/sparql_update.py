@@ -81,6 +81,9 @@ def sparql_update_response(params: dict, base: str) -> Response:
     try:
         update, using, using_named = _update_parameters(params)
         settings = current_settings()
+        violation = sparql_guard.shape_violation(update, "update")
+        if violation:  # the write gate runs it in this process: a stack overflow ends it
+            raise UpdateRequestError(400, f"The update is refused: {violation}.")
         refused = sparql_guard.refused_targets(
             sparql_guard.load_targets(update, base), settings.load_allowlist
         )

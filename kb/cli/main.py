@@ -200,6 +200,12 @@ def cmd_query(args: argparse.Namespace) -> int:
     from kb.rdf import PREFIXES
 
     text, origin = _read_query(args)
+    from kb.store.guard import shape_violation
+
+    violation = shape_violation(text)
+    if violation:  # the engine's parser would overflow the stack and abort this process
+        print(f"{origin}: {violation}", file=sys.stderr)
+        return 2
     # parse first (on an empty store), so a typo does not wait for the reasoner
     try:
         run_query(ox.Store(), text)

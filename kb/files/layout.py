@@ -68,15 +68,27 @@ KINDS: tuple[Kind, ...] = (
         "conditions.ttl",
         "Conditions: hair loss disorders and the other conditions the articles name.\n"
         "Cross-references only from /work/shared/reference/identifiers.tsv entries marked C.\n"
-        "Hierarchy inside the kind: skos:broader (see docs/modelling.md).",
-        (("Condition", "Conditions"),),
+        "Hierarchy inside the kind: skos:broader (see docs/modelling.md).\n"
+        "Also the severity scales that grade them and the populations that claims are "
+        "restricted to.",
+        (
+            ("Condition", "Conditions"),
+            ("SeverityScale", "Severity scales"),
+            ("Population", "Populations"),
+        ),
     ),
     Kind(
         "treatments.ttl",
-        "Treatments: procedures, drugs, devices and combination treatments.\n"
-        "A direct hk:treats / hk:actsThrough / hk:hasAdverseEffect / hk:betterThan triple is "
-        "asserted\nhere only when its claim in claims.ttl has status hk:Supported.",
-        (("Treatment", "Treatments"),),
+        "Treatments (procedures, drugs, combinations), the devices procedures use and the "
+        "products\nthey administer. A clinical triple (hk:treats, hk:actsThrough, "
+        "hk:hasAdverseEffect, ...) is\nasserted here only with an hk:Supported claim in "
+        "claims.ttl: the shapes refuse it otherwise.\nA device is not a treatment (the two "
+        "classes are disjoint): the procedure done with it is.",
+        (
+            ("Treatment", "Treatments"),
+            ("Device", "Devices"),
+            ("BiologicalProduct", "Products"),
+        ),
     ),
     Kind(
         "cosmetic-options.ttl",
@@ -89,8 +101,9 @@ KINDS: tuple[Kind, ...] = (
         "mechanisms.ttl",
         "Mechanisms: biological processes, signalling pathways, growth factors, cells and "
         "structures,\nhormones and enzymes through which treatments act and conditions arise.\n"
-        "Animal-only evidence for a mechanism is flagged on its claim (claims.ttl), not here.",
-        (("Mechanism", "Mechanisms"),),
+        "Animal-only evidence for a mechanism is flagged on its claim (claims.ttl), not here.\n"
+        "Cells and anatomical structures are kept apart from mechanisms (disjoint classes).",
+        (("Mechanism", "Mechanisms"), ("CellOrStructure", "Cells and anatomical structures")),
     ),
     Kind(
         "studies.ttl",
@@ -104,16 +117,19 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "claims.ttl",
-        "Claims: every clinical statement of the articles, reified (rdf:subject / "
-        "rdf:predicate /\nrdf:object) with the section that states it, the studies behind it, "
-        "its evidence level and\nthe editor's verdict (hk:claimStatus).\n\n"
-        "  hk:Supported  the triple is also asserted as a fact in the entity files;\n"
-        "  hk:Disputed   the triple is NOT asserted; hk:caveat says why;\n"
-        "  hk:Corrected  the triple is NOT asserted; an hk:Correction (below) gives the "
-        "corrected\n                statement, its evidence and the supported replacement "
-        "claim.\nEvidence level of a claim = that of its strongest supporting (or, if "
-        "disputed, disputing) study.\nClaims with no study in "
-        "/work/shared/reference/studies.md carry skos:editorialNote instead.",
+        "Claims: every clinical statement, reified (rdf:subject / rdf:predicate / rdf:object) "
+        "with\nwhere it is stated (hk:statedIn), the studies behind it, its evidence level, its "
+        "certainty\nand the editor's verdict (hk:claimStatus). The shapes enforce the rules "
+        "(docs/modelling.md):\n\n"
+        "  hk:Supported  the triple may be asserted; every asserted clinical triple needs one;\n"
+        "  hk:Disputed   the triple is NOT asserted; hk:caveat or hk:disputedBy says why;\n"
+        "                studies that agree but cannot establish it are hk:consistentWith, "
+        "never\n                hk:supportedBy;\n"
+        "  hk:Corrected  the triple is NOT asserted; hk:quote gives the source's own words "
+        "and an\n                hk:Correction (below) the corrected statement and its "
+        "evidence.\n"
+        "A claim's evidence level is never above that of its strongest study; a claim with "
+        'no study\nhas the level "no study cited" and says why in skos:editorialNote.',
         (("Claim", "Claims"), ("Correction", "Corrections")),
     ),
     Kind(
@@ -147,7 +163,11 @@ KINDS: tuple[Kind, ...] = (
         "and teaser text only.\nSections: dcterms:title is the exact heading; rdfs:label is "
         'the heading too, made unique where\nit would clash with a concept label ("Atrophic '
         'Scarring"). The introduction has no heading.',
-        (("Article", "Articles"), ("ArticleSection", "Article sections")),
+        (
+            ("Article", "Articles"),
+            ("ArticleSection", "Article sections"),
+            ("SourceDocument", "Source documents (public pages that state claims)"),
+        ),
     ),
 )
 

@@ -19,7 +19,18 @@ xrefs              ``oboInOwl:hasDbXref`` (CURIE strings)
 scope note         ``skos:scopeNote``; ``editorial note``: ``skos:editorialNote``
 <relation>         an ``hk:`` object property by its label (``treats``, ``has adverse
                    effect``, ``acts through``), local name or CURIE; cells are ids
+claim stated in    for every clinical link of the row (a relation whose property is
+                   ``hk:requiresClaim``): an ``hk:Supported`` claim, stated in these ids
+claim supported by the studies that tested it (``hk:supportedBy``)
+claim evidence     its evidence level (an id, e.g. ``evidence-level-no-study-cited``)
+level
+claim certainty    ``high``, ``moderate``, ``low`` or ``very low`` (or ``hk:LowCertainty``)
+claim population   who it applies to (``hk:population``, ids)
+claim note         ``skos:editorialNote`` on the claim (why it stands without a study)
 ================== ============================================================
+
+A clinical link without its claim is refused by the shapes like any write: the claim
+columns are how a template records where each link is stated and on what evidence.
 
 The rows' triples are validated together with the existing ontology and data
 (:func:`kb.validation.validate.validate_graph`), findings pointing at the template's rows; with
@@ -73,7 +84,31 @@ _ALIASES = {
     "parents": "parent",
     "broader": "parent",
 }
-_SINGLE = {"id", "type", "label", "definition", "definition source"}
+_SINGLE = {
+    "id",
+    "type",
+    "label",
+    "definition",
+    "definition source",
+    "claim evidence level",
+    "claim certainty",
+    "claim note",
+}
+# claim column → (claim predicate, kind of value); applied to each clinical link of the row
+_CLAIM: dict[str, tuple[URIRef, str]] = {
+    "claim stated in": (HK.statedIn, "id"),
+    "claim supported by": (HK.supportedBy, "id"),
+    "claim evidence level": (HK.evidenceLevel, "id"),
+    "claim certainty": (HK.certainty, "certainty"),
+    "claim population": (HK.population, "id"),
+    "claim note": (SKOS.editorialNote, "text"),
+}
+_CERTAINTY = {
+    "high": HK.HighCertainty,
+    "moderate": HK.ModerateCertainty,
+    "low": HK.LowCertainty,
+    "very low": HK.VeryLowCertainty,
+}
 _LOCAL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
 
 
@@ -166,10 +201,12 @@ def read_template(path: Path, ontology: Graph) -> tuple[Graph, dict[str, tuple[s
         elif name in _FIXED:
             preds, kind = _FIXED[name]
             columns.append((name, preds, kind))
+        elif name in _CLAIM:
+            columns.append((name, (), "claim"))
         elif name in relations:
             columns.append((name, (relations[name],), "id"))
         else:
-            known = ", ".join(["id", "type", *_FIXED])
+            known = ", ".join(["id", "type", *_FIXED, *_CLAIM])
             errors.append(
                 f"{shown}:{header_line}:{col}: unknown column {raw.strip()!r} (known: {known}, "
                 "or an hk: object property such as 'treats', 'has adverse effect', "
@@ -209,6 +246,8 @@ def read_template(path: Path, ontology: Graph) -> tuple[Graph, dict[str, tuple[s
             continue
         rows += 1
         locations.setdefault(str(subject), (shown, line_no))
+        claim_values: list[tuple[URIRef, object]] = []
+        links: list[tuple[URIRef, URIRef]] = []
         for col, ((name, preds, kind), cell) in enumerate(zip(columns, cells, strict=True), 1):
             if name == "id" or not cell.strip():
                 continue
@@ -223,6 +262,12 @@ def read_template(path: Path, ontology: Graph) -> tuple[Graph, dict[str, tuple[s
                         continue
                     graph.add((subject, RDF.type, OWL.NamedIndividual))
                     graph.add((subject, RDF.type, cls))
+                elif kind == "claim":
+                    claim_value = _claim_value(name, value, ontology)
+                    if claim_value is None:
+                        errors.append(f"{where}: not a {name.removeprefix('claim ')}: {value!r}")
+                        continue
+                    claim_values.append((_CLAIM[name][0], claim_value))
                 elif kind == "id":
                     target = parse_id(value)
                     if target is None:
@@ -230,15 +275,84 @@ def read_template(path: Path, ontology: Graph) -> tuple[Graph, dict[str, tuple[s
                         continue
                     for p in preds:
                         graph.add((subject, p, target))
+                        direct = _clinical(p, ontology)
+                        if direct is not None:
+                            links.append(
+                                (subject, direct, target)
+                                if direct == p
+                                else (target, direct, subject)
+                            )
                 elif kind == "text":
                     for p in preds:
                         graph.add((subject, p, Literal(value, lang=LANG)))
                 else:
                     for p in preds:
                         graph.add((subject, p, Literal(value)))
+        if claim_values:
+            for link in links:
+                claim = _add_claim(graph, *link, claim_values, ontology)
+                locations.setdefault(str(claim), (shown, line_no))
     if errors:
         raise TemplateError(errors)
     return graph, locations, rows
+
+
+def _claim_value(column: str, value: str, ontology: Graph) -> object | None:
+    kind = _CLAIM[column][1]
+    if kind == "text":
+        return Literal(value, lang=LANG)
+    if kind == "certainty":
+        key = " ".join(value.lower().replace("-", " ").replace("_", " ").split())
+        key = key.removesuffix(" certainty")
+        if key in _CERTAINTY:
+            return _CERTAINTY[key]
+        iri = parse_id(value)
+        return iri if iri in _CERTAINTY.values() else None
+    return parse_id(value)
+
+
+def _clinical(predicate: URIRef, ontology: Graph) -> URIRef | None:
+    """The clinical property a link states: the predicate itself when it needs a claim
+    (``hk:requiresClaim``), the property it is the inverse of when that one does, else None."""
+    if (predicate, HK.requiresClaim, Literal(True)) in ontology:
+        return predicate
+    for inverse in (
+        *ontology.objects(predicate, OWL.inverseOf),
+        *ontology.subjects(OWL.inverseOf, predicate),
+    ):
+        if (inverse, HK.requiresClaim, Literal(True)) in ontology:
+            return inverse
+    return None
+
+
+def _local(iri: URIRef) -> str:
+    return re.split(r"[/#]", str(iri))[-1]
+
+
+def _add_claim(
+    graph: Graph,
+    subject: URIRef,
+    predicate: URIRef,
+    target: URIRef,
+    values: list[tuple[URIRef, object]],
+    ontology: Graph,
+) -> URIRef:
+    """The supported claim behind one clinical link of a template row."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", "-", _local(predicate)).lower()
+    claim = KB[f"claim-{_local(subject)}-{words}-{_local(target)}"]
+    label = graph.value(subject, RDFS.label) or ontology.value(subject, RDFS.label)
+    predicate_label = ontology.value(predicate, RDFS.label) or words.replace("-", " ")
+    text = f"{label or _local(subject)} {predicate_label} {_local(target).replace('-', ' ')}"
+    graph.add((claim, RDF.type, OWL.NamedIndividual))
+    graph.add((claim, RDF.type, HK.Claim))
+    graph.add((claim, RDFS.label, Literal(text, lang=LANG)))
+    graph.add((claim, RDF.subject, subject))
+    graph.add((claim, RDF.predicate, predicate))
+    graph.add((claim, RDF.object, target))
+    graph.add((claim, HK.claimStatus, HK.Supported))
+    for p, o in values:
+        graph.add((claim, p, o))
+    return claim
 
 
 def apply_template(

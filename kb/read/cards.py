@@ -4,6 +4,7 @@ references, attributes, relations, claims, sources and corrections)."""
 from __future__ import annotations
 
 from kb.rdf import (
+    HK,
     compact,
 )
 from kb.read.entities import (
@@ -189,6 +190,13 @@ def claim_json(graph: EntityGraph, claim: str) -> dict:
     out["statedIn"] = provenance.pop("statedIn", [])
     out["supportedBy"] = provenance.pop("supportedBy", [])
     out["evidenceLevel"] = evidence
+    # the editor's verdict, certainty and population, so that a reader (or an agent) never
+    # takes a disputed or corrected statement, or one restricted to some people, as plain fact
+    statuses = graph.values(claim, str(HK.claimStatus))
+    out["status"] = local_name(statuses[0]) if statuses and isinstance(statuses[0], str) else None
+    certainty = provenance.pop("certainty", [None])
+    out["certainty"] = certainty[0] if certainty else None
+    out["population"] = provenance.pop("population", [])
     out["provenance"] = provenance
     fixes = [c for p, c in graph.incoming.get(claim, []) if graph.is_a(c, CORRECTION)]
     out["corrections"] = [correction_json(graph, c) for c in sorted(set(fixes))]

@@ -30,13 +30,22 @@ def _claims_for(graph: EntityGraph, subject: str, prop: str, obj: str) -> list[s
     return out
 
 
-def _evidence(graph: EntityGraph, claims: list[str]):
+def _evidence(graph: EntityGraph, claims: list[str], key: str = "evidenceLevel"):
     levels = []
     for claim in claims:
-        level = claim_json(graph, claim)["evidenceLevel"]
+        level = claim_json(graph, claim)[key]
         if level and level not in levels:
             levels.append(level)
     return levels[0] if len(levels) == 1 else (levels or None)
+
+
+def _population(graph: EntityGraph, claims: list[str]) -> list:
+    out: list = []
+    for claim in claims:
+        for who in claim_json(graph, claim)["population"]:
+            if who not in out:
+                out.append(who)
+    return out
 
 
 def treatments_for(graph: EntityGraph, condition: str) -> list[dict]:
@@ -48,6 +57,8 @@ def treatments_for(graph: EntityGraph, condition: str) -> list[dict]:
             {
                 "treatment": graph.ref(treatment),
                 "evidenceLevel": _evidence(graph, claims),
+                "certainty": _evidence(graph, claims, "certainty"),
+                "population": _population(graph, claims),
                 "claims": [claim_json(graph, c) for c in claims],
                 "adverseEffects": [
                     graph.ref(a) for a in _linked(graph, treatment, str(HK.hasAdverseEffect))

@@ -19,19 +19,23 @@ import contextlib
 import hashlib
 import heapq
 import itertools
+import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 import urllib3
 
 from kb.rdf import HK, META_GRAPH
+
+log = logging.getLogger(__name__)
 
 # Oxigraph answers 200 and then cuts the body with this text when --timeout-s expires.
 _OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"
@@ -47,7 +51,11 @@ VERSION_PREDICATE = ox.NamedNode(str(HK.datasetVersion))
 
 
 class StoreError(Exception):
-    """The store refused or failed an operation; ``status`` is the HTTP status to answer."""
+    """The store refused or failed an operation; ``status`` is the HTTP status to answer.
+
+    Its message is shown to clients as it is (every ``{error}`` in an HTTP answer), so it
+    never holds the store's address, a port or a file path: ``SparqlStore`` words its errors
+    with ``public_message`` and logs the detail instead."""
 
     status = 500
 
@@ -109,6 +117,50 @@ def values_clause(variable: str, terms: Iterable[ox.NamedNode | ox.Literal]) -> 
     if not variable.isidentifier():
         raise ValueError(f"not a SPARQL variable name: {variable!r}")
     return f"VALUES ?{variable} {{ {' '.join(sparql_term(t) for t in terms)} }}"
+
+
+# What an engine or HTTP library may put in an error that a client must not see.
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()\[\]]+", re.IGNORECASE)
+_HOST_PORT = re.compile(
+    r"(?:\b\d{1,3}(?:\.\d{1,3}){3}|\blocalhost|\[[0-9a-f:.]+\])(?::\d+)?\b"
+    r"|\bhost='[^']*'|\bport=\d+",
+    re.IGNORECASE,
+)
+_IRI_WRITTEN = re.compile(r"(<[^<>\s]*>)")  # an IRI as the client wrote it: kept
+_PATH = re.compile(r"(?<![\w<>:/.~-])(?:~|\.{1,2})?/(?:[\w.@+-]+/)*[\w.@+-]+/?")
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\]\[]+)")
+_OBJECT_AT = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>", re.IGNORECASE)
+
+
+def public_message(text: str, store_urls: Iterable[str] = (), *, thorough: bool = True) -> str:
+    """``text`` without the store's URLs and (``thorough``) any other URL, host:port pair or
+    file path, for an answer to a client (issue 16: a 503 named
+    ``http://127.0.0.1:<port>/query``)."""
+    for url in sorted({u for u in store_urls if u}, key=len, reverse=True):
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        text = text.replace(url, "the triple store").replace(base, "the triple store")
+        if parts.netloc:
+            text = text.replace(parts.netloc, "the triple store")
+    if not thorough:
+        return text
+    parts = _IRI_WRITTEN.split(_OBJECT_AT.sub("", text))
+    for index in range(0, len(parts), 2):  # odd parts are <IRIs>
+        part = _URL.sub("(an internal address)", parts[index])
+        part = _HOST_PORT.sub("(an internal address)", part)
+        parts[index] = _PATH.sub("(a path)", part)
+    return "".join(parts)
+
+
+def _reason(error: BaseException) -> str:
+    """A short reason for a connection error, e.g. "Connection refused" (no address)."""
+    found = _ERRNO.findall(str(error))
+    if found:
+        return found[-1].strip()
+    cause = error
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__
+    return type(cause).__name__
 
 
 class EngineSupervisionLike(Protocol):
@@ -382,7 +434,8 @@ class SparqlStore:
         except urllib3.exceptions.ReadTimeoutError as error:
             raise QueryTimeout(limit) from error
         except urllib3.exceptions.HTTPError as error:
-            raise StoreUnavailable(f"the triple store at {url} is unreachable: {error}") from error
+            log.warning("the triple store at %s is unreachable: %s", url, error)
+            raise StoreUnavailable(f"the triple store is unreachable ({_reason(error)})") from error
 
         def _expire():
             expired.set()
@@ -398,7 +451,10 @@ class SparqlStore:
                 raise QueryTimeout(limit) from error
             if isinstance(error, urllib3.exceptions.ReadTimeoutError):
                 raise QueryTimeout(limit) from error
-            raise StoreUnavailable(f"the triple store at {url} failed: {error}") from error
+            log.warning("the triple store at %s failed while answering: %s", url, error)
+            raise StoreUnavailable(
+                f"the triple store failed while answering ({_reason(error)})"
+            ) from error
         finally:
             _DEADLINES.cancel(watch)
         if expired.is_set():
@@ -407,16 +463,21 @@ class SparqlStore:
         response.release_conn()
         return response
 
-    @staticmethod
-    def _raise_for(status: int, body: bytes):
+    def _raise_for(self, status: int, body: bytes):
         message = body.decode("utf-8", "replace").strip() or f"HTTP {status}"
+        urls = (self.query_url, self.update_url or "", self.store_url or "")
         if status in (400, 406, 415):
-            raise QueryRejected(message)
+            # about the client's text (which may name any IRI): only the store's own address
+            raise QueryRejected(public_message(message, urls, thorough=False))
         if status in (408, 504) or "timeout" in message.lower():
             raise QueryTimeout(None)
+        if status >= 500:
+            log.warning("the triple store answered %s: %s", status, message[:2000])
         if status == 500 and body.strip():
-            raise QueryFailed(message)
-        raise StoreUnavailable(f"the triple store answered {status}: {message[:500]}")
+            raise QueryFailed(public_message(message, urls))
+        raise StoreUnavailable(
+            f"the triple store answered {status}: {public_message(message[:500], urls)}"
+        )
 
 
 def dataset_version_for(data: bytes) -> str:

@@ -4,7 +4,10 @@ The engine (Oxigraph) would follow ``SERVICE <url>`` in a query and ``LOAD <url>
 which makes the server fetch a URL a client chose. ``service_targets`` and ``load_targets`` find
 those keywords with the IRI they name, so the protocol layer can refuse them unless the operator
 allow-listed the endpoint. ``query_form`` and ``update_keyword`` tell queries and updates apart
-for content negotiation and for friendly errors.
+for content negotiation and for friendly errors. ``shape`` measures what a recursive parser or
+planner cannot survive (nesting depth, operator chains, UNION/OPTIONAL counts, VALUES size)
+and ``shape_violation`` names the first limit (``SHAPE_LIMITS``) a text exceeds, so that such
+a request is refused before the engine sees it (docs/sparql.md, "Query shape limits").
 
 The tokenizer knows just enough of the SPARQL 1.1 grammar to tell a keyword from text that
 merely looks like one: strings (all four quote styles, with escapes), IRIs ``<...>`` (with
@@ -25,6 +28,17 @@ QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
+
+# Query shape limits (``shape_violation``), well below where the engines crash or slow down:
+# measured figures in docs/sparql.md, "Query shape limits" (scripts/probe_query_shapes.py).
+LIMIT_NESTING = 128
+LIMIT_OPERATOR_CHAIN = 100
+LIMIT_UNIONS = 500
+LIMIT_OPTIONALS = 100
+LIMIT_GROUPS = 1000
+LIMIT_VALUES_ROWS = 10_000
+LIMIT_VALUES_COLUMNS = 200
+LIMIT_OPERATIONS = 500
 
 
 @dataclass(frozen=True)
@@ -242,6 +256,180 @@ def refused_targets(targets: list[Target], allowlist: tuple[str, ...] | list[str
     """The targets not on the allow-list (variables and unresolvable names always are)."""
     allowed = {iri.strip() for iri in allowlist if iri.strip()}
     return [target for target in targets if target.iri is None or target.iri not in allowed]
+
+
+# -- query shapes --------------------------------------------------------------------------
+#
+# Oxigraph's parser and planner recurse once per nesting level and per chained operator:
+# 3,000 nested groups overflow the stack and abort the whole engine process (issue 16), every
+# request in flight with it. Measured thresholds and the margin kept: docs/sparql.md, "Query
+# shape limits" (scripts/probe_query_shapes.py reproduces them).
+
+
+@dataclass(frozen=True)
+class ShapeLimits:
+    nesting: int = 0  # brackets { ( [ open at once
+    operator_chain: int = 0  # operators in one expression or property path
+    unions: int = 0  # UNION keywords
+    optionals: int = 0  # OPTIONAL keywords
+    groups: int = 0  # group patterns ({) in the whole text
+    values_rows: int = 0  # rows of one VALUES block
+    values_columns: int = 0  # variables of one VALUES block
+    operations: int = 0  # update operations (separated by ;)
+
+
+SHAPE_LIMITS = ShapeLimits(
+    nesting=LIMIT_NESTING,
+    operator_chain=LIMIT_OPERATOR_CHAIN,
+    unions=LIMIT_UNIONS,
+    optionals=LIMIT_OPTIONALS,
+    groups=LIMIT_GROUPS,
+    values_rows=LIMIT_VALUES_ROWS,
+    values_columns=LIMIT_VALUES_COLUMNS,
+    operations=LIMIT_OPERATIONS,
+)
+"""The limits applied to every query and update a client sends (``shape_violation``)."""
+
+_SHAPE_NAMES = {
+    "nesting": "nesting depth",
+    "operator_chain": "operator chain length",
+    "unions": "UNION count",
+    "optionals": "OPTIONAL count",
+    "groups": "group pattern count",
+    "values_rows": "VALUES row count",
+    "values_columns": "VALUES column count",
+    "operations": "operation count",
+}
+_OPENING = frozenset("{([")
+_CLOSING = frozenset("})]")
+# Operators of expressions and property paths; && and || count once.
+_OPERATORS = frozenset("/|*+-!^=<>&?")
+
+
+@functools.lru_cache(maxsize=64)
+def shape(text: str) -> ShapeLimits:
+    """The size of each shape in ``text``, measured in one pass over its tokens.
+
+    Brackets count only as punctuation tokens, so braces and parentheses inside strings,
+    IRIs and comments never do. The operator chain is counted per bracket level: the
+    operators of a parenthesised sub-expression are its own chain (its depth is counted as
+    nesting), and ``{ } . ;`` end a chain."""
+    tokens = tokenize(text)
+    depth = nesting = chain = longest_chain = unions = optionals = groups = 0
+    rows = columns = operations = 0
+    outer_chains: list[int] = []
+    previous: Token | None = None
+    index, count = 0, len(tokens)
+    while index < count:
+        token = tokens[index]
+        index += 1
+        if token.kind == "keyword":
+            if token.text == "UNION":
+                unions += 1
+            elif token.text == "OPTIONAL":
+                optionals += 1
+            elif token.text == "VALUES":
+                index, block_rows, block_columns = _values_block(tokens, index)
+                rows, columns = max(rows, block_rows), max(columns, block_columns)
+        elif token.kind == "punct":
+            char = token.text
+            if char in _OPENING:
+                depth += 1
+                nesting = max(nesting, depth)
+                groups += char == "{"
+                outer_chains.append(0 if char == "{" else chain)
+                chain = 0
+            elif char in _CLOSING:
+                depth = max(0, depth - 1)
+                chain = outer_chains.pop() if outer_chains else 0
+                if char == "}":
+                    chain = 0
+            elif char in ".;":
+                chain = 0
+                operations += char == ";" and depth == 0
+            elif char in _OPERATORS and not (
+                char in "&|"
+                and previous is not None
+                and previous.text == char
+                and previous.offset == token.offset - 1
+            ):
+                chain += 1
+                longest_chain = max(longest_chain, chain)
+        previous = token
+    return ShapeLimits(
+        nesting=nesting,
+        operator_chain=longest_chain,
+        unions=unions,
+        optionals=optionals,
+        groups=groups,
+        values_rows=rows,
+        values_columns=columns,
+        operations=operations + 1 if tokens else 0,
+    )
+
+
+_VALUE_KINDS = frozenset({"iri", "pname", "string", "number", "keyword", "bnode"})
+
+
+def _values_block(tokens: tuple[Token, ...], index: int) -> tuple[int, int, int]:
+    """(index just past the block, rows, columns) of the VALUES block after the keyword at
+    ``index - 1``. A malformed block ends at its first unexpected bracket, which the caller
+    then counts (the engine rejects the text anyway)."""
+    count = len(tokens)
+
+    def punct(at: int, char: str) -> bool:
+        return at < count and tokens[at].kind == "punct" and tokens[at].text == char
+
+    if index < count and tokens[index].kind == "var":  # VALUES ?x { a b c }
+        index += 1
+        if not punct(index, "{"):
+            return index, 0, 1
+        rows, at = 0, index + 1
+        while at < count and not punct(at, "}"):
+            token = tokens[at]
+            if token.kind == "punct" and token.text in _OPENING | _CLOSING:
+                return at, rows, 1
+            # a term, not the datatype after ^^ (nor a language tag, nor punctuation)
+            if token.kind in _VALUE_KINDS and not punct(at - 1, "^"):
+                rows += 1
+            at += 1
+        return at + 1, rows, 1
+    if not punct(index, "("):  # VALUES ( ?a ?b ) { ( 1 2 ) ( 3 4 ) }
+        return index, 0, 0
+    at = index + 1
+    while at < count and tokens[at].kind == "var":
+        at += 1
+    columns = at - index - 1
+    if not punct(at, ")"):
+        return at, 0, columns
+    at += 1
+    if not punct(at, "{"):
+        return at, 0, columns
+    rows, at, inside = 0, at + 1, False
+    while at < count and not (punct(at, "}") and not inside):
+        token = tokens[at]
+        if punct(at, "(") and not inside:
+            rows, inside = rows + 1, True
+        elif punct(at, ")") and inside:
+            inside = False
+        elif token.kind == "punct" and token.text in _OPENING | _CLOSING:
+            return at, rows, columns
+        at += 1
+    return at + 1, rows, columns
+
+
+def shape_violation(
+    text: str, what: str = "query", limits: ShapeLimits = SHAPE_LIMITS
+) -> str | None:
+    """A message naming the first limit ``text`` exceeds (``what`` says query or update), or
+    None. E.g. "query nesting depth 3001 exceeds the limit of 200"."""
+    measured = shape(text)
+    for name, label in _SHAPE_NAMES.items():
+        limit = getattr(limits, name)
+        value = getattr(measured, name)
+        if limit and value > limit:
+            return f"{what} {label} {value} exceeds the limit of {limit}"
+    return None
 
 
 def query_form(text: str) -> str | None:

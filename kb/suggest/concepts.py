@@ -4,7 +4,7 @@ patterns that find them."""
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from kb.rdf import HK, IAO_DEFINITION, OBOINOWL, SKOS
@@ -39,6 +39,8 @@ UNTAGGED_TYPES = {
     str(HK.AftercareInstruction),
     str(HK.InsuranceCoverage),
     str(HK.EvidenceLevel),
+    str(HK.Population),  # "men", "women": who a claim applies to, not what an article is about
+    str(HK.SourceDocument),
 }
 
 
@@ -92,6 +94,9 @@ class Concept:
     cues: frozenset[str]  # normalised words from label, synonyms, definition
     neighbours: frozenset[int]  # concepts the ontology links to this one (either direction)
     components: frozenset[int] = frozenset()  # of a combination treatment (hk:hasComponent)
+    # procedures that administer this product (hk:administers): naming the product ("PRP")
+    # names them as a component of a combination
+    administered_by: frozenset[int] = frozenset()
 
     @property
     def group(self) -> str:
@@ -201,6 +206,11 @@ def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern
         i: frozenset(index_of[v] for v in graph.values(iri, str(HK.hasComponent)) if v in index_of)
         for iri, i in index_of.items()
     }
+    administered_by: dict[int, set[int]] = defaultdict(set)
+    for iri, i in index_of.items():
+        for product in graph.values(iri, str(HK.administers)):
+            if product in index_of:
+                administered_by[index_of[product]].add(i)
     concepts = []
     for i, iri in enumerate(chosen):
         primary = graph.primary_type(iri)
@@ -216,6 +226,7 @@ def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern
                 cues=frozenset(w for w in words_of[i] if spread[w] <= common),
                 neighbours=frozenset(neighbours[i]),
                 components=components[i] if len(components[i]) >= 2 else frozenset(),
+                administered_by=frozenset(administered_by.get(i, ())),
             )
         )
     return concepts, patterns

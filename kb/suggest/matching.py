@@ -290,7 +290,11 @@ class Matching:
         combos = [c for c in self.concepts if c.components]
         if not combos:
             return []
-        named = {o.concept for o in occurrences}
+
+        def names(o: Occurrence) -> set[int]:
+            return {o.concept, *self.concepts[o.concept].administered_by}
+
+        named = {c for o in occurrences for c in names(o)}
         by_sentence: dict[tuple[str, int], list[Occurrence]] = {}
         for o in occurrences:
             stream = streams[o.field]
@@ -300,8 +304,8 @@ class Matching:
             if not combo.components <= named:
                 continue
             for (field_name, _), group in by_sentence.items():
-                parts = [o for o in group if o.concept in combo.components]
-                if {o.concept for o in parts} != combo.components:
+                parts = [o for o in group if names(o) & combo.components]
+                if not combo.components <= {c for o in parts for c in names(o)}:
                     continue
                 parts.sort(key=lambda o: o.first_word)
                 stream = streams[field_name]

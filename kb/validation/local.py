@@ -8,14 +8,19 @@ read from the store with a handful of indexed queries, instead of on a copy of t
   IRI objects (``rdf:type`` objects excepted: classes come with the ontology).
 - **focus nodes** F = S ∪ O ∪ the nodes that reference a node of S through any property but
   ``hk:about`` and ``hk:mentions`` (an ``sh:class`` or SPARQL constraint of theirs may read
-  the changed node). Only findings about focus nodes count (a context node's neighbourhood is
-  not complete here; it was checked when it was written).
+  the changed node) ∪ the subject and object of the triple a changed node states
+  (``rdf:subject``, ``rdf:object``: a claim; whether that triple may be asserted depends on
+  the claim, and the shape that says so has the triple's subject, or for an inverse triple
+  its object, as its focus). Only findings about focus nodes count (a context node's
+  neighbourhood is not complete here; it was checked when it was written).
 - the **local graph**: the whole ontology graph; every asserted triple of the focus nodes; of
   the nodes that reference a node of F (again not through ``hk:about``/``hk:mentions``); of
   every IRI object of a focus node's triples (one hop out: types for ``sh:class``, the triple a
   claim states, a correction's claim); and every other triple whose ``rdfs:label`` or
   definition is, up to case and whitespace, a label or definition of a focus node
-  (uniqueness), with the other triples of those nodes.
+  (uniqueness), with the other triples of those nodes; and every triple of the instances of
+  the classes in ``SCALES`` (the evidence levels: a claim's level is compared with its
+  studies' levels, two links from the claim; there are a handful of them).
   The change is applied to it (before: store; after: store - removed + added).
 - on it, the same checks as a full validation (``kb.validation.validate.validate_graph``: SHACL
 with F
@@ -60,6 +65,8 @@ from kb.rdf import HK, KB_GRAPH, ONTOLOGY_GRAPH, to_rdflib
 from kb.store.client import SOLUTIONS_JSON, SparqlStore, sparql_term
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_SUBJECT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"
+RDF_OBJECT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#object"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
 RDFS_LABEL = RDFS + "label"
@@ -91,6 +98,9 @@ SCHEMA_TYPES = {
     OWL + "Ontology",
     OWL + "Restriction",
 }
+# Classes whose few instances every claim's checks read, two links away (claim -> study ->
+# the study's evidence level and its rank): read whole, like the ontology.
+SCALES = (str(HK.EvidenceLevel),)
 ASSERTED = (str(ONTOLOGY_GRAPH), str(KB_GRAPH))
 MAX_NODES = 2000
 _CHUNK = 400
@@ -133,6 +143,19 @@ def _triples_of(store: SparqlStore, nodes) -> set[ox.Triple]:
     return out
 
 
+def _stated(store: SparqlStore, nodes) -> set[str]:
+    """The subjects and objects of the triples that ``nodes`` state (claims: rdf:subject,
+    rdf:object)."""
+    out: set[str] = set()
+    for values in _values("s", nodes):
+        rows = _rows(
+            store,
+            f"SELECT DISTINCT ?o WHERE {{ {values} ?s <{RDF_SUBJECT}>|<{RDF_OBJECT}> ?o }}",
+        )
+        out.update(r["o"].value for r in rows if isinstance(r["o"], ox.NamedNode))
+    return out
+
+
 def _referrers(store: SparqlStore, nodes) -> set[str]:
     excluded = ", ".join(f"<{p}>" for p in EXCLUDED_REFERRERS)
     out: set[str] = set()
@@ -143,6 +166,15 @@ def _referrers(store: SparqlStore, nodes) -> set[str]:
         )
         out.update(r["r"].value for r in rows if isinstance(r["r"], ox.NamedNode))
     return out
+
+
+def _scales(store: SparqlStore) -> set[ox.Triple]:
+    """Every triple of the instances of ``SCALES``."""
+    classes = " ".join(f"<{c}>" for c in SCALES)
+    rows = _rows(
+        store, f"SELECT ?s ?p ?o WHERE {{ VALUES ?class {{ {classes} }} ?s a ?class ; ?p ?o }}"
+    )
+    return {ox.Triple(r["s"], r["p"], r["o"]) for r in rows}
 
 
 def _same_texts(store: SparqlStore, triples: set[ox.Triple], focus: set[str]) -> set[ox.Triple]:
@@ -276,7 +308,10 @@ def validate_change(
         for q in changed
         if _is_iri(q.object) and q.predicate.value != RDF_TYPE and q.object.value not in subjects
     } - ontology_terms
-    focus = subjects | objects | _referrers(store, subjects)
+    # the triple a changed claim states (its rdf:subject and rdf:object as stored; new or
+    # changed values are objects of the change already)
+    stated = _stated(store, subjects) - ontology_terms
+    focus = subjects | objects | stated | _referrers(store, subjects)
     if len(focus) > MAX_NODES:
         raise NeedsFullValidation(f"it reaches {len(focus)} nodes")
     context = _referrers(store, focus) - focus
@@ -296,7 +331,7 @@ def validate_change(
     )
     if len(focus) + len(context) + len(hop) > MAX_NODES:
         raise NeedsFullValidation("its neighbourhood is too large")
-    triples |= _triples_of(store, hop)
+    triples |= _triples_of(store, hop) | _scales(store)
     subject_types: dict[str, set[str]] = {}
     for t in triples:
         if t.predicate.value == RDF_TYPE and t.subject.value in subjects:

@@ -17,14 +17,15 @@ multiple_definitions        error    two definitions in the same language
 duplicate_definition        error    two terms with the same definition
 annotation_whitespace       warning  leading or trailing whitespace in a definition/synonym
 duplicate_exact_synonym     warning  one exact synonym on two terms
+duplicate_label_synonym     error    a synonym of one term is the label of another
 dangling_reference          error    an ``hk:``/``kb:`` IRI used but never declared (typed)
 deprecated_reference        warning  use of an ``owl:deprecated`` term (hairkg: warning)
 missing_obsolete_label      warning  a deprecated term whose label lacks "obsolete "
 misused_replaced_by         error    ``IAO:0100001`` on a term that is not deprecated
 deprecated_boolean_datatype error    ``owl:deprecated`` not an ``xsd:boolean``
 claim_without_provenance    error    an ``hk:Claim`` without ``hk:statedIn`` (hairkg)
-claim_without_evidence      warning  a claim with no supporting/disputing study and no
-                                     ``skos:editorialNote`` saying why (hairkg)
+claim_without_evidence      warning  a claim with no supporting, consistent or disputing
+                                     study and no ``skos:editorialNote`` saying why (hairkg)
 incomplete_claim            error    a claim without rdf:subject/predicate/object (hairkg)
 invalid_xref                warning  a ``hasDbXref`` that is not a CURIE; a literal mapping
 missing_ontology_title      error    ``dcterms:title`` on the ontology
@@ -81,7 +82,7 @@ _MAPPINGS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch
 _DEPRECATION_LINKS = {IAO_TERM_REPLACED_BY, OBOINOWL.consider, OWL.deprecated}
 # A claim's evidence: a study that supports or disputes it, or the evidence of the
 # hk:Correction that corrects it. Without any, an editorial note must say why.
-_CLAIM_EVIDENCE = (HK.supportedBy, HK.disputedBy)
+_CLAIM_EVIDENCE = (HK.supportedBy, HK.consistentWith, HK.disputedBy)
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:[^\s]+$")
 
 
@@ -238,6 +239,27 @@ class _Checker:
                 by_syn[key].append(term)
         self._duplicates(by_def, "duplicate_definition", "definition", "error")
         self._duplicates(by_syn, "duplicate_exact_synonym", "exact synonym", "warning")
+        self.synonyms_that_are_labels()
+
+    def synonyms_that_are_labels(self) -> None:
+        """A synonym (any scope) that is another term's label: a search for that label would
+        land on two terms, and a parent's synonym would pass for its child."""
+        labelled: dict[str, set[URIRef]] = defaultdict(set)
+        for term in self.terms:
+            for label in self.g.objects(term, RDFS.label):
+                labelled[" ".join(str(label).split()).casefold()].add(term)
+        for term in self.terms:
+            for p in _SYNONYMS:
+                for synonym in self.g.objects(term, p):
+                    others = labelled.get(" ".join(str(synonym).split()).casefold(), set())
+                    for other in sorted(others - {term}):
+                        self.add(
+                            "error",
+                            "duplicate_label_synonym",
+                            f"synonym {str(synonym)!r} of {short(term)} is the label of "
+                            f"{short(other)}: remove it, or make it a synonym of that term",
+                            term,
+                        )
 
     # -- references --------------------------------------------------------------------
 
@@ -337,8 +359,8 @@ class _Checker:
                 self.add(
                     "warning",
                     "claim_without_evidence",
-                    f"claim {short(claim)} has no hk:supportedBy or hk:disputedBy study, and "
-                    "no skos:editorialNote saying why",
+                    f"claim {short(claim)} has no hk:supportedBy, hk:consistentWith or "
+                    "hk:disputedBy study, and no skos:editorialNote saying why",
                     claim,
                 )
             missing = [

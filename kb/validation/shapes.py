@@ -6,6 +6,7 @@ reaches instances of subclasses through the ontology's ``rdfs:subClassOf`` axiom
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,12 +161,7 @@ def _split_sparql_constraints(shapes: Graph) -> tuple[list[_SparqlConstraint], G
             or any(v in str(select) for v in ("$currentShape", "$shapesGraph", "$PATH"))
         ):
             continue
-        prefixes: dict[str, str] = {}
-        for source in shapes.objects(constraint, SH.prefixes):
-            for decl in shapes.objects(source, SH.declare):
-                name, ns = shapes.value(decl, SH.prefix), shapes.value(decl, SH.namespace)
-                if name is not None and ns is not None:
-                    prefixes[str(name)] = str(ns)
+        prefixes = _prefixes(shapes, constraint)
         messages = tuple(str(m) for m in shapes.objects(constraint, SH.message)) or tuple(
             str(m) for m in shapes.objects(shape, SH.message)
         )
@@ -174,6 +170,12 @@ def _split_sparql_constraints(shapes: Graph) -> tuple[list[_SparqlConstraint], G
         drop.append((shape, SH.sparql, constraint))
     if not fast:
         return [], shapes
+    # A shape left with no constraint for pySHACL keeps no target either, so that pySHACL
+    # does not evaluate (e.g.) a SPARQL target for nothing.
+    for shape in {c.shape for c in fast}:
+        remaining = set(shapes.objects(shape, SH.sparql)) - {t[2] for t in drop if t[0] == shape}
+        if not remaining and shapes.value(shape, SH.property) is None:
+            drop.extend((shape, SH.target, t) for t in shapes.objects(shape, SH.target))
     rest = Graph()
     for prefix, ns in shapes.namespaces():
         rest.bind(prefix, ns, override=True)
@@ -184,10 +186,33 @@ def _split_sparql_constraints(shapes: Graph) -> tuple[list[_SparqlConstraint], G
     return fast, rest
 
 
-def _focus_nodes(data: Graph, shapes: Graph, shape: object) -> set:
+def _prefixes(shapes: Graph, node: object) -> dict[str, str]:
+    """The prefixes a SPARQL constraint or target declares through ``sh:prefixes``."""
+    prefixes: dict[str, str] = {}
+    for source in shapes.objects(node, SH.prefixes):
+        for decl in shapes.objects(source, SH.declare):
+            name, ns = shapes.value(decl, SH.prefix), shapes.value(decl, SH.namespace)
+            if name is not None and ns is not None:
+                prefixes[str(name)] = str(ns)
+    return prefixes
+
+
+def _focus_nodes(data: Graph, shapes: Graph, shape: object, store=None) -> set:
+    """The focus nodes of a shape: class, node, subjects-of and objects-of targets, and
+    SPARQL-based targets (``sh:target [ a sh:SPARQLTarget ; sh:select ... ]``) run on
+    ``store``, the Oxigraph copy of ``data``."""
     from rdflib import OWL, RDF, RDFS
 
     nodes: set = set()
+    for target in shapes.objects(shape, SH.target):
+        select = shapes.value(target, SH.select)
+        if select is None or store is None:
+            continue
+        try:
+            solutions = store.query(str(select), prefixes=_prefixes(shapes, target))
+        except SyntaxError as e:
+            raise ShapesError(f"SPARQL target of {shape}: {e}") from e
+        nodes.update(URIRef(row["this"].value) for row in solutions if _is_iri(row["this"]))
     classes = set(shapes.objects(shape, SH.targetClass))
     if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
         classes.add(shape)
@@ -211,8 +236,6 @@ def _run_sparql_constraints(
 ) -> list[ShaclResult]:
     if not constraints:
         return []
-    import re
-
     import pyoxigraph as ox
 
     from kb.rdf import to_oxigraph
@@ -230,7 +253,7 @@ def _run_sparql_constraints(
             store.query(c.select, prefixes=c.prefixes, substitutions={this: ox.NamedNode("urn:x")})
         except SyntaxError as e:
             raise ShapesError(f"SPARQL constraint of {c.shape}: {e}") from e
-        targets = _focus_nodes(data, shapes, c.shape)
+        targets = _focus_nodes(data, shapes, c.shape, store)
         if focus is not None:
             targets &= set(focus)
         for node in sorted(targets, key=str):
@@ -249,7 +272,9 @@ def _run_sparql_constraints(
                     "; ".join(
                         re.sub(
                             r"\{[?$](\w+)\}",
-                            lambda m, values=values: _term_text(values.get(m.group(1))),
+                            lambda m, values=values, prefixes=c.prefixes: _message_text(
+                                values.get(m.group(1)), prefixes
+                            ),
                             message,
                         )
                         for message in c.messages
@@ -270,6 +295,36 @@ def _run_sparql_constraints(
                     )
                 )
     return out
+
+
+def _is_iri(term: object) -> bool:
+    import pyoxigraph as ox
+
+    return isinstance(term, ox.NamedNode)
+
+
+def _message_text(term: object, prefixes: dict[str, str]) -> str:
+    """A value substituted into a message (``{$this}``, ``{?value}``): an IRI compacted with
+    the prefixes the constraint declares (``kb:microneedling``), as the data files write it;
+    other terms as their text."""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        best = max(
+            (
+                (ns, name)
+                for name, ns in prefixes.items()
+                if term.value.startswith(ns) and _LOCAL_NAME.fullmatch(term.value[len(ns) :])
+            ),
+            key=lambda item: len(item[0]),
+            default=None,
+        )
+        if best is not None:
+            return f"{best[1]}:{term.value[len(best[0]) :]}"
+    return _term_text(term)
+
+
+_LOCAL_NAME = re.compile(r"(?:[\w-]+(?:[\w.-]*[\w-])?)?")
 
 
 def _term_text(term: object) -> str:

@@ -12,7 +12,18 @@ An entity document (``GET /api/v1/edit/entities/{id}`` answers one; ``POST``/``P
      "xrefs": ["MONDO:0000000"],
      "relations": {"skos:broader": ["alopecia"]},
      "attributes": {"skos:scopeNote": ["..."]},
-     "sources": ["https://pubmed.ncbi.nlm.nih.gov/123/"]}
+     "sources": ["https://pubmed.ncbi.nlm.nih.gov/123/"],
+     "claims": [{"predicate": "hk:treats", "object": "androgenetic-alopecia",
+                 "statedIn": ["source-some-label"], "supportedBy": ["some-2020"],
+                 "evidenceLevel": "evidence-level-randomised-controlled-trial",
+                 "certainty": "moderate", "population": ["men"], "caveat": "..."}]}
+
+A clinical relation (a property annotated ``hk:requiresClaim``, such as ``hk:treats``) is only
+accepted with its claim: ``claims`` lists the entity's claims (those whose ``rdf:subject`` it
+is), each written as its ``id`` (kept, as corrections point at it) or else as
+``kb:claim-<entity>-<predicate>-<object>``, with ``status`` (default ``supported``), where it
+is stated, the studies behind it, its evidence level and certainty (docs/modelling.md).
+Giving ``claims`` replaces all of the entity's claims.
 
 Names are CURIEs with the prefixes of ``kb.rdf.PREFIXES``, full IRIs, or bare entity ids
 (``alopecia`` = ``kb:alopecia``). Text goes in as ``@en`` literals; ``attributes`` values may be
@@ -45,7 +56,8 @@ from kb.rdf import (
     compact,
 )
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDF_TYPE = RDF + "type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 OWL = "http://www.w3.org/2002/07/owl#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -69,8 +81,45 @@ ENTITY_KEYS = {
     "relations",
     "attributes",
     "sources",
+    "claims",
 }
-ARTICLE_KEYS = {"id", "url", "title", "summary", "date", "about", "mentions"}
+CLAIM_KEYS = {
+    "id",
+    "predicate",
+    "object",
+    "status",
+    "statedIn",
+    "supportedBy",
+    "consistentWith",
+    "disputedBy",
+    "evidenceLevel",
+    "certainty",
+    "population",
+    "quote",
+    "caveat",
+    "note",
+    "label",
+    "negated",
+}
+CLAIM_STATUSES = {"supported": HK.Supported, "disputed": HK.Disputed, "corrected": HK.Corrected}
+CERTAINTIES = {
+    "high": HK.HighCertainty,
+    "moderate": HK.ModerateCertainty,
+    "low": HK.LowCertainty,
+    "very low": HK.VeryLowCertainty,
+}
+ARTICLE_KEYS = {
+    "id",
+    "url",
+    "title",
+    "summary",
+    "date",
+    "about",
+    "mentions",
+    "author",
+    "reviewedBy",
+    "lastReviewed",
+}
 _SPECIAL = {
     RDF_TYPE,
     RDFS_LABEL,
@@ -221,9 +270,124 @@ def _section_quads(s: ox.NamedNode, key: str, value: object) -> list[ox.Quad]:
                     out.append(q(p.value, expand(v, f"{key}.{prop}")))
                 else:
                     out.append(q(p.value, _literal(v, f"{key}.{prop}")))
+    elif key == "claims":
+        for n, claim in enumerate(_list(value, key)):
+            out += claim_quads(s, claim, f"claims[{n}]")
     elif key != "id":
         raise EditError(f"unknown key {key!r}; expected some of {sorted(ENTITY_KEYS)}", key)
     return out
+
+
+# -- claims ---------------------------------------------------------------------------------
+
+
+def claim_iri(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode) -> ox.NamedNode:
+    """``kb:claim-<subject>-<predicate in kebab case>-<object>``, as in kb/data/claims.ttl."""
+
+    def words(iri: str) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", re.split(r"[/#]", iri)[-1]).lower()
+
+    return ox.NamedNode(f"{KB}claim-{words(s.value)}-{words(p.value)}-{words(o.value)}")
+
+
+def _enum(value: object, choices: dict, field: str):
+    key = " ".join(_text(value, field).lower().replace("-", " ").replace("_", " ").split())
+    key = key.removeprefix("hk:").removesuffix(" certainty")
+    for name, iri in choices.items():
+        if key in (name, name.replace(" ", ""), str(iri).rsplit("#", 1)[-1].lower()):
+            return ox.NamedNode(str(iri))
+    raise EditError(f"{field}: one of {sorted(choices)}", field)
+
+
+def claim_quads(s: ox.NamedNode, claim: object, field: str) -> list[ox.Quad]:
+    """The triples of one claim whose subject is ``s`` (see the module docstring)."""
+    if not isinstance(claim, dict):
+        raise EditError(f"{field}: expected a claim object", field)
+    unknown = set(claim) - CLAIM_KEYS
+    if unknown:
+        raise EditError(f"{field}: unknown key(s) {sorted(unknown)}", field)
+    for required in ("predicate", "object", "statedIn", "evidenceLevel", "certainty"):
+        if not claim.get(required):
+            raise EditError(f"{field}.{required} is required", field)
+    p = expand(claim["predicate"], f"{field}.predicate")
+    o = expand(claim["object"], f"{field}.object")
+    # an existing claim keeps its IRI (corrections and other claims point at it)
+    c = entity_iri(claim["id"]) if claim.get("id") else claim_iri(s, p, o)
+    g = kb_graph()
+
+    def q(predicate: str, obj) -> ox.Quad:
+        return ox.Quad(c, ox.NamedNode(predicate), obj, g)
+
+    status = _enum(claim.get("status", "supported"), CLAIM_STATUSES, f"{field}.status")
+    text = claim.get("label") or f"{compact(s.value)} {compact(p.value)} {compact(o.value)}"
+    out = [
+        q(RDF_TYPE, ox.NamedNode(NAMED_INDIVIDUAL)),
+        q(RDF_TYPE, ox.NamedNode(str(HK.Claim))),
+        q(RDFS_LABEL, _en(text, f"{field}.label")),
+        q(RDF + "subject", s),
+        q(RDF + "predicate", p),
+        q(RDF + "object", o),
+        q(str(HK.claimStatus), status),
+        q(str(HK.evidenceLevel), expand(claim["evidenceLevel"], f"{field}.evidenceLevel")),
+        q(str(HK.certainty), _enum(claim["certainty"], CERTAINTIES, f"{field}.certainty")),
+    ]
+    for key in ("statedIn", "supportedBy", "consistentWith", "disputedBy", "population"):
+        for v in _list(claim.get(key, []), f"{field}.{key}"):
+            out.append(q(str(HK[key]), expand(v, f"{field}.{key}")))
+    for key, prop in (("quote", HK.quote), ("caveat", HK.caveat)):
+        if claim.get(key):
+            out.append(q(str(prop), ox.Literal(_text(claim[key], f"{field}.{key}"))))
+    if claim.get("note"):
+        out.append(q(str(SKOS.editorialNote), _en(claim["note"], f"{field}.note")))
+    if claim.get("negated"):
+        out.append(q(str(HK.negated), ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))))
+    return out
+
+
+def claims_of(store: ox.Store, s: ox.NamedNode) -> list[ox.NamedNode]:
+    """The claims in the KB graph whose rdf:subject is ``s``."""
+    subject = ox.NamedNode(RDF + "subject")
+    return sorted(
+        {q.subject for q in store.quads_for_pattern(None, subject, s, kb_graph())},
+        key=lambda n: n.value,
+    )
+
+
+def claims_quads(store: ox.Store, s: ox.NamedNode) -> list[ox.Quad]:
+    return [q for c in claims_of(store, s) for q in subject_quads(store, c)]
+
+
+def describe_claim(store: ox.Store, c: ox.NamedNode) -> dict:
+    doc: dict = {"id": c.value.removeprefix(str(KB))}
+    single = {
+        RDF + "predicate": "predicate",
+        RDF + "object": "object",
+        str(HK.claimStatus): "status",
+        str(HK.evidenceLevel): "evidenceLevel",
+        str(HK.certainty): "certainty",
+        str(HK.quote): "quote",
+        str(HK.caveat): "caveat",
+        str(SKOS.editorialNote): "note",
+        RDFS_LABEL: "label",
+    }
+    many = {
+        str(HK[k]): k
+        for k in ("statedIn", "supportedBy", "consistentWith", "disputedBy", "population")
+    }
+    for quad in subject_quads(store, c):
+        p, o = quad.predicate.value, quad.object
+        value = compact(o.value) if isinstance(o, ox.NamedNode) else o.value
+        if p in single:
+            doc[single[p]] = value
+        elif p in many:
+            doc.setdefault(many[p], []).append(value)
+        elif p == str(HK.negated):
+            doc["negated"] = o.value in ("true", "1")
+    for key, choices in (("status", CLAIM_STATUSES), ("certainty", CERTAINTIES)):
+        names = {compact(str(iri)): name for name, iri in choices.items()}
+        if doc.get(key) in names:
+            doc[key] = names[doc[key]]
+    return doc
 
 
 def entity_quads(s: ox.NamedNode, document: dict) -> list[ox.Quad]:
@@ -261,6 +425,11 @@ def _section_of(quad: ox.Quad) -> str:
 def subject_quads(store: ox.Store, s: ox.NamedNode) -> list[ox.Quad]:
     """What the entity's own description is: its triples in the knowledge-base graph."""
     return sorted(store.quads_for_pattern(s, None, None, kb_graph()), key=str)
+
+
+def description_quads(store: ox.Store, s: ox.NamedNode) -> list[ox.Quad]:
+    """Everything an entity document shows: its own triples and its claims' (for the ETag)."""
+    return subject_quads(store, s) + claims_quads(store, s)
 
 
 def description_etag(quads: Iterable[ox.Quad]) -> str:
@@ -311,6 +480,7 @@ def describe(store: ox.Store, s: ox.NamedNode) -> dict | None:
     )
     replaced = [q.object.value for q in quads if q.predicate.value == str(IAO_TERM_REPLACED_BY)]
     doc["replacedBy"] = compact(replaced[0]) if replaced else None
+    doc["claims"] = [describe_claim(store, c) for c in claims_of(store, s)]
     return doc
 
 
@@ -323,6 +493,9 @@ def replace_entity(store: ox.Store, s: ox.NamedNode, document: dict) -> None:
     ]
     for q in subject_quads(store, s):
         store.remove(q)
+    if "claims" in document:
+        for q in claims_quads(store, s):
+            store.remove(q)
     for q in [*entity_quads(s, document), *keep]:
         store.add(q)
 
@@ -337,6 +510,12 @@ def patch_entity(store: ox.Store, s: ox.NamedNode, document: dict) -> None:
     current = subject_quads(store, s)
     for key, value in document.items():
         if key == "id":
+            continue
+        if key == "claims":
+            for q in claims_quads(store, s):
+                store.remove(q)
+            for q in _section_quads(s, key, value):
+                store.add(q)
             continue
         if key in ("relations", "attributes"):
             if not isinstance(value, dict):
@@ -414,6 +593,18 @@ def article_quads(document: dict) -> tuple[ox.NamedNode, list[ox.Quad]]:
         if not isinstance(date, str) or not _DATE.match(date):
             raise EditError("date: expected YYYY-MM-DD", "date")
         quads.append(q(SCHEMA.datePublished, ox.Literal(date, datatype=ox.NamedNode(XSD + "date"))))
+    for key, prop in (("author", SCHEMA.author), ("reviewedBy", SCHEMA.reviewedBy)):
+        for v in _list(document.get(key, []), key):
+            value = _text(v, key)
+            quads.append(q(prop, ox.NamedNode(value) if _URL.match(value) else ox.Literal(value)))
+    if document.get("lastReviewed"):
+        reviewed = document["lastReviewed"]
+        if not isinstance(reviewed, str) or not _DATE.match(reviewed):
+            raise EditError("lastReviewed: expected YYYY-MM-DD", "lastReviewed")
+        if not document.get("reviewedBy"):
+            raise EditError("lastReviewed: name the reviewer too (reviewedBy)", "reviewedBy")
+        date = ox.NamedNode(XSD + "date")
+        quads.append(q(SCHEMA.lastReviewed, ox.Literal(reviewed, datatype=date)))
     about = _list(document.get("about"), "about")
     if not about:
         raise EditError("about: name at least one entity the article is about", "about")

@@ -81,30 +81,54 @@ writable = server_fixture("writable", env={"HAIRKG_TOKENS": TOKENS, "HAIRKG_TOKE
 
 
 TELOGEN = {
-    "id": "telogen-effluvium",
+    "id": "trichotillomania",
     "types": ["hk:HairLossDisorder"],
-    "label": "telogen effluvium",
-    "definition": "A hair loss disorder in which many scalp hair follicles enter the resting "
-    "(telogen) phase at the same time, so that hair sheds diffusely two to four months after "
-    "a trigger such as illness, childbirth or stress.",
+    "label": "trichotillomania",
+    "definition": "A hair loss disorder in which a person repeatedly pulls out their own hair, "
+    "leaving patches of broken hairs of different lengths.",
     "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
-    "synonyms": [{"text": "telogen hair loss", "scope": "exact"}],
+    "synonyms": [{"text": "hair-pulling disorder", "scope": "exact"}],
     "relations": {"skos:broader": ["alopecia"]},
 }
 LLLT = {
-    "id": "low-level-laser-therapy",
+    "id": "red-light-helmet-therapy",
     "types": ["hk:Treatment"],
-    "label": "low-level laser therapy",
+    "label": "red light helmet therapy",
     "definition": "A treatment that exposes the scalp to red or near-infrared light from "
     "low-power lasers or light-emitting diodes to stimulate hair follicles.",
     "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
     "synonyms": [
-        {"text": "LLLT", "scope": "exact"},
+        {"text": "light helmet", "scope": "exact"},
         {"text": "photobiomodulation", "scope": "broad"},
     ],
     "relations": {
-        "hk:treats": ["androgenetic-alopecia", "telogen-effluvium"],
+        "hk:treats": ["androgenetic-alopecia", "trichotillomania"],
         "hk:hasAdverseEffect": ["scalp-tenderness", "redness"],
+    },
+    # every clinical relation comes with its claim (docs/modelling.md)
+    "claims": [
+        {
+            "predicate": predicate,
+            "object": target,
+            "statedIn": ["source-red-light-helmet-worked-example"],
+            "evidenceLevel": "evidence-level-no-study-cited",
+            "certainty": "very low",
+            "note": "A worked example: no study.",
+        }
+        for predicate, targets in (
+            ("hk:treats", ("androgenetic-alopecia", "trichotillomania")),
+            ("hk:hasAdverseEffect", ("scalp-tenderness", "redness")),
+        )
+        for target in targets
+    ],
+}
+SOURCE = {
+    "id": "source-red-light-helmet-worked-example",
+    "types": ["hk:SourceDocument"],
+    "label": "red light helmet therapy: a worked example page",
+    "attributes": {
+        "schema:url": ["https://hairclinic.example/red-light-helmet-worked-example"],
+        "dcterms:publisher": ["hairkg editors (worked example)"],
     },
 }
 TENDERNESS = {
@@ -115,14 +139,14 @@ TENDERNESS = {
     "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
 }
 ARTICLE = {
-    "id": "low-level-laser-therapy-for-hair-loss",
-    "url": "https://hairclinic.example/low-level-laser-therapy-for-hair-loss",
-    "title": "Low-Level Laser Therapy for Hair Loss",
+    "id": "red-light-helmet-therapy-for-hair-loss",
+    "url": "https://hairclinic.example/red-light-helmet-therapy-for-hair-loss",
+    "title": "Red Light Helmet Therapy for Hair Loss",
     "summary": "What laser caps and combs do for thinning hair, what the trials show and "
     "which side effects to expect.",
     "date": "2024-05-02",
-    "about": ["low-level-laser-therapy", "androgenetic-alopecia"],
-    "mentions": ["telogen-effluvium", "scalp-tenderness", "redness", "topical-minoxidil"],
+    "about": ["red-light-helmet-therapy", "androgenetic-alopecia"],
+    "mentions": ["trichotillomania", "scalp-tenderness", "redness", "topical-minoxidil"],
 }
 
 
@@ -130,9 +154,10 @@ def test_editor_session(writable):
     """Add a condition, a treatment with its adverse effects and an article; see them in
     SPARQL, in the entity API, in related content and in the history."""
     for document, message in (
-        (TELOGEN, "add telogen effluvium"),
+        (TELOGEN, "add trichotillomania"),
         (TENDERNESS, "add scalp tenderness"),
-        (LLLT, "add low-level laser therapy"),
+        (SOURCE, "add a source document"),
+        (LLLT, "add red light helmet therapy"),
     ):
         status, headers, body = call(
             writable, "POST", "/api/v1/edit/entities", {**document, "message": message}, ALICE
@@ -148,31 +173,31 @@ def test_editor_session(writable):
     assert ask(
         writable,
         "PREFIX hk: <https://w3id.org/hairkg/ontology#> PREFIX kb: <https://w3id.org/hairkg/id/> "
-        "ASK { kb:low-level-laser-therapy hk:treats kb:telogen-effluvium ; "
+        "ASK { kb:red-light-helmet-therapy hk:treats kb:trichotillomania ; "
         "hk:hasAdverseEffect kb:scalp-tenderness . "
-        "kb:low-level-laser-therapy-for-hair-loss hk:about kb:low-level-laser-therapy }",
+        "kb:red-light-helmet-therapy-for-hair-loss hk:about kb:red-light-helmet-therapy }",
     )
     # ...and the reasoner's output was recomputed: LLLT treats a hair loss disorder.
     assert ask(
         writable,
         "PREFIX hk: <https://w3id.org/hairkg/ontology#> PREFIX kb: <https://w3id.org/hairkg/id/> "
         "ASK { GRAPH <https://w3id.org/hairkg/graph/inferred> "
-        "{ kb:low-level-laser-therapy a hk:HairLossTreatment } }",
+        "{ kb:red-light-helmet-therapy a hk:HairLossTreatment } }",
     )
 
     # The entity API and related content (indexes refresh when the version changes).
     def card():
-        status, _, body = call(writable, "GET", "/api/v1/entities/low-level-laser-therapy")
+        status, _, body = call(writable, "GET", "/api/v1/entities/red-light-helmet-therapy")
         return json.loads(body) if status == 200 else None
 
     lllt = wait_for(card)
-    assert lllt["label"] == "low-level laser therapy"
+    assert lllt["label"] == "red light helmet therapy"
     linked = json.dumps(lllt["relations"])
-    assert "scalp-tenderness" in linked and "telogen-effluvium" in linked
+    assert "scalp-tenderness" in linked and "trichotillomania" in linked
 
     def effects():
         status, _, body = call(
-            writable, "GET", "/api/v1/treatments/low-level-laser-therapy/adverse-effects"
+            writable, "GET", "/api/v1/treatments/red-light-helmet-therapy/adverse-effects"
         )
         return json.loads(body) if status == 200 else None
 
@@ -185,16 +210,16 @@ def test_editor_session(writable):
 
     assert wait_for(related)["items"], "the new article has related articles"
 
-    def telogen_search():
-        status, _, body = call(writable, "GET", "/api/v1/search?q=telogen")
-        return status == 200 and "telogen-effluvium" in body.decode()
+    def trichotillomania_search():
+        status, _, body = call(writable, "GET", "/api/v1/search?q=trichotil")
+        return status == 200 and "trichotillomania" in body.decode()
 
-    wait_for(telogen_search)
+    wait_for(trichotillomania_search)
 
     status, _, body = call(writable, "GET", "/api/v1/history?limit=10")
     history = json.loads(body)
     messages = [item["message"] for item in history["items"]]
-    assert "add low-level laser therapy" in messages and "add telogen effluvium" in messages
+    assert "add red light helmet therapy" in messages and "add trichotillomania" in messages
     assert {item["author"] for item in history["items"]} == {"alice"}
 
 
@@ -368,7 +393,7 @@ def ensure(server, document):
 
 
 def test_deprecation_keeps_the_iri_and_points_to_the_replacement(writable):
-    for document in (TELOGEN, TENDERNESS, LLLT):
+    for document in (TELOGEN, TENDERNESS, SOURCE, LLLT):
         ensure(writable, document)
     doc = {
         "id": "hair-thinning-laser",
@@ -377,19 +402,30 @@ def test_deprecation_keeps_the_iri_and_points_to_the_replacement(writable):
         "definition": "A treatment that shines laser light at thinning hair to regrow it.",
         "definitionSource": ["hairkg editors (worked example; no identifier confirmed)"],
         "relations": {"hk:treats": ["androgenetic-alopecia"]},
+        "claims": [
+            {
+                "predicate": "hk:treats",
+                "object": "androgenetic-alopecia",
+                "statedIn": ["source-red-light-helmet-worked-example"],
+                "evidenceLevel": "evidence-level-no-study-cited",
+                "certainty": "very low",
+                "note": "A worked example: no study.",
+            }
+        ],
     }
-    assert call(writable, "POST", "/api/v1/edit/entities", doc, ALICE)[0] == 201
+    status, _, body = call(writable, "POST", "/api/v1/edit/entities", doc, ALICE)
+    assert status == 201, body
     status, _, body = call(
         writable,
         "POST",
         "/api/v1/edit/entities/hair-thinning-laser/deprecate",
-        {"replacedBy": "low-level-laser-therapy", "reason": "duplicate of LLLT"},
+        {"replacedBy": "red-light-helmet-therapy", "reason": "duplicate of LLLT"},
         ALICE,
     )
     assert status == 200, body
     entity = json.loads(body)["entity"]
     assert entity["deprecated"] is True
-    assert entity["replacedBy"] == "kb:low-level-laser-therapy"
+    assert entity["replacedBy"] == "kb:red-light-helmet-therapy"
     assert entity["label"] == "obsolete hair thinning laser"
 
     def card():
@@ -398,7 +434,7 @@ def test_deprecation_keeps_the_iri_and_points_to_the_replacement(writable):
         return data if data.get("deprecated") else None
 
     data = wait_for(card)
-    assert data["replacedBy"]["iri"] == KB + "low-level-laser-therapy"
+    assert data["replacedBy"]["iri"] == KB + "red-light-helmet-therapy"
     status, _, _ = writable.get("/id/hair-thinning-laser", {"Accept": "text/turtle"})
     assert status == 200
 

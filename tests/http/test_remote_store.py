@@ -106,6 +106,16 @@ def test_healthz_and_queries_through_the_remote_store(fronted, remote):
     assert through_hairkg == direct > 0
 
 
+def assert_no_internals(body: bytes, remote, server) -> None:
+    """No internal URL, address, port or file path in an answer (issue 16: the 503 named
+    ``http://127.0.0.1:<port>/query``)."""
+    text = body.decode("utf-8", "replace")
+    internals = ["127.0.0.1", "localhost", str(remote.port), "/query", "/update", "/store"]
+    internals += [str(remote.location), str(server.data_dir), "/tmp"]
+    for internal in internals:
+        assert internal not in text, (internal, text)
+
+
 def test_store_outage_is_503_and_recovery_needs_no_restart(fronted, remote):
     remote.stop()
     try:
@@ -113,7 +123,20 @@ def test_store_outage_is_503_and_recovery_needs_no_restart(fronted, remote):
         assert status in (502, 503), body
         assert headers.get("Content-Type", "").startswith("text/plain")
         assert b"not available" in body or b"unreachable" in body
-        assert fronted.get("/healthz")[0] == 503
+        assert_no_internals(body, remote, fronted)
+        status, _, body = fronted.get("/healthz")
+        assert status == 503
+        assert_no_internals(body, remote, fronted)
+        # a form POST, the service description and the JSON API: the same care
+        status, _, body = fronted.get("/sparql", {"Accept": "text/turtle"})
+        assert status == 503, body
+        assert_no_internals(body, remote, fronted)
+        for path in ("/api/v1/search?q=alopecia", "/api/v1/entities/alopecia", "/dump.nq",
+                     "/.well-known/void"):  # fmt: skip
+            status, _, body = fronted.get(path)
+            assert status < 500 or status == 503, (path, status, body[:300])
+            if status >= 400:  # an answer from an index names this service's own URL
+                assert_no_internals(body, remote, fronted)
     finally:
         remote.start()
     deadline = time.monotonic() + 15
@@ -126,3 +149,26 @@ def test_store_outage_is_503_and_recovery_needs_no_restart(fronted, remote):
     assert bool(ox.parse_query_results(body, ox.QueryResultsFormat.JSON)) is True
     assert fronted.get("/healthz")[0] == 200
     assert fronted.process.poll() is None  # the same hairkg process throughout
+
+
+def test_store_error_messages_name_no_address_port_or_path():
+    """The wording rule behind every store error a client sees (``kb.store.public_message``):
+    the store's URLs, any other host:port, URL or file path go; IRIs the client wrote stay."""
+    from kb.store.client import public_message
+
+    urllib3_error = (
+        "HTTPConnectionPool(host='127.0.0.1', port=41234): Max retries exceeded with url: "
+        "/query (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at "
+        "0x7f12ab>: Failed to establish a new connection: [Errno 111] Connection refused'))"
+    )
+    rocksdb = "IO error: No space left on device: While appending to file: /srv/var/store/01.log"
+    for text in (urllib3_error, rocksdb, "at http://10.1.2.3:7878/update", "[::1]:7878 down"):
+        cleaned = public_message(text, ["http://127.0.0.1:41234/query"])
+        for internal in ("127.0.0.1", "41234", "/query", "/srv", "10.1.2.3", "7878", "/update"):
+            assert internal not in cleaned, (internal, cleaned)
+    assert "No space left on device" in public_message(rocksdb)
+    unknown = "The function <http://127.0.0.1:9/f> is not supported"
+    assert public_message(unknown) == unknown  # the client's own IRI
+    store = "http://127.0.0.1:5555/query"
+    rejected = public_message(f"error at 1:2 from {store}", [store], thorough=False)
+    assert rejected == "error at 1:2 from the triple store"

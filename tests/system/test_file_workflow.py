@@ -435,48 +435,80 @@ def test_template_unknown_parent_is_a_validation_error(tmp_path):
 
 
 def test_template_write_merges_into_the_files_of_their_kind(tmp_path):
+    """A row's clinical links come with their claims (the claim columns), each term and claim
+    merged into the file of its kind."""
     tree = copy_tree(tmp_path / "tree")
-    tsv = write_tsv(
-        tmp_path / "t.tsv",
-        [
-            [
-                "id",
-                "type",
-                "label",
-                "definition",
-                "definition source",
-                "exact synonyms",
-                "treats",
-                "has adverse effect",
-                "acts through",
-            ],
-            [
-                "low-level-laser-therapy",
-                "hk:Procedure",
-                "low-level laser therapy",
-                "A procedure in which the scalp is exposed to red or near-infrared light of low "
-                "power to stimulate hair follicles.",
-                "hairkg test",
-                "LLLT|red light therapy",
-                "kb:androgenetic-alopecia",
-                "",
-                "kb:anagen",
-            ],
-        ],
-    )
+    header = [
+        "id",
+        "type",
+        "label",
+        "definition",
+        "definition source",
+        "exact synonyms",
+        "treats",
+        "has adverse effect",
+        "acts through",
+        "claim stated in",
+        "claim evidence level",
+        "claim certainty",
+        "claim note",
+    ]
+    row = [
+        "red-light-helmet-therapy",
+        "hk:Procedure",
+        "red light helmet therapy",
+        "A procedure in which the scalp is exposed to red light of low power from a helmet to "
+        "stimulate hair follicles.",
+        "hairkg test",
+        "light helmet",
+        "kb:androgenetic-alopecia",
+        "",
+        "kb:anagen",
+        "kb:microneedling-for-hair-loss-section-further-reading",
+        "kb:evidence-level-no-study-cited",
+        "very low",
+        "A test row: no study.",
+    ]
+    tsv = write_tsv(tmp_path / "t.tsv", [header, row])
     run = hairkg("template", str(tsv), "--root", str(tree), "--write", "--no-reason")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "wrote kb/data/treatments.ttl" in run.stdout
     diffs = {p.name: git_diff(p, tree / p.relative_to(ROOT)) for p in SHIPPED}
-    assert [name for name, d in diffs.items() if d] == ["treatments.ttl"]
+    assert sorted(name for name, d in diffs.items() if d) == ["claims.ttl", "treatments.ttl"]
     added = changed_lines(diffs["treatments.ttl"])
     assert all(line.startswith("+") for line in added)
     text = "\n".join(added)
-    assert "kb:low-level-laser-therapy a hk:Procedure , owl:NamedIndividual ;" in text
-    assert 'oboInOwl:hasExactSynonym "LLLT"@en , "red light therapy"@en ;' in text
+    assert "kb:red-light-helmet-therapy a hk:Procedure , owl:NamedIndividual ;" in text
+    assert 'oboInOwl:hasExactSynonym "light helmet"@en ;' in text
     assert "hk:treats kb:androgenetic-alopecia" in text and "hk:actsThrough kb:anagen" in text
+    claims = "\n".join(changed_lines(diffs["claims.ttl"]))
+    for claim in (
+        "kb:claim-red-light-helmet-therapy-treats-androgenetic-alopecia",
+        "kb:claim-red-light-helmet-therapy-acts-through-anagen",
+    ):
+        assert f"{claim} a hk:Claim" in claims
+    assert "hk:certainty hk:VeryLowCertainty" in claims
     run = hairkg("validate", str(tree), "--no-reason")
     assert run.returncode == 0, run.stdout
+
+
+def test_template_clinical_link_without_its_claim_is_refused_at_its_row(tmp_path):
+    tree = copy_tree(tmp_path / "tree")
+    header = ["id", "type", "label", "definition", "definition source", "treats"]
+    row = [
+        "red-light-helmet-therapy",
+        "hk:Procedure",
+        "red light helmet therapy",
+        "A procedure in which the scalp is exposed to red light of low power from a helmet.",
+        "hairkg test",
+        "kb:androgenetic-alopecia",
+    ]
+    tsv = write_tsv(tmp_path / "t.tsv", [header, row])
+    run = hairkg("template", str(tsv), "--root", str(tree), "--write", "--no-reason")
+    assert run.returncode == 1
+    assert f"{tsv}:2: error" in run.stdout
+    assert "without a supported claim" in run.stdout and "hk:treats" in run.stdout
+    assert all(not git_diff(p, tree / p.relative_to(ROOT)) for p in SHIPPED)
 
 
 def test_shipped_example_template_is_valid_and_not_loaded():
@@ -486,8 +518,8 @@ def test_shipped_example_template_is_valid_and_not_loaded():
     assert example not in {f.path for f in source_files()}
     run = hairkg("template", str(example), "--no-reason")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "kb:telogen-effluvium a hk:HairLossDisorder" in run.stdout
-    assert "kb:traction-alopecia" in run.stdout
+    assert "kb:anagen-effluvium a hk:HairLossDisorder" in run.stdout
+    assert "kb:alopecia-totalis" in run.stdout
 
 
 # --- diff --------------------------------------------------------------------------------------

@@ -129,11 +129,12 @@ def test_word_boundaries_and_case_of_abbreviations(suggester, text):
 def test_abbreviation_resolved_from_context(suggester):
     result = suggester.suggest(from_text("Each PRP injection took ten minutes.", "Clinic notes"))
     assert "platelet-rich-plasma-injection" in roles(result)
+    # the product (PRP is the plasma; the injection administers it)
     result = suggester.suggest(from_text("She drew blood for PRP and spun the plasma.", "Notes"))
     occurrence = next(
         o
         for s in result.suggestions
-        if s.concept.id == "platelet-rich-plasma-injection"
+        if s.concept.id == "platelet-rich-plasma"
         for o in s.occurrences
     )
     assert occurrence.resolution  # says which word supported it
@@ -141,14 +142,14 @@ def test_abbreviation_resolved_from_context(suggester):
 
 def test_abbreviation_without_support_is_unresolved(suggester):
     result = suggester.suggest(from_text("The PRP meeting moved to Tuesday.", "Minutes"))
-    assert "platelet-rich-plasma-injection" not in roles(result)
+    assert not {"platelet-rich-plasma-injection", "platelet-rich-plasma"} & set(roles(result))
     assert result.unresolved and result.unresolved[0]["surface"] == "PRP"
 
 
 def test_abbreviation_spelled_out_as_something_else_is_rejected(suggester):
     text = "Pityriasis rubra pilaris (PRP) is rare. PRP causes scaling of the scalp."
     result = suggester.suggest(from_text(text, "Scalp scaling"))
-    assert "platelet-rich-plasma-injection" not in roles(result)
+    assert not {"platelet-rich-plasma-injection", "platelet-rich-plasma"} & set(roles(result))
     assert {u["surface"] for u in result.unresolved} == {"PRP"}
 
 

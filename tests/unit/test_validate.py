@@ -351,3 +351,18 @@ def test_claim_evidence_may_be_an_editorial_note(tree: Path) -> None:
     )
     report = validate([tree], reason=False)
     assert not findings(report, "claim_without_evidence", claim)
+
+
+def test_synonym_that_is_another_terms_label(tree: Path) -> None:
+    """A parent's synonym that is a child's (or any other term's) label is an error."""
+    data = tree / "kb" / "data" / "conditions.ttl"
+    edit(
+        data,
+        'oboInOwl:hasExactSynonym "androgenic alopecia"@en ;',
+        'oboInOwl:hasExactSynonym "androgenic alopecia"@en , "Wound  Healing"@en ;',
+    )
+    report = validate([tree], reason=False)
+    assert not report.ok
+    [err] = findings(report, "duplicate_label_synonym", KB["androgenetic-alopecia"])
+    assert err.severity == "error"
+    assert "'Wound  Healing'" in err.message and "the label of kb:wound-healing" in err.message
