@@ -77,7 +77,7 @@ def english(value: object, field: str) -> ox.Literal:
     return ox.Literal(checked_text(value, field), language="en")
 
 
-def asas_list(value: object, field: str) -> list:
+def as_list(value: object, field: str) -> list:
     if value is None:
         return []
     if isinstance(value, str | dict):
