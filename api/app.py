@@ -27,7 +27,8 @@ from api.views.sparql import bp as sparql_bp
 from api.views.suggest import bp as suggest_bp
 from api.views.suggest import page_bp as suggest_page_bp
 from kb.settings import Settings
-from kb.store.client import SparqlStore, StoreError
+from kb.store.client import SparqlStore
+from kb.store.errors import StoreError
 from kb.store.managed import EngineSupervision
 
 FALLBACK_HTML_CSP = (
@@ -113,7 +114,7 @@ def healthz():
 def _store_error(error: StoreError) -> Response:
     """A store failure that no route answered itself (e.g. ``/dump.nq`` while the store is
     down): 503 (or the error's own status), plain text, problem+json under ``/api/``. The
-    message never names the store's address (``kb.store.client.public_message``)."""
+    message never names the store's address (``kb.store.errors.public_message``)."""
     status = error.status if error.status != 500 else 503
     if status < 500:  # the store refused the request itself
         message = f"The triple store rejected the request: {error}"

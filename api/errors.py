@@ -7,7 +7,7 @@ import re
 
 from flask import Response, json
 
-from kb.store.client import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
+from kb.store.errors import QueryFailed, QueryRejected, QueryTimeout, StoreError, StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 

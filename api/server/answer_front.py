@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 
 from api.tracing import request_id
 from kb.store import guard as sparql_guard
-from kb.store.client import StoreError
+from kb.store.errors import StoreError
 from kb.writes.gate import changed_marker
 
 KEEP = "hairkg.sparql.keep"

@@ -15,7 +15,7 @@ import threading
 
 from flask import Blueprint, jsonify, request
 
-from kb.store.client import StoreError
+from kb.store.errors import StoreError
 
 bp = Blueprint("admin", __name__)
 _reload_lock = threading.Lock()  # one reload at a time in this process

@@ -26,7 +26,8 @@ from api.views.writes import (
     change_summary,
     gate,
 )
-from kb.store.client import StoreError, sparql_term
+from kb.store.client import sparql_term
+from kb.store.errors import StoreError
 from kb.writes import documents as editor
 from kb.writes.gate import Scope
 from kb.writes.history import RevertConflict, get_change, inverse_edit, list_changes

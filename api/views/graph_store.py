@@ -21,7 +21,7 @@ from api.views.writes import (
     change_message,
     gate,
 )
-from kb.store.client import StoreError
+from kb.store.errors import StoreError
 from kb.writes.gate import SERVICE_GRAPHS
 from kb.writes.results import ChangeError, ValidationFailed
 

@@ -34,7 +34,7 @@ from kb.read.indexes import (
 )
 from kb.read.related_model import ABOUT, MENTIONS, Article
 from kb.read.views import adverse_effects_of, mechanisms_of, treatments_for
-from kb.store.client import StoreError
+from kb.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,10 @@ from api.render import sparql_results as results
 from api.render.service_description import FORMATS_NS, SD, SD_FORMATS, description_triples
 from api.server.answer_front import ANSWERS, KEEP, answer_cacheable, answer_version
 from api.state import current_settings, current_store
+from api.views.query_ui import query_page
 from kb.rdf import PREFIXES, VOID
 from kb.store import guard as sparql_guard
-from kb.store.client import StoreError
+from kb.store.errors import StoreError
 
 bp = Blueprint("sparql", __name__)
 
@@ -436,17 +437,6 @@ def _service_description(params: dict) -> Response:
 
 
 def _query_ui() -> Response:
-    try:
-        from api.views.query_ui import query_page
-    except ImportError:
-        html = (
-            "<!doctype html><html lang=en><meta charset=utf-8><title>hairkg SPARQL endpoint"
-            "</title><h1>SPARQL endpoint</h1><p>This is a SPARQL 1.1 Protocol endpoint. Send "
-            "a query with <code>?query=</code> or POST; the query editor is not installed "
-            "yet.</p></html>"
-        )
-        response = Response(html, content_type="text/html; charset=utf-8")
-    else:
-        response = query_page()
+    response = query_page()
     response.vary.add("Accept")
     return response

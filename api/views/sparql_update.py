@@ -19,7 +19,7 @@ from api.views.writes import (
 )
 from kb.rdf import KB_GRAPH
 from kb.store import guard as sparql_guard
-from kb.store.client import StoreError
+from kb.store.errors import StoreError
 from kb.writes.results import ChangeError, ValidationFailed
 
 

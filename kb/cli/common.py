@@ -38,7 +38,7 @@ def guard(func: Handler) -> Handler:
 
     def run(args: argparse.Namespace) -> int:
         from kb.files.sources import KBSyntaxError
-        from kb.store.client import StoreError
+        from kb.store.errors import StoreError
         from kb.validation.reasoning import ReasonerError
 
         try:

@@ -21,19 +21,27 @@ import heapq
 import itertools
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 import urllib3
 
 from kb.rdf import HK, META_GRAPH
+from kb.store.errors import (
+    QueryFailed,
+    QueryRejected,
+    QueryTimeout,
+    StoreError,
+    StoreUnavailable,
+    connection_reason,
+    public_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,48 +56,6 @@ _ACCEPT_ANY = f"{SOLUTIONS_JSON}, {GRAPH_NTRIPLES};q=0.9"
 
 VERSION_SUBJECT = ox.NamedNode(str(META_GRAPH) + "#dataset")
 VERSION_PREDICATE = ox.NamedNode(str(HK.datasetVersion))
-
-
-class StoreError(Exception):
-    """The store refused or failed an operation; ``status`` is the HTTP status to answer.
-
-    Its message is shown to clients as it is (every ``{error}`` in an HTTP answer), so it
-    never holds the store's address, a port or a file path: ``SparqlStore`` words its errors
-    with ``public_message`` and logs the detail instead."""
-
-    status = 500
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be reached or answered with a server error."""
-
-    status = 503
-
-
-class QueryTimeout(StoreError):
-    """The operation ran past its time limit and was stopped."""
-
-    status = 503
-
-    def __init__(self, limit_s: float | None):
-        if limit_s is None:  # a remote engine stopped it at a limit of its own
-            super().__init__("the triple store stopped the query at its own time limit")
-        else:
-            super().__init__(f"query exceeded the time limit of {limit_s:g} s and was stopped")
-        self.limit_s = limit_s
-
-
-class QueryRejected(StoreError):
-    """The engine rejected the request (syntax error, unsupported feature): a client error."""
-
-    status = 400
-
-
-class QueryFailed(StoreError):
-    """The engine accepted the query but could not evaluate it (e.g. an unsupported function
-    or an internal error): its message, answered as a server error, not as unavailability."""
-
-    status = 500
 
 
 @dataclass(frozen=True)
@@ -120,49 +86,6 @@ def values_clause(variable: str, terms: Iterable[ox.NamedNode | ox.Literal]) -> 
 
 
 # What an engine or HTTP library may put in an error that a client must not see.
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()\[\]]+", re.IGNORECASE)
-_HOST_PORT = re.compile(
-    r"(?:\b\d{1,3}(?:\.\d{1,3}){3}|\blocalhost|\[[0-9a-f:.]+\])(?::\d+)?\b"
-    r"|\bhost='[^']*'|\bport=\d+",
-    re.IGNORECASE,
-)
-_IRI_WRITTEN = re.compile(r"(<[^<>\s]*>)")  # an IRI as the client wrote it: kept
-_PATH = re.compile(r"(?<![\w<>:/.~-])(?:~|\.{1,2})?/(?:[\w.@+-]+/)*[\w.@+-]+/?")
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\]\[]+)")
-_OBJECT_AT = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>", re.IGNORECASE)
-
-
-def public_message(text: str, store_urls: Iterable[str] = (), *, thorough: bool = True) -> str:
-    """``text`` without the store's URLs and (``thorough``) any other URL, host:port pair or
-    file path, for an answer to a client (issue 16: a 503 named
-    ``http://127.0.0.1:<port>/query``)."""
-    for url in sorted({u for u in store_urls if u}, key=len, reverse=True):
-        parts = urlsplit(url)
-        base = f"{parts.scheme}://{parts.netloc}"
-        text = text.replace(url, "the triple store").replace(base, "the triple store")
-        if parts.netloc:
-            text = text.replace(parts.netloc, "the triple store")
-    if not thorough:
-        return text
-    parts = _IRI_WRITTEN.split(_OBJECT_AT.sub("", text))
-    for index in range(0, len(parts), 2):  # odd parts are <IRIs>
-        part = _URL.sub("(an internal address)", parts[index])
-        part = _HOST_PORT.sub("(an internal address)", part)
-        parts[index] = _PATH.sub("(a path)", part)
-    return "".join(parts)
-
-
-def _reason(error: BaseException) -> str:
-    """A short reason for a connection error, e.g. "Connection refused" (no address)."""
-    found = _ERRNO.findall(str(error))
-    if found:
-        return found[-1].strip()
-    cause = error
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__
-    return type(cause).__name__
-
-
 class EngineSupervisionLike(Protocol):
     def running(self) -> AbstractContextManager: ...
 
@@ -435,7 +358,9 @@ class SparqlStore:
             raise QueryTimeout(limit) from error
         except urllib3.exceptions.HTTPError as error:
             log.warning("the triple store at %s is unreachable: %s", url, error)
-            raise StoreUnavailable(f"the triple store is unreachable ({_reason(error)})") from error
+            raise StoreUnavailable(
+                f"the triple store is unreachable ({connection_reason(error)})"
+            ) from error
 
         def _expire():
             expired.set()
@@ -453,7 +378,7 @@ class SparqlStore:
                 raise QueryTimeout(limit) from error
             log.warning("the triple store at %s failed while answering: %s", url, error)
             raise StoreUnavailable(
-                f"the triple store failed while answering ({_reason(error)})"
+                f"the triple store failed while answering ({connection_reason(error)})"
             ) from error
         finally:
             _DEADLINES.cancel(watch)

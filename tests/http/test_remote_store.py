@@ -152,9 +152,9 @@ def test_store_outage_is_503_and_recovery_needs_no_restart(fronted, remote):
 
 
 def test_store_error_messages_name_no_address_port_or_path():
-    """The wording rule behind every store error a client sees (``kb.store.public_message``):
+    """The wording rule behind every store error a client sees (``kb.store.errors.public_message``):
     the store's URLs, any other host:port, URL or file path go; IRIs the client wrote stay."""
-    from kb.store.client import public_message
+    from kb.store.errors import public_message
 
     urllib3_error = (
         "HTTPConnectionPool(host='127.0.0.1', port=41234): Max retries exceeded with url: "
