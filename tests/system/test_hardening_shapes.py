@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from test_hardening_common import ALICE, TOKENS, call
 from test_sparql_limits import engine_pid
 
-from kb import sparql_guard
+from kb.store import guard as sparql_guard
 from kb.store.guard import SHAPE_LIMITS, shape, shape_violation
 
 target = server_fixture(
