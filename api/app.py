@@ -9,7 +9,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from api import state
 from api.errors import problem_response, text_error
-from api.http import write_cors, write_preflight
+from api.http import read_cors, write_cors, write_preflight
 from api.server import ratelimit
 from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app.before_request(api_routing_errors)
     app.before_request(write_preflight)
     app.after_request(write_cors)
+    app.after_request(read_cors)
     app.register_error_handler(StoreError, _store_error)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
