@@ -126,13 +126,7 @@ def _parse_urlencoded(raw: bytes, where: str) -> list[tuple[str, str]]:
 def _request_parameters() -> dict:
     """The protocol parameters of the request, each a list of values."""
     settings = _settings()
-    url_length = len(request.full_path if request.query_string else request.path)
-    if request.method in ("GET", "HEAD") and url_length > settings.max_url_length:
-        raise ProtocolError(
-            414,
-            f"The request URL is {url_length} characters long; the limit for GET is "
-            f"{settings.max_url_length}. Send long queries with POST.",
-        )
+    # GETs over max_url_length are answered 414 before the app (api/server/http_front.py)
     pairs = _parse_urlencoded(request.query_string, "query string")
     if request.method == "POST":
         pairs += _body_parameters(settings)
