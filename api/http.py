@@ -103,12 +103,12 @@ def choose(accept: str | None, offered: Sequence[str]) -> str | None:
 
 
 def prefers_html(accept: str | None) -> bool:
-    """True for browsers: HTML is named (``text/html`` or ``text/*``, not only ``*/*``) and no
-    RDF or JSON type is preferred over it. ``*/*`` alone (curl, requests) is not a preference
-    for HTML: such clients get the machine-readable answer."""
+    """True for browsers: ``text/html`` is named and no RDF or JSON type is preferred over
+    it. Wildcards (``*/*`` from curl and requests, ``text/*``) are not a preference for HTML:
+    such clients get the machine-readable answer."""
     if not accept:
         return False
-    named = [r for r in parse_accept(accept) if r.type != "*"]
+    named = [r for r in parse_accept(accept) if r.type != "*" and r.subtype != "*"]
     html = quality(named, "text/html")
     return html > 0 and all(
         quality(named, other) <= html
