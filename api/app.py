@@ -9,8 +9,8 @@ from flask import Flask, Response, g, jsonify, request
 
 from api import state
 from api.errors import problem_response, text_error
-from api.http import write_cors, write_preflight
-from api.server import ratelimit
+from api.http import read_cors, write_cors, write_preflight
+from api.server import http_front, ratelimit
 from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
 from api.tracing import request_id
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app.before_request(api_routing_errors)
     app.before_request(write_preflight)
     app.after_request(write_cors)
+    app.after_request(read_cors)
     app.register_error_handler(StoreError, _store_error)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
             settings.sparql_cache_mb * 1024 * 1024,
             charge=rate_limit.charge if rate_limit else None,
         )
+    app.wsgi_app = http_front.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app
 
 

@@ -38,6 +38,15 @@ def add_serve_command(subparsers) -> None:
         type=float,
         help="the most any query may run, in seconds (enforced in the engine)",
     )
+    parser.add_argument(
+        "--public-url",
+        help="public base URL of the service (default: from each request's Host and scheme)",
+    )
+    parser.add_argument(
+        "--trusted-proxy-count",
+        type=int,
+        help="reverse proxies in front whose X-Forwarded-* headers are believed (default 0)",
+    )
     parser.set_defaults(handler=run_serve)
 
 
@@ -49,6 +58,8 @@ def run_serve(args: argparse.Namespace) -> int:
         store_url=args.store_url,
         query_timeout_s=args.query_timeout,
         query_timeout_cap_s=args.query_timeout_cap,
+        public_url=args.public_url,
+        trusted_proxy_count=args.trusted_proxy_count,
     )
     serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0

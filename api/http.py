@@ -103,13 +103,15 @@ def choose(accept: str | None, offered: Sequence[str]) -> str | None:
 
 
 def prefers_html(accept: str | None) -> bool:
-    """True for browsers: HTML is acceptable and no RDF or JSON type is preferred over it."""
+    """True for browsers: ``text/html`` is named and no RDF or JSON type is preferred over
+    it. Wildcards (``*/*`` from curl and requests, ``text/*``) are not a preference for HTML:
+    such clients get the machine-readable answer."""
     if not accept:
         return False
-    ranges = parse_accept(accept)
-    html = quality(ranges, "text/html")
+    named = [r for r in parse_accept(accept) if r.type != "*" and r.subtype != "*"]
+    html = quality(named, "text/html")
     return html > 0 and all(
-        quality([r for r in ranges if r.type != "*"], other) <= html
+        quality(named, other) <= html
         for other in ("application/json", "text/turtle", "application/ld+json")
     )
 
@@ -131,14 +133,38 @@ def secure_html(response: Response, csp: str = CSP) -> Response:
     return response
 
 
-# CORS for reads: one policy. ``cors_origins`` is "*" (any origin) or a comma-separated list
-# of exact origins; a listed origin is answered with itself (browsers accept one origin, never
-# a list). Public Linked Data (pages' RDF, the dump, the widget) is open to every origin.
+# CORS for reads: one policy for every route, applied after every request (``read_cors``,
+# registered by create_app). ``cors_origins`` is "*" (any origin) or a comma-separated list of
+# exact origins; a listed origin is answered with itself (browsers accept one origin, never a
+# list). Public Linked Data (entity pages, the ontology, VoID, the dump, the widget) is open to
+# every origin whatever the setting. Preflights (OPTIONS with Access-Control-Request-Method)
+# for reads allow the request headers of READ_ALLOW_HEADERS that the browser asks for; writes
+# are the write policy's (below).
+
+PUBLIC_READ_PATHS = ("/id/", "/ontology", "/.well-known/void", "/dump", "/widget")
+READ_METHODS = "GET, HEAD, OPTIONS"
+SPARQL_METHODS = "GET, HEAD, POST, OPTIONS"  # POST queries are reads too
+READ_ALLOW_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-language",
+        "content-language",
+        "content-type",
+        "if-none-match",
+        "if-modified-since",
+        "x-request-id",
+    }
+)
+READ_EXPOSE_HEADERS = (
+    "ETag, Link, Content-Length, Content-Location, Server-Timing, X-Request-Id, X-Hairkg-Truncated"
+)
 
 
 def cors_origin() -> str | None:
     """The Access-Control-Allow-Origin for this request: "*", the request's Origin when the
     operator lists it, else None (no CORS headers)."""
+    if request.path.startswith(PUBLIC_READ_PATHS):
+        return "*"
     configured = [o.strip() for o in (current_settings().cors_origins or "*").split(",")]
     configured = [o for o in configured if o]
     if "*" in configured:
@@ -147,28 +173,31 @@ def cors_origin() -> str | None:
     return origin if origin and origin in configured else None
 
 
-def allow_cross_origin_reads(
-    response: Response,
-    *,
-    expose: str,
-    methods: str | None = None,
-    allow_headers: str | None = None,
-    max_age: int | None = None,
-) -> Response:
-    """The read-side CORS headers of :func:`cors_origin` on ``response``."""
-    origin = cors_origin()
+def read_cors(response: Response) -> Response:
+    """After every request: the read-side CORS headers (answers to writes are write_cors's)."""
+    if (request.method in WRITE_METHODS or _is_write_preflight()) and _write_origin():
+        return response  # a write preflight or answer of a listed origin: write_cors's
+    if request.method in WRITE_METHODS and request.path != "/sparql":
+        return response
+    opened = response.headers.get("Access-Control-Allow-Origin") == "*"
+    origin = "*" if opened else cors_origin()
     if origin is None:
         return response
     response.headers["Access-Control-Allow-Origin"] = origin
-    if methods:
-        response.headers["Access-Control-Allow-Methods"] = methods
-    if allow_headers:
-        response.headers["Access-Control-Allow-Headers"] = allow_headers
-    response.headers["Access-Control-Expose-Headers"] = expose
-    if max_age is not None:
-        response.headers["Access-Control-Max-Age"] = str(max_age)
     if origin != "*":
         response.vary.add("Origin")
+    if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+        response.headers["Access-Control-Expose-Headers"] = READ_EXPOSE_HEADERS
+        return response
+    response.headers["Access-Control-Allow-Methods"] = (
+        SPARQL_METHODS if request.path == "/sparql" else READ_METHODS
+    )
+    requested = request.headers.get("Access-Control-Request-Headers", "")
+    names = ["accept", "content-type"]
+    names += [h.strip().lower() for h in requested.split(",") if h.strip()]
+    allowed = [name for name in dict.fromkeys(names) if name in READ_ALLOW_HEADERS]
+    response.headers["Access-Control-Allow-Headers"] = ", ".join(allowed)
+    response.headers["Access-Control-Max-Age"] = "86400"
     return response
 
 

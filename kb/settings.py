@@ -33,15 +33,19 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     # Set by `hairkg serve` when the store is the Oxigraph it runs on data_dir.
     managed_store: bool = False
-    # Public base URL of this service, for links in service descriptions; derived from the
-    # request when empty.
+    # Public base URL of this service (https://kg.example.org), for links in service
+    # descriptions, VoID and pages; derived from the request (Host, scheme) when empty.
     public_url: str = ""
+    # Reverse proxies in front of the service whose X-Forwarded-For/-Proto/-Host/-Port are
+    # believed (Werkzeug's ProxyFix, api/server/http_front.py); 0: those headers are ignored.
+    trusted_proxy_count: int = 0
     query_timeout_s: float = 10.0  # default per-query limit
     query_timeout_cap_s: float = 30.0  # operator's cap: no request may ask for more
     max_query_length: int = 100_000  # characters in a query or update
     max_body_bytes: int = 10 * 1024 * 1024
-    # Longest request target (path and query string) a GET may use; longer ones get 414 and
-    # should POST. Below gunicorn's request-line limit (4094 bytes) so that the client gets 414.
+    # Longest request target (path and query string) a GET or HEAD may use, on every route;
+    # longer ones get 414 in the route's error format (api/server/http_front.py) and should
+    # POST. gunicorn's own request-line limit is lifted so that the app answers.
     max_url_length: int = 4000
     anonymous_row_cap: int = 10_000  # rows in one result for requests without a token
     # Endpoints SPARQL SERVICE may call; empty means SERVICE is refused.

@@ -17,6 +17,8 @@ header or a conditional header (``If-None-Match``, ``If-Modified-Since``) go to 
 answers them exactly as before. The rate limit charges a kept answer like any other query
 (a client over its limit gets Flask's 429). Each answer served here gets its own
 ``X-Request-Id`` and says ``Server-Timing: app;dur=…;desc=front, db;dur=0;desc=cached``.
+The steps of ``api.server.http_front`` (trusted proxies, the Host and request-line checks,
+gzip) sit in front of this one, so kept answers are checked and compressed like Flask's.
 """
 
 from __future__ import annotations

@@ -138,7 +138,19 @@ def serve(
         # `hairkg load --data-dir` finds the running store here (read_server_file).
         server_file = write_server_file(settings.data_dir, {"store_url": oxigraph.url})
         settings = replace(settings, store_url=oxigraph.url, managed_store=True)
-    options = {
+    options = gunicorn_options(settings, host=host, port=port, workers=workers, threads=threads)
+    progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
+    try:
+        _Gunicorn(settings, options).run()
+    finally:
+        if oxigraph:
+            server_file.unlink(missing_ok=True)
+            oxigraph.stop()
+
+
+def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int, threads: int):
+    """gunicorn's configuration for :func:`serve`."""
+    return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
         # gthread with deadlines for reading requests (slow clients cannot hold the threads)
@@ -153,11 +165,10 @@ def serve(
         "proc_name": "hairkg",
         # gunicorn's control socket defaults to one path per user: two servers would clash.
         "control_socket_disable": True,
+        # The app answers long request lines (414 in the route's format, max_url_length);
+        # the worker still bounds the whole head (api/server/worker.py).
+        "limit_request_line": 0,
+        # X-Forwarded-* only through ProxyFix and trusted_proxy_count (api/server/http_front.py)
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
     }
-    progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
-    try:
-        _Gunicorn(settings, options).run()
-    finally:
-        if oxigraph:
-            server_file.unlink(missing_ok=True)
-            oxigraph.stop()

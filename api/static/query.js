@@ -42,6 +42,14 @@
     tab.setEndpoint(config.endpoint);
   }
 
+  // A link to /sparql?query=… opened in a browser: that query, loaded and run.
+  if (config.initialQuery) {
+    tab = yasgui.getTab();
+    tab.setEndpoint(config.endpoint);
+    tab.setQuery(config.initialQuery);
+    tab.query();
+  }
+
   var byId = {};
   config.examples.forEach(function (example) {
     byId[example.id] = example;

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, json, render_template, re
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from api.errors import ApiError, problem_response
-from api.http import allow_cross_origin_reads, choose, not_modified, open_to_every_origin
+from api.http import choose, not_modified, open_to_every_origin
 from api.render.api_json import (
     API_PREFIX,
     _json_ld_article,
@@ -64,9 +64,9 @@ def api_routing_errors():
     if isinstance(error, MethodNotAllowed):
         response = problem_response(405, f"{request.method} is not allowed here; use GET")
         response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ["GET"]))
-        return _cors(response)
+        return response
     if isinstance(error, NotFound):
-        return _cors(problem_response(404, "no such resource in the JSON API"))
+        return problem_response(404, "no such resource in the JSON API")
     return None
 
 
@@ -86,21 +86,6 @@ def _api_error(error: ApiError):
 @bp.errorhandler(StoreError)
 def _store_error(error: StoreError):
     return problem_response(503, f"the knowledge base is not available: {error}")
-
-
-@bp.after_request
-def _after(response: Response) -> Response:
-    return _cors(response)
-
-
-def _cors(response: Response) -> Response:
-    return allow_cross_origin_reads(
-        response,
-        expose="ETag, Server-Timing, X-Request-Id",
-        methods="GET, HEAD, OPTIONS",
-        allow_headers="Accept, If-None-Match, Content-Type",
-        max_age=86400,
-    )
 
 
 # -- parameters ---------------------------------------------------------------------------

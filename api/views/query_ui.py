@@ -150,8 +150,10 @@ def endpoint_url() -> str:
     return base.rstrip("/") + "/sparql"
 
 
-def query_page() -> Response:
-    """The query editor page (HTML), for browsers that GET /sparql without a query."""
+def query_page(initial_query: str | None = None) -> Response:
+    """The query editor page (HTML), for browsers that GET /sparql without a query; with
+    ``initial_query`` (a browser following a link to ``/sparql?query=…``) the editor opens
+    with that query and runs it, so the results show as a table."""
     examples = load_examples()
     config = {
         "endpoint": endpoint_url(),
@@ -161,6 +163,7 @@ def query_page() -> Response:
         ),
         "examples": [{"id": e.id, "title": e.title, "query": e.query} for e in examples],
         "prefixesUrl": url_for("query_ui.prefixes"),
+        "initialQuery": initial_query,
     }
     html = render_template(
         "query.html",

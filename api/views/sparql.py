@@ -25,7 +25,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import ProtocolError, store_error_text, text_error
-from api.http import allow_cross_origin_reads, choose, cors_origin, prefers_html
+from api.http import choose, prefers_html
 from api.render import sparql_results as results
 from api.render.service_description import FORMATS_NS, SD, SD_FORMATS, description_triples
 from api.server.answer_front import ANSWERS, KEEP, answer_cacheable, answer_version
@@ -43,7 +43,6 @@ SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 CACHE_CONTROL = "public, max-age=60"
 TRUNCATED_HEADER = "X-Hairkg-Truncated"
-EXPOSED_HEADERS = f"ETag, X-Request-Id, Server-Timing, {TRUNCATED_HEADER}, Content-Length"
 UPDATE_REFUSED = (
     "This is a SPARQL Update, sent as a query. Send updates with POST, either as "
     "application/sparql-update or as a form field 'update', with a bearer token."
@@ -96,27 +95,18 @@ def sparql_endpoint():
                 400,
                 f"The 'query' parameter was given {len(queries)} times; send exactly one query.",
             )
+        if _browser_reading(params):
+            return _query_ui(queries[0])
         return _run_query(queries[0], params)
     except ProtocolError as error:
         return text_error(error.status, error.message, error.headers)
 
 
-@bp.after_request
-def _cors(response: Response) -> Response:
-    return allow_cross_origin_reads(response, expose=EXPOSED_HEADERS)
-
-
 def _preflight() -> Response:
+    """204 with Allow; the CORS headers of a preflight are the read policy's
+    (``api.http.read_cors``) or, for a listed origin's write, the write policy's."""
     response = Response(status=204)
     response.headers["Allow"] = ALLOWED_METHODS
-    if request.headers.get("Origin") and cors_origin():
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        requested = request.headers.get("Access-Control-Request-Headers", "")
-        allowed = {"content-type", "accept", "x-request-id", "if-none-match"}
-        names = ["content-type", "accept"]
-        names += [h.strip().lower() for h in requested.split(",") if h.strip().lower() in allowed]
-        response.headers["Access-Control-Allow-Headers"] = ", ".join(dict.fromkeys(names))
-        response.headers["Access-Control-Max-Age"] = "86400"
     return response
 
 
@@ -136,13 +126,7 @@ def _parse_urlencoded(raw: bytes, where: str) -> list[tuple[str, str]]:
 def _request_parameters() -> dict:
     """The protocol parameters of the request, each a list of values."""
     settings = _settings()
-    url_length = len(request.full_path if request.query_string else request.path)
-    if request.method in ("GET", "HEAD") and url_length > settings.max_url_length:
-        raise ProtocolError(
-            414,
-            f"The request URL is {url_length} characters long; the limit for GET is "
-            f"{settings.max_url_length}. Send long queries with POST.",
-        )
+    # GETs over max_url_length are answered 414 before the app (api/server/http_front.py)
     pairs = _parse_urlencoded(request.query_string, "query string")
     if request.method == "POST":
         pairs += _body_parameters(settings)
@@ -436,7 +420,17 @@ def _service_description(params: dict) -> Response:
     return response
 
 
-def _query_ui() -> Response:
-    response = query_page()
+def _browser_reading(params: dict) -> bool:
+    """A browser following a link to ``/sparql?query=…``: it prefers HTML and names no
+    ``format`` (programs that want XML or JSON say so in Accept or ``format``)."""
+    return (
+        request.method == "GET"
+        and not any(v.strip() for v in params.get("format", []))
+        and prefers_html(request.headers.get("Accept"))
+    )
+
+
+def _query_ui(initial_query: str | None = None) -> Response:
+    response = query_page(initial_query)
     response.vary.add("Accept")
     return response

@@ -271,7 +271,9 @@ def test_update_without_token_or_as_query_is_refused_with_explanation(base_url):
         ("text/*", "text/csv"),
         ("application/sparql-results+json;q=0, */*;q=0.1", "application/sparql-results+xml"),
         ("application/json", "application/json"),
-        ("text/html, */*;q=0.8", "application/sparql-results+json"),
+        # HTML preferred: a browser following a link gets the query page with the query
+        # loaded (issue 16; tests/http/test_negotiation.py), not results.
+        ("text/html, */*;q=0.8", "text/html"),
     ],
 )
 def test_select_negotiation(base_url, accept, expected):
@@ -282,6 +284,8 @@ def test_select_negotiation(base_url, accept, expected):
     if expected in ("text/csv",):
         rows = list(csv.reader(io.StringIO(body.decode())))
         assert rows[0] == ["s", "label"] and len(rows) == 6
+    elif expected == "text/html":
+        assert b"hairkg-query-config" in body
     else:
         fmt = "application/sparql-results+json" if expected == "application/json" else expected
         assert len(list(solutions(body, fmt))) == 5
