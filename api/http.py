@@ -112,8 +112,23 @@ def prefers_html(accept: str | None) -> bool:
     html = quality(named, "text/html")
     return html > 0 and all(
         quality(named, other) <= html
-        for other in ("application/json", "text/turtle", "application/ld+json")
+        for other in MACHINE_READABLE
     )
+
+
+# Types a client names when it wants data: naming one of them above text/html means "not a
+# browser" (a SPARQL client may list text/html at a lower quality as a last resort).
+MACHINE_READABLE = (
+    "application/json",
+    "application/ld+json",
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
 
 
 # Security headers of the HTML pages.

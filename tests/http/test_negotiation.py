@@ -223,3 +223,18 @@ def test_gunicorn_leaves_forwarded_headers_and_long_lines_to_the_app():
     assert options["forwarded_allow_ips"] == ""
     assert options["secure_scheme_headers"] == {}
     assert options["limit_request_line"] == 0
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/sparql-results+json, text/html;q=0.5",
+        "application/sparql-results+xml;q=0.9, text/html;q=0.2, */*;q=0.1",
+        "text/csv, text/html;q=0.9",
+    ],
+)
+def test_a_sparql_client_listing_html_last_gets_results(accept, client):
+    """A client that names a result format above text/html is not a browser: it gets results."""
+    response = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert not response.content_type.startswith("text/html"), response.content_type
