@@ -1,4 +1,5 @@
-"""Autocomplete over labels and synonyms: a normalised prefix index plus typo-tolerant matching.
+"""Autocomplete over labels, synonyms and article titles: a normalised prefix index plus
+typo-tolerant matching.
 
 Text is normalised once (Unicode NFKD, combining marks dropped, casefolded, punctuation turned
 into spaces, whitespace collapsed), so "Alopécia" and "alopecia" are the same key. Every label
@@ -9,17 +10,36 @@ searches, O(log n + hits).
 Typos are caught by restricted Damerau-Levenshtein distance (rapidfuzz's OSA, transpositions
 count as one edit) against the same keys, whole and cut to the query's length (so a typo in a
 half-typed word still matches): at most 1 edit for 4-7 characters, 2 from 8, 3 from 12.
-Fuzzy matching runs only when the exact and prefix tiers leave room in the page.
+Fuzzy matching runs only when the exact and prefix tiers leave room in the page; a typo
+from a text's first word outranks the same typo from a later word.
 
-Ranking: exact label > label prefix > synonym (exact, then prefix) > fuzzy; inside a tier, a
-higher score (closer, shorter) first, then label, then id: the same query always gives the
-same order. One hit per entity: its best match.
+Articles are entries too (type ``Article``, their title as the label, their URL carried in
+the hit), in the same sorted list: no second structure, no scan.
+
+Match kinds say what matched, truthfully (``q`` normalised):
+
+- ``exact``: ``q`` is the whole label or title;
+- ``prefix``: ``q`` is the start of the label or title;
+- ``synonym``: ``q`` is a whole synonym or its start;
+- ``words``: ``q`` starts at a later word of the label, title or synonym ("hair loss" in
+  "Microneedling for Hair Loss"): the words typed, in order, inside a longer text;
+- ``fuzzy``: within the typo distance above.
+
+Ranking: whole label or title > whole synonym > start of a label or title > start of a
+synonym > words > fuzzy; inside a tier, a higher score (closer, shorter) first, then
+label, then id: the same query always gives the same order. One hit per entry: its best
+match.
+
+Articles change often, so the index is updated in place (``upsert``, ``remove``: a binary
+search and a list insertion per key, the typo tier's cut keys kept in step), under a lock
+that searches take too.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -28,11 +48,14 @@ from rapidfuzz.distance import OSA
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
-TIER_EXACT, TIER_PREFIX, TIER_SYNONYM, TIER_FUZZY = 0, 1, 2, 3
+# Ranking tiers; a whole synonym ("PRP") outranks the start of a longer label or title.
+TIER_EXACT, TIER_SYNONYM, TIER_PREFIX, TIER_SYNONYM_PREFIX, TIER_WORDS, TIER_FUZZY = range(6)
 KIND_NAMES = {
     TIER_EXACT: "exact",
-    TIER_PREFIX: "prefix",
     TIER_SYNONYM: "synonym",
+    TIER_PREFIX: "prefix",
+    TIER_SYNONYM_PREFIX: "synonym",
+    TIER_WORDS: "words",
     TIER_FUZZY: "fuzzy",
 }
 MAX_QUERY_CHARS = 200
@@ -54,6 +77,7 @@ class Entry:
     type: str  # most specific class, local name ("Drug")
     types: frozenset[str]  # every class local name, for the type filter
     synonyms: tuple[str, ...]
+    url: str = ""  # articles: the page's URL
 
 
 @dataclass(frozen=True)
@@ -65,7 +89,7 @@ class Hit:
     tier: int
 
     def as_json(self) -> dict:
-        return {
+        body = {
             "id": self.entry.id,
             "iri": self.entry.iri,
             "label": self.entry.label,
@@ -74,23 +98,29 @@ class Hit:
             "match": self.kind,
             "score": self.score,
         }
+        if self.entry.url:
+            body["url"] = self.entry.url
+        return body
+
+
+def _keys_of(index: int, entry: Entry):
+    """(key, entry index, flags, original text) for the label and each synonym, under every
+    word start; flags: 2 for a synonym, +1 for a key that starts after the first word."""
+    texts = [(entry.label, 0)] + [(s, 1) for s in entry.synonyms]
+    for text, is_synonym in texts:
+        norm = normalise(text)
+        if not norm:
+            continue
+        words = norm.split(" ")
+        for start in range(len(words)):
+            yield (" ".join(words[start:]), index, is_synonym * 2 + (start > 0), text)
 
 
 class SearchIndex:
     def __init__(self, entries: list[Entry]):
-        self.entries = sorted(entries, key=lambda e: e.id)
-        keys: list[tuple[str, int, int, str]] = []  # (key, entry index, is_synonym, original)
-        for index, entry in enumerate(self.entries):
-            texts = [(entry.label, 0)] + [(s, 1) for s in entry.synonyms]
-            for text, is_synonym in texts:
-                norm = normalise(text)
-                if not norm:
-                    continue
-                words = norm.split(" ")
-                for start in range(len(words)):
-                    keys.append(
-                        (" ".join(words[start:]), index, is_synonym * 2 + (start > 0), text)
-                    )
+        self.entries: list[Entry | None] = sorted(entries, key=lambda e: e.id)
+        self._by_id = {entry.id: index for index, entry in enumerate(self.entries)}
+        keys = [key for index, e in enumerate(self.entries) for key in _keys_of(index, e)]
         keys.sort()
         self._keys = keys
         self._key_text = [k[0] for k in keys]
@@ -100,13 +130,81 @@ class SearchIndex:
             if flags & 1 == 0:
                 self._exact.setdefault(key, []).append((index, flags >> 1, text))
         self._cut_cache: dict[int, list[str]] = {}
+        self._count = len(self.entries)
         self.types = sorted({t for e in self.entries for t in e.types})
+        self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return self._count
+
+    # -- in-place updates (articles) ------------------------------------------------------
+
+    def upsert(self, entry: Entry) -> None:
+        """Adds ``entry`` or replaces the entry with its id."""
+        with self._lock:
+            index = self._by_id.get(entry.id)
+            if index is None:
+                index = len(self.entries)
+                self.entries.append(entry)
+                self._by_id[entry.id] = index
+                self._count += 1
+            else:
+                self._drop_keys(index)
+                self.entries[index] = entry
+            for item in _keys_of(index, entry):
+                position = bisect.bisect_left(self._keys, item)
+                self._keys.insert(position, item)
+                self._key_text.insert(position, item[0])
+                for length, cut in self._cut_cache.items():
+                    cut.insert(position, item[0][:length])
+                if item[2] & 1 == 0:
+                    self._exact.setdefault(item[0], []).append((index, item[2] >> 1, item[3]))
+            if not set(entry.types) <= set(self.types):
+                self.types = sorted(set(self.types) | entry.types)
+
+    def remove(self, identifier: str) -> None:
+        """Removes the entry with this id (nothing when there is none)."""
+        with self._lock:
+            index = self._by_id.pop(identifier, None)
+            if index is None:
+                return
+            self._drop_keys(index)
+            self.entries[index] = None
+            self._count -= 1
+
+    def _drop_keys(self, index: int) -> None:
+        for item in _keys_of(index, self.entries[index]):
+            position = bisect.bisect_left(self._keys, item)
+            if position < len(self._keys) and self._keys[position] == item:
+                del self._keys[position]
+                del self._key_text[position]
+                for cut in self._cut_cache.values():
+                    del cut[position]
+            if item[2] & 1 == 0:
+                found = self._exact.get(item[0], [])
+                kept = [x for x in found if x[0] != index]
+                if kept:
+                    self._exact[item[0]] = kept
+                else:
+                    self._exact.pop(item[0], None)
+
+    # -- queries --------------------------------------------------------------------------
 
     def search(self, query: str, *, type_: str | None = None, limit: int = 10, offset: int = 0):
-        """(total, hits): the ranked page and how many entities matched in all."""
+        """(total, hits): the ranked page and how many entries matched in all."""
+        with self._lock:
+            return self._search(query, type_, limit, offset)
+
+    def _search(self, query: str, type_: str | None, limit: int, offset: int):
         q = normalise(query[:MAX_QUERY_CHARS])
         if not q:
             return 0, []
@@ -130,10 +228,12 @@ class SearchIndex:
         hi = bisect.bisect_left(self._key_text, q + "\U0010ffff")
         for key, index, flags, text in self._keys[lo:hi]:
             coverage = len(q) / len(key)
-            if flags >> 1:  # synonym
-                offer(index, TIER_SYNONYM, round(60 + 30 * coverage - 5 * (flags & 1), 3), text)
+            if flags & 1:  # from a later word of the label, title or synonym
+                offer(index, TIER_WORDS, round(60 + 30 * coverage - 5 * (flags >> 1), 3), text)
+            elif flags >> 1:  # synonym
+                offer(index, TIER_SYNONYM_PREFIX, round(60 + 30 * coverage, 3), text)
             else:
-                offer(index, TIER_PREFIX, round(70 + 25 * coverage - 10 * (flags & 1), 3), text)
+                offer(index, TIER_PREFIX, round(70 + 25 * coverage, 3), text)
         if len(q) >= 4 and len(best) < offset + limit:
             for index, score, text in self._fuzzy(q):
                 offer(index, TIER_FUZZY, score, text)
@@ -153,7 +253,8 @@ class SearchIndex:
             ):
                 key, index, flags, text = self._keys[position]
                 whole = len(choices[position]) == len(key)
-                score = round(50 - 10 * distance - (0 if whole else 2) - 3 * (flags >> 1), 3)
+                penalty = (0 if whole else 2) + 3 * (flags >> 1) + (flags & 1)
+                score = round(50 - 10 * distance - penalty, 3)
                 if index not in found or score > found[index][0]:
                     found[index] = (score, text)
         return [(index, score, text) for index, (score, text) in found.items()]
