@@ -59,6 +59,7 @@ KIND_NAMES = {
     TIER_FUZZY: "fuzzy",
 }
 MAX_QUERY_CHARS = 200
+FUZZY_KEYS_PER_TEXT = 64  # keys read per distinct text the typo tier finds
 
 
 def normalise(text: str) -> str:
@@ -116,6 +117,37 @@ def _keys_of(index: int, entry: Entry):
             yield (" ".join(words[start:]), index, is_synonym * 2 + (start > 0), text)
 
 
+def _typo_matched(key: str) -> bool:
+    """Keys starting with a digit (a year, an article's number) are not typo-matched: a
+    number one digit off is another number."""
+    return not key[:1].isdigit()
+
+
+class _Distinct:
+    """A sorted list of distinct strings with a count of the keys behind each: what the typo
+    tier compares against (many keys share a text, e.g. the first words of article titles)."""
+
+    def __init__(self, texts=()):
+        self.counts: dict[str, int] = {}
+        for text in texts:
+            self.counts[text] = self.counts.get(text, 0) + 1
+        self.texts = sorted(self.counts)
+
+    def add(self, text: str) -> None:
+        count = self.counts.get(text, 0)
+        self.counts[text] = count + 1
+        if count == 0:
+            bisect.insort(self.texts, text)
+
+    def discard(self, text: str) -> None:
+        count = self.counts.get(text, 0)
+        if count > 1:
+            self.counts[text] = count - 1
+        elif count == 1:
+            del self.counts[text]
+            del self.texts[bisect.bisect_left(self.texts, text)]
+
+
 class SearchIndex:
     def __init__(self, entries: list[Entry]):
         self.entries: list[Entry | None] = sorted(entries, key=lambda e: e.id)
@@ -129,7 +161,12 @@ class SearchIndex:
         for key, index, flags, text in keys:
             if flags & 1 == 0:
                 self._exact.setdefault(key, []).append((index, flags >> 1, text))
-        self._cut_cache: dict[int, list[str]] = {}
+        by_length: dict[int, list[str]] = {}
+        for text in self._key_text:
+            if _typo_matched(text):
+                by_length.setdefault(len(text), []).append(text)
+        self._whole = {length: _Distinct(texts) for length, texts in by_length.items()}
+        self._cut_cache: dict[int, _Distinct] = {}
         self._count = len(self.entries)
         self.types = sorted({t for e in self.entries for t in e.types})
         self._lock = threading.RLock()
@@ -164,8 +201,11 @@ class SearchIndex:
                 position = bisect.bisect_left(self._keys, item)
                 self._keys.insert(position, item)
                 self._key_text.insert(position, item[0])
+                if _typo_matched(item[0]):
+                    self._whole.setdefault(len(item[0]), _Distinct()).add(item[0])
                 for length, cut in self._cut_cache.items():
-                    cut.insert(position, item[0][:length])
+                    if len(item[0]) > length and _typo_matched(item[0]):
+                        cut.add(item[0][:length])
                 if item[2] & 1 == 0:
                     self._exact.setdefault(item[0], []).append((index, item[2] >> 1, item[3]))
             if not set(entry.types) <= set(self.types):
@@ -187,8 +227,11 @@ class SearchIndex:
             if position < len(self._keys) and self._keys[position] == item:
                 del self._keys[position]
                 del self._key_text[position]
-                for cut in self._cut_cache.values():
-                    del cut[position]
+                if _typo_matched(item[0]):
+                    self._whole[len(item[0])].discard(item[0])
+                for length, cut in self._cut_cache.items():
+                    if len(item[0]) > length and _typo_matched(item[0]):
+                        cut.discard(item[0][:length])
             if item[2] & 1 == 0:
                 found = self._exact.get(item[0], [])
                 kept = [x for x in found if x[0] != index]
@@ -234,7 +277,7 @@ class SearchIndex:
                 offer(index, TIER_SYNONYM_PREFIX, round(60 + 30 * coverage, 3), text)
             else:
                 offer(index, TIER_PREFIX, round(70 + 25 * coverage, 3), text)
-        if len(q) >= 4 and len(best) < offset + limit:
+        if len(q) >= 4 and len(best) < offset + limit and _typo_matched(q):
             for index, score, text in self._fuzzy(q):
                 offer(index, TIER_FUZZY, score, text)
         ranked = sorted(best.items(), key=lambda item: item[1][0])
@@ -245,24 +288,47 @@ class SearchIndex:
         return len(ranked), hits
 
     def _fuzzy(self, q: str):
+        """Typo matches: OSA distance against the distinct whole keys of about the query's
+        length and the distinct keys cut to its length (rapidfuzz, C++); each distinct text
+        found leads to its keys by binary search, at most ``FUZZY_KEYS_PER_TEXT`` of them, so
+        that the work depends on the vocabulary, not on how many articles share a title's
+        words."""
         max_edits = 1 if len(q) < 8 else 2 if len(q) < 12 else 3
         found: dict[int, tuple[float, str]] = {}
-        for choices in (self._key_text, self._cut(len(q))):
-            for _choice, distance, position in process.extract_iter(
+        passes = [
+            (self._whole[length].texts, True)
+            for length in range(len(q) - max_edits, len(q) + max_edits + 1)
+            if length in self._whole
+        ]
+        passes.append((self._cut(len(q)).texts, False))
+        for choices, whole in passes:
+            for choice, distance, _position in process.extract_iter(
                 q, choices, scorer=OSA.distance, score_cutoff=max_edits
             ):
-                key, index, flags, text = self._keys[position]
-                whole = len(choices[position]) == len(key)
-                penalty = (0 if whole else 2) + 3 * (flags >> 1) + (flags & 1)
-                score = round(50 - 10 * distance - penalty, 3)
-                if index not in found or score > found[index][0]:
-                    found[index] = (score, text)
+                lo = bisect.bisect_left(self._key_text, choice)
+                if whole:
+                    hi = bisect.bisect_right(self._key_text, choice, lo)
+                else:
+                    hi = bisect.bisect_left(self._key_text, choice + "\U0010ffff", lo)
+                taken = 0
+                for key, index, flags, text in self._keys[lo:hi]:
+                    if not whole and len(key) <= len(q):
+                        continue  # the whole key itself: compared in its own pass
+                    penalty = (0 if whole else 2) + 3 * (flags >> 1) + (flags & 1)
+                    score = round(50 - 10 * distance - penalty, 3)
+                    if index not in found or score > found[index][0]:
+                        found[index] = (score, text)
+                    taken += 1
+                    if taken >= FUZZY_KEYS_PER_TEXT:
+                        break
         return [(index, score, text) for index, (score, text) in found.items()]
 
-    def _cut(self, length: int) -> list[str]:
+    def _cut(self, length: int) -> _Distinct:
         cut = self._cut_cache.get(length)
         if cut is None:
-            cut = [k[:length] for k in self._key_text]
+            cut = _Distinct(
+                k[:length] for k in self._key_text if len(k) > length and _typo_matched(k)
+            )
             if len(self._cut_cache) < 64:
                 self._cut_cache[length] = cut
         return cut
