@@ -174,6 +174,7 @@ class SearchIndex:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_lock"]
+        state["_cut_cache"] = {}  # rebuilt on use: not worth a snapshot's bytes
         return state
 
     def __setstate__(self, state: dict) -> None:
