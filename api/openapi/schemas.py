@@ -120,7 +120,8 @@ SCHEMAS = {
                 "enum": ["exact", "prefix", "synonym", "words", "fuzzy"],
                 "description": "`exact`: the query is the whole label or title; `prefix`: its "
                 "start; `synonym`: a whole synonym or its start; `words`: the query starts at a "
-                "later word of the text; `fuzzy`: within the typo distance (all normalised).",
+                "later word of the text, or every word typed is one of its words (any order); "
+                "`fuzzy`: within the typo distance (all normalised).",
             },
             "score": {"type": "number"},
             "url": {"type": "string", "description": "Articles only: the article's URL."},

@@ -22,7 +22,9 @@ Match kinds say what matched, truthfully (``q`` normalised):
 - ``prefix``: ``q`` is the start of the label or title;
 - ``synonym``: ``q`` is a whole synonym or its start;
 - ``words``: ``q`` starts at a later word of the label, title or synonym ("hair loss" in
-  "Microneedling for Hair Loss"): the words typed, in order, inside a longer text;
+  "Microneedling for Hair Loss"): the words typed, in order, inside a longer text; or,
+  scored lower, every word typed is a word of the text, in any order or with gaps
+  ("microneedling hair loss"), the last one perhaps unfinished;
 - ``fuzzy``: within the typo distance above.
 
 Ranking: whole label or title > whole synonym > start of a label or title > start of a
@@ -60,6 +62,7 @@ KIND_NAMES = {
 }
 MAX_QUERY_CHARS = 200
 FUZZY_KEYS_PER_TEXT = 64  # keys read per distinct text the typo tier finds
+SUBSET_KEYS = 2000  # keys read for a query of several words in another order or with gaps
 
 
 def normalise(text: str) -> str:
@@ -278,6 +281,9 @@ class SearchIndex:
                 offer(index, TIER_SYNONYM_PREFIX, round(60 + 30 * coverage, 3), text)
             else:
                 offer(index, TIER_PREFIX, round(70 + 25 * coverage, 3), text)
+        if " " in q and len(best) < offset + limit:
+            for index, score, text in self._word_subset(q):
+                offer(index, TIER_WORDS, score, text)
         if len(q) >= 4 and len(best) < offset + limit and _typo_matched(q):
             for index, score, text in self._fuzzy(q):
                 offer(index, TIER_FUZZY, score, text)
@@ -287,6 +293,25 @@ class SearchIndex:
             for i, (rank, matched) in ranked[offset : offset + limit]
         ]
         return len(ranked), hits
+
+    def _word_subset(self, q: str):
+        """Texts holding every word typed, in any order, with gaps ("microneedling hair loss"
+        in "Microneedling for Hair Loss"; the last word may be unfinished): the keys of the
+        query word with the fewest, at most ``SUBSET_KEYS`` of them, checked one by one."""
+        words = q.split(" ")
+        ranges = []
+        for word in words:
+            lo = bisect.bisect_left(self._key_text, word)
+            hi = bisect.bisect_left(self._key_text, word + "\U0010ffff", lo)
+            ranges.append((hi - lo, lo))
+        size, lo = min(ranges)
+        found = []
+        for _key, index, flags, text in self._keys[lo : lo + min(size, SUBSET_KEYS)]:
+            have = normalise(text).split(" ")
+            if all(w in have for w in words[:-1]) and any(h.startswith(words[-1]) for h in have):
+                coverage = len(q) / max(len(" ".join(have)), 1)
+                found.append((index, round(40 + 30 * coverage - 5 * (flags >> 1), 3), text))
+        return found
 
     def _fuzzy(self, q: str):
         """Typo matches: OSA distance against the distinct whole keys of about the query's

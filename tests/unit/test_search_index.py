@@ -17,7 +17,17 @@ CONCEPTS = [
     Entry("mn", "kb:mn", "microneedling", "Procedure", frozenset({"Procedure"}), ("dermarolling",)),
     Entry("aa", "kb:aa", "androgenetic alopecia", "Condition", frozenset({"Condition"}), ()),
 ]
-QUERIES = ("micro", "microneedlng", "hair loss", "alopecia", "hair loss myth", "dermarol", "guide")
+QUERIES = (
+    "micro",
+    "microneedlng",
+    "hair loss",
+    "alopecia",
+    "hair loss myth",
+    "dermarol",
+    "guide",
+    "myths hair",
+    "microneedling guide",
+)
 
 
 def answers(index: SearchIndex) -> list:
