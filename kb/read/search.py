@@ -307,6 +307,10 @@ class SearchIndex:
         size, lo = min(ranges)
         found = []
         for _key, index, flags, text in self._keys[lo : lo + min(size, SUBSET_KEYS)]:
+            if text.isascii():  # a cheap test first: every word is in the casefolded text
+                folded = text.casefold()
+                if any(w not in folded for w in words):
+                    continue
             have = normalise(text).split(" ")
             if all(w in have for w in words[:-1]) and any(h.startswith(words[-1]) for h in have):
                 coverage = len(q) / max(len(" ".join(have)), 1)
