@@ -90,9 +90,10 @@ def openapi_document() -> dict:
     paths = {
         "/api/v1/search": get_operation(
             "search",
-            "Autocomplete over labels and synonyms",
-            "Prefix, case- and accent-insensitive, typo-tolerant. Ranked: exact label > "
-            "label prefix > synonym > fuzzy; ties by label then id.",
+            "Autocomplete over labels, synonyms and article titles",
+            "Prefix, case- and accent-insensitive, typo-tolerant; articles are found by their "
+            "title (`type=Article`). Ranked: whole label or title > whole synonym > label or "
+            "title prefix > synonym prefix > words > fuzzy; ties by score, label, then id.",
             [
                 param(
                     "q",
@@ -105,8 +106,8 @@ def openapi_document() -> dict:
                 param(
                     "type",
                     "query",
-                    "Only entities of this class (local name, e.g. `Treatment`, `Condition`; "
-                    "case-insensitive). A class with no entities gives an empty page.",
+                    "Only entities of this class (local name, e.g. `Treatment`, `Condition`, "
+                    "`Article`; case-insensitive). A class with no entities gives an empty page.",
                     {"type": "string", "pattern": "^(hk:)?[A-Za-z][A-Za-z0-9]{0,63}$"},
                 ),
                 *_page_params(10, 50, 1000),

@@ -107,10 +107,24 @@ SCHEMAS = {
             "id": {"type": "string"},
             "iri": {"type": "string"},
             "label": {"type": "string"},
-            "type": {"type": "string"},
-            "matched": {"type": "string", "description": "The label or synonym that matched."},
-            "match": {"type": "string", "enum": ["exact", "prefix", "synonym", "fuzzy"]},
+            "type": {
+                "type": "string",
+                "description": "Most specific class; `Article` for articles.",
+            },
+            "matched": {
+                "type": "string",
+                "description": "The label, synonym or article title that matched.",
+            },
+            "match": {
+                "type": "string",
+                "enum": ["exact", "prefix", "synonym", "words", "fuzzy"],
+                "description": "`exact`: the query is the whole label or title; `prefix`: its "
+                "start; `synonym`: a whole synonym or its start; `words`: the query starts at a "
+                "later word of the text, or every word typed is one of its words (any order); "
+                "`fuzzy`: within the typo distance (all normalised).",
+            },
             "score": {"type": "number"},
+            "url": {"type": "string", "description": "Articles only: the article's URL."},
         },
     },
     "SearchResult": _page_schema(

@@ -89,3 +89,56 @@ def schema_view(triples: list[ox.Triple], iri: str, store: SparqlStore) -> list[
         for target in properties.get(p, ()):
             extra.append(ox.Triple(entity, ox.NamedNode(target), o))
     return extra
+
+
+def page_json_ld(triples: list[ox.Triple], iri: str, store: SparqlStore) -> dict:
+    """The schema.org JSON-LD embedded in the entity's or article's HTML page, for search
+    engines: the entity with its schema.org types (from the ontology's alignment: a condition
+    is a ``MedicalCondition``, an article a ``MedicalWebPage``), name, description, alternate
+    names, sameAs, the aligned properties (``about``, ``adverseOutcome``, ...) with the
+    labels of what they link to, and the schema.org properties asserted on it (``url``,
+    ``author``, ``reviewedBy``, ``lastReviewed``, dates) where known."""
+    entity = ox.NamedNode(iri)
+    prefix = str(SCHEMA)
+    labels: dict[str, str] = {}
+    for triple in triples:
+        if triple.predicate.value == RDFS_LABEL and isinstance(triple.object, ox.Literal):
+            labels.setdefault(triple.subject.value, triple.object.value)
+    types: set[str] = set()
+    values: dict[str, list] = defaultdict(list)
+    own = [t for t in triples if t.subject == entity and t.predicate.value.startswith(prefix)]
+    for triple in schema_view(triples, iri, store) + own:
+        name, value = triple.predicate.value[len(prefix) :], triple.object
+        if triple.predicate.value == RDF_TYPE:
+            if value.value.startswith(prefix):
+                types.add(value.value[len(prefix) :])
+            continue
+        if not triple.predicate.value.startswith(prefix):
+            continue
+        if isinstance(value, ox.Literal):
+            item = value.value
+        elif isinstance(value, ox.NamedNode):
+            item = value.value if name in ("sameAs", "url") else {"@id": value.value}
+            if isinstance(item, dict) and value.value in labels:
+                item["name"] = labels[value.value]
+        else:
+            continue
+        if item not in values[name]:
+            values[name].append(item)
+    body: dict = {"@context": "https://schema.org", "@id": iri}
+    body["@type"] = sorted(types) if len(types) > 1 else (next(iter(types), "Thing"))
+    for name in sorted(values):
+        found = values[name]
+        if name in ("name", "description", "url", "lastReviewed", "datePublished"):
+            body[name] = found[0]  # one value: the first (English labels come first)
+        else:
+            found.sort(key=lambda item: item["@id"] if isinstance(item, dict) else item)
+            body[name] = found if len(found) > 1 else found[0]
+    return body
+
+
+def script_json(data: dict) -> str:
+    """JSON for a ``<script type="application/ld+json">`` element: ``<``, ``>`` and ``&``
+    escaped, so no text in the data can end the element."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

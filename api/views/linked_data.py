@@ -9,6 +9,9 @@
   lists the class hierarchy, the properties and the instances of each class.
 - ``/.well-known/void``: a VoID description of the dataset, with counts from the store.
 - ``/dump.nq``: the whole dataset as N-Quads.
+- ``/sitemap.xml`` (a sitemap index of ``/sitemap-{n}.xml`` past 50,000 URLs) and
+  ``/robots.txt``: every entity and article page for search engines, ``lastmod`` from the
+  change history (``api.render.sitemap``).
 
 Every fact comes from the store through SPARQL; request values reach a query only as terms
 serialised by ``kb.store.client.sparql_term``, and entity names are checked against a strict
@@ -17,7 +20,7 @@ pattern before any query is made.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from api.http import (
     alternates_for,
@@ -39,8 +42,15 @@ from api.render.rdf_formats import (
     OFFERED,
     serialise,
 )
-from api.render.schema_org import schema_view
-from api.state import current_store
+from api.render.schema_org import page_json_ld, schema_view, script_json
+from api.render.sitemap import (
+    MAX_URLS,
+    robots_txt,
+    sitemap_entries,
+    sitemap_index,
+    urlset,
+)
+from api.state import current_index_holder, current_store
 from kb.rdf import (
     HK,
     ID_PATTERN,
@@ -105,9 +115,15 @@ def entity(name: str):
         view = load_entity(store, iri)
         if view is None:
             return not_found(f"the entity “{stem}”")
+        structured = script_json(page_json_ld(describe_entity(store, iri), iri, store))
         return cached(
             etag,
-            lambda: html_page("entity.html", entity=view, alternates=alternates_for(f"/id/{stem}")),
+            lambda: html_page(
+                "entity.html",
+                entity=view,
+                alternates=alternates_for(f"/id/{stem}"),
+                json_ld=structured,
+            ),
         )
     triples = describe_entity(store, iri)
     if not triples:
@@ -115,6 +131,46 @@ def entity(name: str):
     triples = triples + schema_view(triples, iri, store)
     body = serialise(triples, chosen)
     return cached(etag, lambda: rdf_response(body, chosen, alias=alias))
+
+
+# ============================================================================================
+# Search engines: the sitemap and robots.txt
+# ============================================================================================
+
+
+def _xml(body: str) -> Response:
+    response = Response(body, mimetype="application/xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _sitemap_pages() -> tuple[list, int]:
+    entries = sitemap_entries(current_index_holder().get(), current_store())
+    return entries, int(current_app.config.get("SITEMAP_PAGE_SIZE", MAX_URLS))
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    entries, page_size = _sitemap_pages()
+    if len(entries) <= page_size:
+        return _xml(urlset(request.host_url, entries))
+    return _xml(sitemap_index(request.host_url, entries, page_size))
+
+
+@bp.get("/sitemap-<int:number>.xml")
+def sitemap_page(number: int):
+    entries, page_size = _sitemap_pages()
+    page = entries[(number - 1) * page_size : number * page_size] if number >= 1 else []
+    if not page:
+        return not_found("this sitemap page")
+    return _xml(urlset(request.host_url, page))
+
+
+@bp.get("/robots.txt")
+def robots():
+    response = Response(robots_txt(request.host_url), mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 # ============================================================================================

@@ -130,7 +130,9 @@ def build_indexes(
     started = time.perf_counter()
     titles = {a.iri: a.title for a in articles}
     graph = EntityGraph(triples, article_titles=titles)
-    search = SearchIndex(search_entries(graph))
+    search = SearchIndex(
+        search_entries(graph) + [e for e in map(article_entry, articles) if e is not None]
+    )
     links = [
         Link(s, p, o)
         for s, props in graph.spo.items()
@@ -166,6 +168,22 @@ def search_entries(graph: EntityGraph) -> list[Entry]:
             )
         )
     return entries
+
+
+def article_entry(article: Article) -> Entry | None:
+    """An article as a search entry: found by its title, typed ``Article``, with its URL."""
+    identifier = entity_id(article.iri)
+    if identifier is None or identifier.startswith("hk:"):
+        return None
+    return Entry(
+        id=identifier,
+        iri=article.iri,
+        label=article.title,
+        type="Article",
+        types=frozenset({"Article"}),
+        synonyms=(),
+        url=article.url,
+    )
 
 
 def load_indexes(store: SparqlStore, weights: RelatedWeights, attempts: int = 3) -> Indexes:
@@ -356,16 +374,22 @@ class IndexHolder:
         return True
 
     def refresh_articles(self, iris: Iterable[str], current: Indexes | None = None) -> None:
-        """Re-reads only these articles and updates the related index in place (O(tags x log
-        df) each); the snapshot keeps its version (``apply_changes`` moves it)."""
+        """Re-reads only these articles and updates the related and search indexes in place
+        (O(tags x log df) and O(title words x log keys) each); the snapshot keeps its version
+        (``apply_changes`` moves it)."""
         current = current or self.get()
         iris = sorted(set(iris))
         fresh = {a.iri: a for a in load_articles(self.store, iris)}
         for iri in iris:
+            entry = article_entry(fresh[iri]) if iri in fresh else None
             if iri in fresh:
                 current.related.upsert(fresh[iri])
                 current.graph.article_titles[iri] = fresh[iri].title
             else:
                 current.related.remove(iri)
                 current.graph.article_titles.pop(iri, None)
+            if entry is not None:
+                current.search.upsert(entry)
+            elif entity_id(iri) is not None:
+                current.search.remove(entity_id(iri))
         current.generation += 1

@@ -288,6 +288,29 @@ def changes_since(
     return ChangesSince(target, chain, touched["graph"], touched["subject"])
 
 
+def last_modified(store: SparqlStore) -> tuple[dict[str, str], str | None]:
+    """(subject IRI -> time of the last change that touched it, time of the last change
+    whose subjects were not recorded, which may have touched anything), from the history:
+    what a sitemap's ``lastmod`` says. Both are empty when nothing was changed through hairkg."""
+    g = sparql_term(ox.NamedNode(str(HISTORY_GRAPH)))
+    ended, subject = sparql_term(_ENDED), sparql_term(_h("subject"))
+    change, recorded = sparql_term(_h("Change")), sparql_term(_h("subjectsRecorded"))
+    per_subject = {
+        row["s"].value: row["t"].value
+        for row in store.select(
+            f"SELECT ?s (MAX(?time) AS ?t) WHERE {{ GRAPH {g} {{ ?c {subject} ?s ; "
+            f"{ended} ?time }} }} GROUP BY ?s"
+        )
+        if row["t"] is not None
+    }
+    rows = store.select(
+        f"SELECT (MAX(?time) AS ?t) WHERE {{ GRAPH {g} {{ ?c a {change} ; {ended} ?time "
+        f"FILTER NOT EXISTS {{ ?c {recorded} ?any }} }} }}"
+    )
+    unrecorded = rows[0]["t"].value if rows and rows[0]["t"] is not None else None
+    return per_subject, unrecorded
+
+
 # -- undoing ---------------------------------------------------------------------------------
 
 

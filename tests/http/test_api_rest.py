@@ -73,11 +73,26 @@ def test_search_finds_with_typos_accents_and_synonyms(server, typed, expected_id
     assert set(top) >= {"id", "iri", "label", "type", "matched", "match", "score"}
 
 
-def test_search_ranking_exact_then_prefix_then_synonym_then_fuzzy(server):
+SEARCH_KINDS = ("exact", "prefix", "synonym", "words", "fuzzy")
+
+
+def search_tier(item: dict, q: str) -> int:
+    """exact > whole synonym > prefix > synonym prefix > words > fuzzy."""
+    from kb.read.search import normalise
+
+    if item["match"] == "synonym":
+        return 1 if normalise(item["matched"]) == normalise(q) else 3
+    return {"exact": 0, "prefix": 2, "words": 4, "fuzzy": 5}[item["match"]]
+
+
+@pytest.mark.parametrize("q", ["alopecia", "prp", "micro", "hair loss"])
+def test_search_ranking_exact_then_synonym_then_prefix_then_words_then_fuzzy(server, q):
+    tiers = [search_tier(i, q) for i in search(server, q, limit=50)["items"]]
+    assert tiers == sorted(tiers)
+
+
+def test_search_ranking_for_alopecia(server):
     items = search(server, "alopecia", limit=50)["items"]
-    kinds = [i["match"] for i in items]
-    order = {"exact": 0, "prefix": 1, "synonym": 2, "fuzzy": 3}
-    assert kinds == sorted(kinds, key=order.get)
     assert items[0]["id"] == "alopecia" and items[0]["match"] == "exact"
     ids = [i["id"] for i in items]
     assert "androgenetic-alopecia" in ids and "alopecia-areata" in ids
@@ -96,10 +111,8 @@ def everything_of(server):
 def test_search_type_filter_and_paging(server):
     body = search(server, "micro", type="Drug")
     assert all(i["type"] == "Drug" for i in body["items"])
-    # concepts only: no article sections, claims or articles
-    assert all(
-        i["type"] not in ("ArticleSection", "Claim", "Article") for i in everything_of(server)
-    )
+    # concepts and articles: no article sections or claims
+    assert all(i["type"] not in ("ArticleSection", "Claim") for i in everything_of(server))
     everything = search(server, "hair", limit=50)
     page = search(server, "hair", limit=2, offset=1)
     assert page["total"] == everything["total"] >= 3
@@ -107,6 +120,55 @@ def test_search_type_filter_and_paging(server):
     conditions = search(server, "alop", type="condition")  # case-insensitive class name
     assert conditions["type"] == "Condition"
     assert {i["id"] for i in conditions["items"]} >= {"alopecia", "androgenetic-alopecia"}
+
+
+def test_search_finds_an_article_by_its_title_first(server):
+    body = search(server, "Microneedling for Hair Loss", limit=10)
+    top = body["items"][0]
+    assert (top["id"], top["type"], top["match"]) == (
+        "microneedling-for-hair-loss",
+        "Article",
+        "exact",
+    )
+    assert top["url"] == SEED_URL and top["matched"] == "Microneedling for Hair Loss"
+    # the studies whose titles contain the phrase are "words" matches, never "prefix"
+    rest = body["items"][1:]
+    assert rest and all(i["match"] in ("words", "fuzzy") for i in rest), rest
+    # part of the title, with a typo; and only articles with type=Article
+    typo = search(server, "microneedlng for hair", type="Article")["items"]
+    assert typo[0]["id"] == "microneedling-for-hair-loss" and typo[0]["match"] == "fuzzy"
+    assert all(i["type"] == "Article" for i in search(server, "hair loss", type="Article")["items"])
+    assert [i["id"] for i in search(server, "side effects of fin", type="Article")["items"]] == [
+        "side-effects-of-finasteride-for-hair-loss"
+    ]
+    assert search(server, "side effects of fin")["items"][0]["match"] == "prefix"
+    # every word typed, in another order or with gaps
+    subset = search(server, "hair loss microneedling", type="Article")["items"]
+    assert (subset[0]["id"], subset[0]["match"]) == ("microneedling-for-hair-loss", "words")
+
+
+def test_search_match_kinds_are_truthful(server):
+    """prefix: the query starts the matched text; words: it starts at a later word; exact:
+    it is the whole text (all normalised)."""
+    from kb.read.search import normalise
+
+    for q in ("alop", "hair loss", "microneedling", "for hair", "prp", "minoxid", "hair micro"):
+        for item in search(server, q, limit=50)["items"]:
+            text, query = normalise(item["matched"]), normalise(q)
+            if item["match"] == "exact":
+                assert text == query, item
+            elif item["match"] == "prefix":
+                assert text.startswith(query) and text != query, item
+            elif item["match"] == "words":  # in order from a later word, or every word typed
+                *whole, last = query.split(" ")
+                have = text.split(" ")
+                assert not text.startswith(query), item
+                assert f" {query}" in f" {text}" or (
+                    all(w in have for w in whole) and any(h.startswith(last) for h in have)
+                ), item
+            assert item["match"] in SEARCH_KINDS
+            if item["match"] == "synonym":  # a whole synonym or its start
+                assert text.startswith(query), item
 
 
 def test_search_parameter_errors_name_the_parameter(server):

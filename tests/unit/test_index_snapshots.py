@@ -45,6 +45,8 @@ def answers(built) -> dict:
     for iri, article in sorted(built.articles.items()):
         out[iri] = [(a.iri, round(s, 9), r) for a, s, r in built.related.related(article, 5)]
     out["search"] = [h.entry.id for h in built.search.search("alo", limit=10)[1]]
+    # articles are found by title (here the humanised id): brought forward in place too
+    out["titles"] = [h.as_json() for h in built.search.search("snapshot", limit=10)[1]]
     return out
 
 
@@ -103,6 +105,7 @@ def test_an_older_snapshot_is_brought_forward_from_the_history(store, tmp_path, 
     brought = holder.get()
     assert brought.version == version
     assert KB + "snapshot-forward-2" in brought.articles
+    assert len(expected["titles"]) == 2
     assert answers(brought) == expected
     assert snapshots.path(version).exists()  # written back for the next process
 
