@@ -110,10 +110,7 @@ def prefers_html(accept: str | None) -> bool:
         return False
     named = [r for r in parse_accept(accept) if r.type != "*" and r.subtype != "*"]
     html = quality(named, "text/html")
-    return html > 0 and all(
-        quality(named, other) <= html
-        for other in MACHINE_READABLE
-    )
+    return html > 0 and all(quality(named, other) <= html for other in MACHINE_READABLE)
 
 
 # Types a client names when it wants data: naming one of them above text/html means "not a
