@@ -73,6 +73,16 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
+def claim_iri(subject: str, predicate: str, obj: str) -> str:
+    """The IRI of the claim behind ``subject predicate obj`` when an editor or a template
+    mints it: ``kb:claim-<subject>-<predicate>-<object>``, each local name in kebab case."""
+
+    def words(iri: str) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", re.split(r"[/#]", iri)[-1]).lower()
+
+    return f"{KB}claim-{words(subject)}-{words(predicate)}-{words(obj)}"
+
+
 def compact(iri: str) -> str:
     """``prefix:local`` under the longest namespace of PREFIXES that covers ``iri`` with a
     plain local name, else the IRI itself."""

@@ -57,6 +57,7 @@ from kb.rdf import (
     ONTOLOGY_GRAPH,
     PREFIXES,
     SKOS,
+    claim_iri,
 )
 
 LANG = "en"
@@ -338,8 +339,8 @@ def _add_claim(
     ontology: Graph,
 ) -> URIRef:
     """The supported claim behind one clinical link of a template row."""
+    claim = URIRef(claim_iri(subject, predicate, target))
     words = re.sub(r"(?<!^)(?=[A-Z])", "-", _local(predicate)).lower()
-    claim = KB[f"claim-{_local(subject)}-{words}-{_local(target)}"]
     label = graph.value(subject, RDFS.label) or ontology.value(subject, RDFS.label)
     predicate_label = ontology.value(predicate, RDFS.label) or words.replace("-", " ")
     text = f"{label or _local(subject)} {predicate_label} {_local(target).replace('-', ' ')}"

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pyoxigraph as ox
 
-from kb.rdf import HK, KB, SKOS, compact
+from kb.rdf import HK, KB, SKOS, claim_iri, compact
 from kb.writes.values import (
     NAMED_INDIVIDUAL,
     RDF,
@@ -51,15 +49,6 @@ CERTAINTIES = {
 }
 
 
-def claim_iri(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode) -> ox.NamedNode:
-    """``kb:claim-<subject>-<predicate in kebab case>-<object>``, as in kb/data/claims.ttl."""
-
-    def words(iri: str) -> str:
-        return re.sub(r"(?<!^)(?=[A-Z])", "-", re.split(r"[/#]", iri)[-1]).lower()
-
-    return ox.NamedNode(f"{KB}claim-{words(s.value)}-{words(p.value)}-{words(o.value)}")
-
-
 def _enum(value: object, choices: dict, field: str):
     key = " ".join(checked_text(value, field).lower().replace("-", " ").replace("_", " ").split())
     key = key.removeprefix("hk:").removesuffix(" certainty")
@@ -82,7 +71,11 @@ def claim_quads(s: ox.NamedNode, claim: object, field: str) -> list[ox.Quad]:
     p = expand(claim["predicate"], f"{field}.predicate")
     o = expand(claim["object"], f"{field}.object")
     # an existing claim keeps its IRI (corrections and other claims point at it)
-    c = entity_iri(claim["id"]) if claim.get("id") else claim_iri(s, p, o)
+    c = (
+        entity_iri(claim["id"])
+        if claim.get("id")
+        else ox.NamedNode(claim_iri(s.value, p.value, o.value))
+    )
     g = kb_graph()
 
     def q(predicate: str, obj) -> ox.Quad:
