@@ -89,9 +89,30 @@ def store_error_text(
             # e.g. a call of a custom function the engine does not know: the query's fault
             return text_error(400, f"The query uses something the engine does not support: {error}")
         return text_error(500, f"The query could not be evaluated: {error}")
-    if isinstance(error, StoreUnavailable):
-        return text_error(503, f"The triple store is not available: {error}", {"Retry-After": "5"})
-    return text_error(500, f"The triple store failed: {error}")
+    return store_error_plain(error)
+
+
+# Any other store failure, in one wording for every route: the store refused the request the
+# service made (its status), or it failed or could not be reached (503, try again shortly).
+
+
+def store_failure(error: StoreError) -> tuple[int, str, dict[str, str]]:
+    """The status, message and headers of a store failure outside a client's own query."""
+    if error.status < 500 and not isinstance(error, StoreUnavailable):
+        return error.status, f"The triple store rejected the request: {error}", {}
+    return 503, f"The triple store is not available: {error}", {"Retry-After": "5"}
+
+
+def store_error_plain(error: StoreError) -> Response:
+    """A store failure as the SPARQL protocol's plain text."""
+    status, message, headers = store_failure(error)
+    return text_error(status, message, headers)
+
+
+def store_error_problem(error: StoreError) -> Response:
+    """A store failure as problem+json."""
+    status, message, headers = store_failure(error)
+    return problem_response(status, message, headers=headers)
 
 
 # A request the SPARQL protocol refuses.

@@ -7,7 +7,7 @@ import pyoxigraph as ox
 from flask import Response, request
 
 from api.auth import AuthError, require
-from api.errors import text_error
+from api.errors import store_error_plain, text_error
 from api.state import current_settings
 from api.views.writes import (
     auth_error_response,
@@ -125,7 +125,7 @@ def sparql_update_response(params: dict, base: str) -> Response:
     except ChangeError as error:
         return text_error(error.status, error.message)
     except StoreError as error:
-        return text_error(503, f"The triple store is not available: {error}")
+        return store_error_plain(error)
     summary = change_summary(result)
     if result.record is None:
         body = "Update accepted: it changed nothing.\n"
