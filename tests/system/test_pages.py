@@ -110,18 +110,21 @@ def test_query_editor_folds_prefixes_and_shows_the_query_above_the_fold(pages, s
         wait_until(
             lambda: "SELECT" in pages.execute_script("return hairkgYasgui.getTab().getQuery()")
         )
+    # The lines a person sees: inside the editor's scrolled view and inside the window.
     lines = pages.execute_script(
+        "const view = document.querySelector('.CodeMirror-scroll').getBoundingClientRect();"
+        "const fold = Math.min(view.bottom, window.innerHeight);"
         "return [...document.querySelectorAll('.CodeMirror-code > div')].map((line) => {"
         "  const r = line.getBoundingClientRect();"
-        "  return {text: line.innerText, bottom: r.bottom, shown: r.height > 0};"
-        "}).filter((l) => l.shown);"
+        "  return {text: line.querySelector('pre').textContent, bottom: r.bottom, fold,"
+        "          seen: r.height > 0 && r.top >= view.top - 1 && r.bottom <= fold + 1};"
+        "});"
     )
-    prefix_lines = [line for line in lines if line["text"].lstrip().startswith("PREFIX")]
+    seen = [line for line in lines if line["seen"]]
+    prefix_lines = [line for line in seen if line["text"].lstrip().startswith("PREFIX")]
     assert len(prefix_lines) <= 1, "the PREFIX lines are folded into one"
-    query = [line for line in lines if "SELECT" in line["text"] or "ASK" in line["text"]]
-    assert query, [line["text"] for line in lines]
-    fold = pages.execute_script("return window.innerHeight")
-    assert query[0]["bottom"] <= fold, f"the query starts below the fold: {query[0]}"
+    query = [line for line in seen if line["text"].lstrip().startswith(("SELECT", "ASK"))]
+    assert query, f"the query is below the fold: {[line['text'] for line in seen]}"
 
 
 @pytest.mark.browser
