@@ -52,6 +52,9 @@
     root.querySelectorAll(".autocomplete input, input.autocomplete").forEach(function (input) {
       input.setAttribute("aria-label", "SPARQL endpoint");
     });
+    root.querySelectorAll("select.tableSizer:not([aria-label])").forEach(function (select) {
+      select.setAttribute("aria-label", "Rows per page");
+    });
     // A tab list holds tabs only: YASGUI's "+" button moves out of it, beside it.
     var tabs = root.querySelector(".tabsList");
     var add = tabs && tabs.querySelector("button.addTab");
@@ -73,6 +76,8 @@
     }
   }
   labelControls();
+  // YASR draws its table (and its controls) when results arrive.
+  new MutationObserver(labelControls).observe(root, { childList: true, subtree: true });
   yasgui.on("tabSelect", function () {
     window.setTimeout(function () {
       labelControls();

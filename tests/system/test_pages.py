@@ -5,6 +5,7 @@ api/frontend, injected into the page); then one test per flaw the issue lists.""
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,26 @@ def test_page_fits_has_the_navigation_and_passes_axe(pages, server, axe_source, 
     assert set(nav["links"]) >= NAV_LINKS, nav
     violations = serious_violations(pages, axe_source)
     assert not violations, f"{name} at {width} px:\n{describe(violations)}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_query_results_page_fits_and_passes_axe(pages, server, axe_source, width):
+    """A browser following a link to /sparql?query=…: the editor with the query run and
+    YASR's result table (which brings controls of its own)."""
+    query = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + (
+        "SELECT ?s ?label WHERE { ?s rdfs:label ?label } LIMIT 20"
+    )
+    open_page(pages, server.url + "/sparql?query=" + urllib.parse.quote(query), width)
+    wait_until(
+        lambda: pages.execute_script(
+            "return document.querySelectorAll('.yasr table.dataTable tbody tr').length"
+        ),
+        what="the result table",
+    )
+    assert pages.execute_script("return document.scrollingElement.scrollWidth <= innerWidth")
+    violations = serious_violations(pages, axe_source)
+    assert not violations, f"results at {width} px:\n{describe(violations)}"
 
 
 # -- one test per flaw of issue 16 part 5 ----------------------------------------------------
