@@ -80,3 +80,41 @@ def wait_until(predicate, timeout_s: float = 30.0, interval_s: float = 0.2, what
         if time.monotonic() >= deadline:
             raise AssertionError(f"not in {timeout_s:g} s: {what or 'the condition'}")
         time.sleep(interval_s)
+
+
+def processes_running(argument: str) -> list[int]:
+    """The pids of live processes with ``argument`` in their command line (from /proc)."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            raw = (entry / "cmdline").read_bytes()
+            command = raw.replace(b"\0", b" ").decode("utf-8", "replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # gone meanwhile
+            continue
+        if argument in command and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_closed_by_peer(sock, timeout_s: float) -> bool:
+    """Reads from ``sock`` until the peer closes it (True) or ``timeout_s`` passes (False):
+    the bounded wait for a server's own deadline to close a connection."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except TimeoutError:
+            return False
+        except OSError:  # reset by the peer
+            return True
+    return False
