@@ -48,7 +48,11 @@ def get_json(url: str, timeout: float = 30):
 def raw_call(base_url, method, path, *, body=None, headers=None, timeout=30):
     """One exchange through http.client, the request target sent byte for byte (no
     client-side quoting, no Accept-Encoding added): (status, headers as a case-insensitive
-    message, body)."""
+    message, body). ``base_url`` may also be an in-process server (``conftest.app_server``):
+    the same exchange through Flask's test client, no socket."""
+    if not isinstance(base_url, str):
+        response = base_url.client.open(path, method=method, data=body, headers=headers or {})
+        return response.status_code, response.headers, response.get_data()
     parts = urllib.parse.urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
