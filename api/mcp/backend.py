@@ -65,6 +65,11 @@ def entity_iri(indexes: Indexes, identifier: str) -> str:
         )
     if indexes.graph.has(iri) or iri in indexes.articles:
         return iri
+    if text.startswith(("http://", "https://")) and not text.startswith(BASE):
+        raise ToolError(
+            f"No article with the URL {text!r} is registered in the knowledge graph, and it "
+            "is not the IRI of an entity. search(query, type='Article') finds articles by title."
+        )
     hint = suggestions(indexes, text)
     raise ToolError(f"No entity {identifier!r} in the knowledge graph.{hint}")
 

@@ -177,6 +177,11 @@ def _articles_about(indexes, iri: str, count: int) -> dict:
 
 # -- schema ---------------------------------------------------------------------------------
 
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL_UNION_OF = "http://www.w3.org/2002/07/owl#unionOf"
+MAX_UNION = 100
+
 
 def schema(backend: Backend) -> dict:
     """The ontology's classes and properties and the competency questions as example queries."""
@@ -186,6 +191,8 @@ def schema(backend: Backend) -> dict:
         ontology = per_version("ontology", version, lambda: load_ontology(store))
     except StoreError as error:
         raise ToolError(f"The knowledge graph is not available right now: {error}") from error
+
+    graph = backend.indexes().graph
 
     def ref(term) -> dict:
         return {"iri": term.key, "label": term.label}
@@ -208,8 +215,8 @@ def schema(backend: Backend) -> dict:
             "label": t.label,
             "kind": t.kind,
             "definition": t.definition,
-            "domain": [ref(d) for d in t.domain],
-            "range": [ref(r) for r in t.range],
+            "domain": _class_expression(graph, t.iri, RDFS + "domain"),
+            "range": _class_expression(graph, t.iri, RDFS + "range"),
             "inverseOf": [ref(i) for i in t.inverse],
         }
         for t in ontology["properties"]
@@ -230,3 +237,24 @@ def schema(backend: Backend) -> dict:
             "rdf:predicate, rdf:object, hk:claimStatus, hk:evidenceLevel, hk:certainty)."
         ),
     }
+
+
+def _class_expression(graph, prop: str, predicate: str) -> list[dict]:
+    """The classes of a property's domain or range: named ones, and the members of an
+    ``owl:unionOf`` (``hk:treats`` ranges over conditions and adverse effects)."""
+    found: list[dict] = []
+    for node in graph.values(prop, predicate):
+        members = [node]
+        if isinstance(node, str) and node.startswith("_:"):
+            members = []
+            for item in graph.values(node, OWL_UNION_OF)[:1]:
+                for _ in range(MAX_UNION):
+                    members += graph.values(item, RDF + "first")
+                    rest = graph.values(item, RDF + "rest")
+                    if not rest or rest[0] == RDF + "nil":
+                        break
+                    item = rest[0]
+        for member in members:
+            if isinstance(member, str) and not member.startswith("_:"):
+                found.append({"iri": member, "label": graph.label(member)})
+    return found
