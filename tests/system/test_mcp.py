@@ -26,6 +26,9 @@ ENV = {"HAIRKG_ANONYMOUS_ROW_CAP": ROW_CAP}
 ARTICLE_URL = "https://hairclinic.example/microneedling-for-hair-loss"
 MINOXIDIL_TREATS = "SELECT ?c WHERE { kb:topical-minoxidil hk:treats ?c }"
 
+# Billions of rows, streamed: stopped at the limit (closing the connection stops the engine).
+CROSS_JOIN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
 CALLS: dict[str, tuple[str, dict]] = {
     "search": ("search", {"query": "minoxidl"}),
     "search_article": ("search", {"query": "microneedling for hair loss", "type": "Article"}),
@@ -64,6 +67,7 @@ CALLS: dict[str, tuple[str, dict]] = {
     "sparql_empty": ("sparql", {"query": ""}),
     "sparql_syntax": ("sparql", {"query": "SELEC ?x WHERE { ?x ?p ?o }"}),
     "sparql_bad_timeout": ("sparql", {"query": MINOXIDIL_TREATS, "timeout": 0}),
+    "sparql_time_limit": ("sparql", {"query": CROSS_JOIN, "timeout": 0.001}),
     "schema": ("schema", {}),
     "unknown_tool": ("no_such_tool", {}),
     "after_errors": ("search", {"query": "finasteride"}),
@@ -228,6 +232,7 @@ def test_sparql_refuses_what_sparql_endpoint_refuses(answers):
     assert "empty" in error(answers["sparql_empty"])
     assert "SPARQL syntax error" in error(answers["sparql_syntax"])
     assert "'timeout' must be" in error(answers["sparql_bad_timeout"])
+    assert "exceeded the time limit of 0.001 s" in error(answers["sparql_time_limit"])
 
 
 def test_schema_lists_classes_properties_and_the_competency_questions(answers):
@@ -248,18 +253,20 @@ def test_the_session_survives_bad_calls(answers):
 
 
 def test_http_answers_concurrent_sessions_on_any_worker(mcp_server):
-    """Stateless: sessions spread over the two workers all succeed."""
+    """Stateless: sessions spread over the two workers all succeed, with the protocol's
+    current discovery and with the older initialize handshake."""
 
-    async def one(query: str) -> list[str]:
-        async with Client(mcp_server.url + "/mcp", read_timeout_seconds=60) as client:
-            result = await client.call_tool("search", {"query": query})
+    async def one(mode: str) -> list[str]:
+        # "legacy": the initialize handshake of protocol versions before 2026-07-28
+        async with Client(mcp_server.url + "/mcp", read_timeout_seconds=60, mode=mode) as client:
+            result = await client.call_tool("search", {"query": "minoxidil"})
             return [item["id"] for item in body(result)["items"]]
 
     async def many() -> list[list[str]]:
-        return await asyncio.gather(*(one("minoxidil") for _ in range(8)))
+        return await asyncio.gather(*(one(mode) for mode in ["auto", "legacy"] * 4))
 
     found = asyncio.run(many())
-    assert all("topical-minoxidil" in ids for ids in found)
+    assert len(found) == 8 and all("topical-minoxidil" in ids for ids in found)
 
 
 def test_http_get_is_refused_with_a_message(mcp_server):
