@@ -10,6 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from api import state
 from api.errors import store_error_plain, store_error_problem
 from api.http import read_cors, write_cors, write_preflight
+from api.mcp import endpoint as mcp_endpoint
 from api.server import http_front, ratelimit
 from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app.register_error_handler(StoreError, _store_error)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+    mcp_endpoint.install(app)
     app.extensions["hairkg.indexes"].warm()
     if settings.sparql_cache_mb > 0:
         app.wsgi_app = AnswerFront(  # type: ignore[method-assign]
