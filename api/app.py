@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from api import state
 from api.errors import store_error_plain, store_error_problem
 from api.http import html_page, prefers_html, read_cors, write_cors, write_preflight
+from api.mcp import endpoint as mcp_endpoint
 from api.server import http_front, ratelimit
 from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app.register_error_handler(HTTPException, _http_error_page)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+    mcp_endpoint.install(app)
     app.extensions["hairkg.indexes"].warm()
     if settings.sparql_cache_mb > 0:
         app.wsgi_app = AnswerFront(  # type: ignore[method-assign]
@@ -117,9 +119,9 @@ def healthz():
 
 def _http_error_page(error: HTTPException):
     """A browser that hits an HTTP error on a page route (a mistyped address, a wrong method)
-    gets a page in the site's layout, with the navigation; every other client, and every
-    route under /api/ and /admin/, gets the error as it was."""
-    if request.path.startswith(("/api/", "/admin/")) or not prefers_html(
+    gets a page in the site's layout, with the navigation; every other client, and the
+    machine routes (/api/, /admin/, /mcp), get the error as it was."""
+    if request.path.startswith(("/api/", "/admin/", "/mcp")) or not prefers_html(
         request.headers.get("Accept")
     ):
         return error

@@ -19,6 +19,7 @@ from api.views.writes import (
 )
 from kb.rdf import KB_GRAPH
 from kb.store import guard as sparql_guard
+from kb.store.checks import QueryRefused, check_service_calls
 from kb.store.errors import StoreError
 from kb.writes.results import ChangeError, ValidationFailed
 
@@ -94,14 +95,10 @@ def sparql_update_response(params: dict, base: str) -> Response:
                 f"LOAD of {named} is refused: this server loads only allow-listed documents "
                 f"({', '.join(settings.load_allowlist) or 'none is allowed'}).",
             )
-        refused = sparql_guard.refused_targets(
-            sparql_guard.service_targets(update, base), settings.service_allowlist
-        )
-        if refused:
-            named = ", ".join(t.written or "(nothing)" for t in refused)
-            raise UpdateRequestError(
-                403, f"SERVICE calls to {named} are refused: the endpoint is not allow-listed."
-            )
+        try:
+            check_service_calls(update, base, settings.service_allowlist)
+        except QueryRefused as refused:
+            raise UpdateRequestError(refused.status, refused.message) from None
         text = add_using_clauses(update, using, using_named)
     except UpdateRequestError as error:
         return text_error(error.status, error.message, error.headers)
