@@ -235,8 +235,10 @@ def openapi_document() -> dict:
             "title": "hairkg JSON API",
             "version": "1.0.0",
             "description": "Entity cards, autocomplete, typed views and related content over "
-            "the hairkg knowledge graph. Read-only; CORS open; ETags change when the "
-            "knowledge base changes; errors are RFC 9457 problem documents.",
+            "the hairkg knowledge graph, tag suggestions, and the editors' write endpoints. "
+            "Reads need no token and are open to every origin (CORS); writes need a bearer "
+            "token with the `write` scope and are recorded in the history. ETags change "
+            "when the knowledge base changes; errors are RFC 9457 problem documents.",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/"}],
