@@ -1,0 +1,2 @@
+"""The editorial workflow over HTTP: proposals and their review (``proposals``: the JSON API under
+``/api/v1/proposals`` and the reviewers' page ``/editor/proposals``)."""
