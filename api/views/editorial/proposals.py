@@ -106,8 +106,8 @@ def submit_proposal():
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, "")
-    if raw == "":
+    raw = request.args.get(name)
+    if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise ChangeError(f"{name} must be an integer from {low} to {high}")
@@ -116,7 +116,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 @bp.get("/proposals")
 def list_proposals():
-    status = request.args.get("status") or None
+    status = request.args.get("status")
     if status is not None and status not in proposals.STATUSES:
         raise ChangeError(f"status must be one of {', '.join(proposals.STATUSES)}")
     author = request.args.get("author") or None
