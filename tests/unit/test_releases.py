@@ -117,3 +117,49 @@ def test_releases_are_dated_immutable_and_carry_a_changelog(release_store, tmp_p
     with pytest.raises(ReleaseNotFound):
         release_file(root, "2026-12-04", "../../etc/passwd")
     assert release_file(root, "2026-12-04", "manifest.json")[1]["sha256"]
+
+
+def test_the_release_and_diff_commands(release_store, tmp_path):
+    import subprocess
+    import sys
+
+    engine, _ = release_store
+    root = tmp_path / "out"
+
+    def hairkg(*args: str):
+        return subprocess.run(
+            [sys.executable, "-m", "kb.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    where = ("--store-url", engine.url, "--releases-dir", str(root))
+    first = hairkg("release", *where, "--json")
+    assert first.returncode == 0, first.stderr
+    version = json.loads(first.stdout)["version"]
+    second = hairkg("release", *where)
+    assert second.returncode == 0, second.stderr
+    assert f"release {version}.2 in" in second.stdout and f"since {version}:" in second.stdout
+    again = hairkg("release", *where, "--version", version)
+    assert again.returncode == 1 and "never rewritten" in again.stderr
+    malformed = hairkg("release", *where, "--version", "yesterday")
+    assert malformed.returncode == 2 and "not a release version" in malformed.stderr
+    assert versions(root) == [version, f"{version}.2"]
+
+    diff = hairkg("diff", "--release", version, f"{version}.2", "--releases-dir", str(root))
+    assert diff.returncode == 0, diff.stderr
+    assert "no term changed" in diff.stdout
+    as_json = hairkg(
+        "diff",
+        "--release",
+        version,
+        f"{version}.2",
+        "--releases-dir",
+        str(root),
+        "--format",
+        "json",
+    )
+    assert json.loads(as_json.stdout)["summary"]["added"] == 0
+    unknown = hairkg("diff", "--release", version, "2001-01-01", "--releases-dir", str(root))
+    assert unknown.returncode == 2 and "no release '2001-01-01'" in unknown.stderr
