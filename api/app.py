@@ -19,6 +19,7 @@ from api.views.dataset import bp as dataset_bp
 from api.views.editing import bp as editing_bp
 from api.views.editorial.proposals import bp as proposals_bp
 from api.views.editorial.proposals import page_bp as proposals_page_bp
+from api.views.editorial.releases import bp as releases_bp
 from api.views.graph_store import store_bp
 from api.views.json_api import api_routing_errors, widget_bp
 from api.views.json_api import bp as rest_bp
@@ -85,6 +86,7 @@ def _blueprints():
         editing_bp,
         proposals_bp,
         proposals_page_bp,
+        releases_bp,
         store_bp,
         suggest_bp,
         suggest_page_bp,
