@@ -1,6 +1,6 @@
 """The OpenAPI paths of the editorial workflow (``api/views/editorial``): proposals and their
-review. Merged into the JSON API's document by ``api.openapi.document.openapi_document``; see
-docs/editing.md."""
+review, and making dated releases. Merged into the JSON API's document by
+``api.openapi.document.openapi_document``; see docs/editing.md."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _json(description: str) -> dict:
     }
 
 
-def _post(op_id, summary, description, scope, params, body, responses) -> dict:
+def _post(op_id, summary, description, scope, params, body, responses, required=True) -> dict:
     op = {
         "operationId": op_id,
         "summary": summary,
@@ -48,7 +48,10 @@ def _post(op_id, summary, description, scope, params, body, responses) -> dict:
         },
     }
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {
+            "required": required,
+            "content": {"application/json": {"schema": body}},
+        }
     return op
 
 
@@ -169,4 +172,38 @@ def proposal_paths() -> dict:
     }
 
 
-__all__ = ["proposal_paths"]
+def release_paths() -> dict:
+    return {
+        "/api/v1/releases": {
+            "post": _post(
+                "makeRelease",
+                "Make a dated, immutable release of the live graph",
+                "Writes /releases/{version}/: the content graphs as N-Quads and Turtle (gzip), "
+                "a VoID description, a changelog against the previous release (terms added, "
+                "changed, deprecated, removed, with labels) and a manifest. The version is "
+                "today's UTC date, then .2, .3 for more the same day; the body may name it. "
+                "Answered 201 with the manifest and Location.",
+                "admin",
+                [],
+                {
+                    "type": "object",
+                    "properties": {
+                        "version": {
+                            "type": "string",
+                            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}([.][1-9][0-9]{0,3})?$",
+                            "description": "Today's date (UTC), optionally .N.",
+                        }
+                    },
+                },
+                {
+                    "201": _json("The release's manifest with the files' links."),
+                    "400": _problem("Malformed body, or a version that is not today's date[.N]."),
+                    "409": _problem("That release exists already: releases are never rewritten."),
+                },
+                required=False,
+            )
+        }
+    }
+
+
+__all__ = ["proposal_paths", "release_paths"]

@@ -56,6 +56,7 @@ EDITING_OPERATIONS = [
     "POST /api/v1/proposals",
     "POST /api/v1/proposals/{id}/approve",
     "POST /api/v1/proposals/{id}/reject",
+    "POST /api/v1/releases",
 ]
 
 
