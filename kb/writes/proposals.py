@@ -238,24 +238,29 @@ _SCALARS = ("status", "author", "kind", "versionBefore", "passes", "decidedBy", 
 _SCALARS += ("reason",)
 
 
-def _select(store: SparqlStore, where_extra: str, *, full: bool, tail: str = "") -> list[Proposal]:
+def _pattern(where_extra: str, texts: tuple[str, ...]) -> str:
+    """The graph pattern of proposals (?p) with their fields, ?state included: "approved" when
+    a change record of the history names the proposal, else its own status."""
     g, h = (sparql_term(ox.NamedNode(str(x))) for x in (PROPOSALS_GRAPH, HISTORY_GRAPH))
-    texts = ("request", "added", "removed", "report", "diff") if full else ("diff",)
     optional = " ".join(
         f"OPTIONAL {{ ?p {sparql_term(_p(name))} ?{name} }}" for name in _SCALARS + texts
     )
     hist = {n: sparql_term(ox.NamedNode(HIST + n)) for n in ("proposal", "number", "author")}
-    query = (
-        f"SELECT * WHERE {{ GRAPH {g} {{ ?p a {sparql_term(_p('Proposal'))} ; "
+    return (
+        f"GRAPH {g} {{ ?p a {sparql_term(_p('Proposal'))} ; "
         f"{sparql_term(_CREATED)} ?created . OPTIONAL {{ ?p {sparql_term(_COMMENT)} ?message }} "
         f"{optional} }} "
         f"OPTIONAL {{ GRAPH {h} {{ ?c {hist['proposal']} ?p ; {hist['number']} ?change ; "
         f"{hist['author']} ?reviewer ; {sparql_term(ox.NamedNode(str(PROV.endedAtTime)))} "
         f"?approvedAt }} }} "
-        f'BIND(IF(BOUND(?change), "approved", ?status) AS ?state) {where_extra} }} {tail}'
+        f'BIND(IF(BOUND(?change), "approved", ?status) AS ?state) {where_extra}'
     )
+
+
+def _select(store: SparqlStore, where_extra: str, *, full: bool, tail: str = "") -> list[Proposal]:
+    texts = ("request", "added", "removed", "report", "diff") if full else ("diff",)
     found = []
-    for row in store.select(query):
+    for row in store.select(f"SELECT * WHERE {{ {_pattern(where_extra, texts)} }} {tail}"):
 
         def value(name: str, row=row) -> str | None:
             term = row[name]
@@ -305,8 +310,10 @@ def list_proposals(
 ) -> tuple[int, list[Proposal]]:
     """(total matching, proposals newest first, without their triples)."""
     where = _filters(status, author)
-    everything = _select(store, where, full=False, tail="ORDER BY DESC(?created) ?p")
-    return len(everything), everything[offset : offset + limit]
+    rows = store.select(f"SELECT (COUNT(?p) AS ?n) WHERE {{ {_pattern(where, ())} }}")
+    total = int(rows[0]["n"].value) if rows else 0
+    page = f"ORDER BY DESC(?created) ?p LIMIT {int(limit)} OFFSET {int(offset)}"
+    return total, _select(store, where, full=False, tail=page)
 
 
 def get_proposal(store: SparqlStore, identifier: str) -> Proposal | None:
