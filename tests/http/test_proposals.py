@@ -201,6 +201,13 @@ def test_an_update_proposal_shows_a_term_diff_and_applies(app, client):
     changed = body["diff"]["changed"]
     assert [t["curie"] for t in changed] == ["kb:microneedling"]
     assert any("MN-worked-example" in a for a in changed[0]["addedAxioms"])
+    # linked terms are named by their labels, as `hairkg diff` does
+    update = (
+        f"{PREFIXES} INSERT DATA {{ GRAPH <{KB_GRAPH}> {{ kb:microneedling skos:related "
+        "kb:alopecia } }"
+    )
+    _, linked = propose(client, {"message": "related", "update": update})
+    assert "+ skos:related kb:alopecia (alopecia)" in linked["diff"]["text"], linked["diff"]
     assert client.post(f"/api/v1/proposals/{body['id']}/approve", headers=BOB).status_code == 200
     assert ask(app, 'kb:microneedling skos:altLabel "MN-worked-example"@en')
 
