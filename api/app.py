@@ -8,8 +8,9 @@ import time
 from flask import Flask, Response, g, jsonify, request
 
 from api import state
-from api.errors import problem_response, text_error
+from api.errors import store_error_plain, store_error_problem
 from api.http import read_cors, write_cors, write_preflight
+from api.mcp import endpoint as mcp_endpoint
 from api.server import http_front, ratelimit
 from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app.register_error_handler(StoreError, _store_error)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+    mcp_endpoint.install(app)
     app.extensions["hairkg.indexes"].warm()
     if settings.sparql_cache_mb > 0:
         app.wsgi_app = AnswerFront(  # type: ignore[method-assign]
@@ -120,17 +122,13 @@ def healthz():
 
 
 def _store_error(error: StoreError) -> Response:
-    """A store failure that no route answered itself (e.g. ``/dump.nq`` while the store is
-    down): 503 (or the error's own status), plain text, problem+json under ``/api/``. The
-    message never names the store's address (``kb.store.errors.public_message``)."""
-    status = error.status if error.status != 500 else 503
-    if status < 500:  # the store refused the request itself
-        message = f"The triple store rejected the request: {error}"
-    else:
-        message = f"The triple store is not available: {error}"
-    if request.path.startswith("/api/"):
-        return problem_response(status, message[0].lower() + message[1:])
-    return text_error(status, message, {"Retry-After": "5"} if status >= 500 else None)
+    """A store failure that the route did not answer itself (e.g. ``/dump.nq`` while the store
+    is down), in the one wording of ``api.errors.store_failure``: problem+json under ``/api/`` and
+    ``/admin/``, plain text elsewhere. The message never names the store's address
+    (``kb.store.errors.public_message``)."""
+    if request.path.startswith(("/api/", "/admin/")):
+        return store_error_problem(error)
+    return store_error_plain(error)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -7,7 +7,7 @@ import pyoxigraph as ox
 from flask import Response, request
 
 from api.auth import AuthError, require
-from api.errors import text_error
+from api.errors import store_error_plain, text_error
 from api.state import current_settings
 from api.views.writes import (
     auth_error_response,
@@ -19,6 +19,7 @@ from api.views.writes import (
 )
 from kb.rdf import KB_GRAPH
 from kb.store import guard as sparql_guard
+from kb.store.checks import QueryRefused, check_service_calls
 from kb.store.errors import StoreError
 from kb.writes.results import ChangeError, ValidationFailed
 
@@ -91,7 +92,7 @@ def sparql_update_response(params: dict, base: str) -> Response:
     except ChangeError as error:
         return text_error(error.status, error.message)
     except StoreError as error:
-        return text_error(503, f"The triple store is not available: {error}")
+        return store_error_plain(error)
     summary = change_summary(result)
     if result.record is None:
         body = "Update accepted: it changed nothing.\n"
@@ -137,14 +138,10 @@ def vetted_update(update: str, using: list[str], using_named: list[str], base: s
             f"LOAD of {named} is refused: this server loads only allow-listed documents "
             f"({', '.join(settings.load_allowlist) or 'none is allowed'}).",
         )
-    refused = sparql_guard.refused_targets(
-        sparql_guard.service_targets(update, base), settings.service_allowlist
-    )
-    if refused:
-        named = ", ".join(t.written or "(nothing)" for t in refused)
-        raise UpdateRequestError(
-            403, f"SERVICE calls to {named} are refused: the endpoint is not allow-listed."
-        )
+    try:
+        check_service_calls(update, base, settings.service_allowlist)
+    except QueryRefused as refused:
+        raise UpdateRequestError(refused.status, refused.message) from None
     return add_using_clauses(update, using, using_named)
 
 

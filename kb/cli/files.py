@@ -105,7 +105,8 @@ def cmd_load(args: argparse.Namespace) -> int:
             return 0
         for finding in answer.get("findings", []):
             print(finding.get("text") or json.dumps(finding), file=sys.stderr)
-        raise CommandError(f"the server answered {status}: {answer.get('error', answer)}", 1)
+        reason = answer.get("detail") or answer.get("error") or answer
+        raise CommandError(f"the server answered {status}: {reason}", 1)
     root = Path(args.root) if args.root else None
     files = source_files(root)
     _say(args, f"validating {len(files)} files (SHACL, quality, HermiT)...")

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, server_fixture
-from helpers import fetch
+from helpers import fetch, wait_until
 
 from kb.read.entities import EntityGraph
 from kb.suggest.engine import MAX_TEXT_CHARS, Suggester
@@ -417,15 +416,13 @@ writable_server = server_fixture(
 
 
 def wait_for_related(base: str, url: str, timeout_s: float = 30) -> dict:
-    deadline = time.monotonic() + timeout_s
     quoted = urllib.parse.quote(url, safe="")
-    while True:
+
+    def answer():
         status, _, body = fetch(f"{base}/api/v1/related?url={quoted}&limit=10")
-        if status == 200:
-            return json.loads(body)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not show up in related content: {status} {body!r}")
-        time.sleep(0.3)
+        return json.loads(body) if status == 200 else None
+
+    return wait_until(answer, timeout_s, 0.3, f"{url} in related content")
 
 
 def test_accept_registers_through_the_write_path(writable_server):
