@@ -69,7 +69,7 @@ def test_concurrent_approvals_of_conflicting_proposals(reviewed):
             "POST",
             f"/api/v1/proposals/{proposal['id']}/approve",
             headers={"Authorization": f"Bearer {reviewer}-secret"},
-            timeout=180,
+            timeout=400,  # validation of a write on a loaded machine
         )
         answers[proposal["id"]] = (status, json.loads(body))
 
@@ -80,7 +80,7 @@ def test_concurrent_approvals_of_conflicting_proposals(reviewed):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=240)
+        thread.join(timeout=500)
     statuses = sorted(status for status, _ in answers.values())
     assert statuses == [200, 409], answers
     winner = next(pid for pid, (status, _) in answers.items() if status == 200)
@@ -103,7 +103,7 @@ def test_the_reviewers_page_approves_and_rejects(browser, reviewed):
     kept = propose(reviewed, entity("page-example-kept", "page example kept"), "keep me")
     dropped = propose(reviewed, entity("page-example-dropped", "page example dropped"), "drop me")
     browser.get(reviewed.url + "/editor/proposals")
-    wait = WebDriverWait(browser, 30)
+    wait = WebDriverWait(browser, 120)  # an approval is validated like any write
 
     def card(proposal):
         return wait.until(
