@@ -19,6 +19,9 @@ from api.tracing import request_id
 from api.views.admin import bp as admin_bp
 from api.views.dataset import bp as dataset_bp
 from api.views.editing import bp as editing_bp
+from api.views.editorial.proposals import bp as proposals_bp
+from api.views.editorial.proposals import page_bp as proposals_page_bp
+from api.views.editorial.releases import bp as releases_bp
 from api.views.graph_store import store_bp
 from api.views.json_api import api_routing_errors, widget_bp
 from api.views.json_api import bp as rest_bp
@@ -85,6 +88,9 @@ def _blueprints():
         query_ui_bp,
         admin_bp,
         editing_bp,
+        proposals_bp,
+        proposals_page_bp,
+        releases_bp,
         store_bp,
         suggest_bp,
         suggest_page_bp,

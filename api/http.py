@@ -263,7 +263,15 @@ def alternates_for(path: str) -> list[dict]:
 # gets no Authorization in its preflight, so a browser never sends a token cross-origin.
 
 
-WRITE_PATHS = ("/sparql", "/store", "/api/v1/edit/", "/api/v1/history/", "/api/v1/suggest/accept")
+WRITE_PATHS = (
+    "/sparql",
+    "/store",
+    "/api/v1/edit/",
+    "/api/v1/history/",
+    "/api/v1/suggest/accept",
+    "/api/v1/proposals",
+    "/api/v1/releases",
+)
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from api.openapi.editing import SECURITY_SCHEMES, editing_paths
+from api.openapi.editorial import proposal_paths, release_paths
 from api.openapi.parts import get_operation, param, ref
 from api.openapi.schemas import SCHEMAS
 from kb.rdf import ID_PATTERN as SERVED_ID
@@ -248,7 +249,8 @@ def openapi_document() -> dict:
             {"name": "views"},
             {"name": "articles"},
             {"name": "related"},
+            {"name": "proposals"},
         ],
-        "paths": {**paths, **editing_paths()},
+        "paths": {**paths, **editing_paths(), **proposal_paths(), **release_paths()},
         "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
