@@ -24,11 +24,21 @@ PAGES = {
     "demo": "/demo",
     "suggest": "/editor/suggest",
     "api-docs": "/api/v1/docs",
+    "proposals": "/editor/proposals",
+    "releases": "/releases/",
     "entity-not-found": "/id/no-such-thing",
     "page-not-found": "/no/such/page",
 }
 WIDTHS = (390, 1280)
-NAV_LINKS = {"/sparql", "/ontology", "/api/v1/docs", "/demo", "/editor/suggest"}
+NAV_LINKS = {
+    "/sparql",
+    "/ontology",
+    "/api/v1/docs",
+    "/demo",
+    "/editor/suggest",
+    "/editor/proposals",
+    "/releases/",
+}
 
 RUN_AXE = """
 const done = arguments[arguments.length - 1];
