@@ -68,7 +68,7 @@ from kb.writes.results import (
     ServiceGraphWrite,
     ValidationFailed,
 )
-from kb.writes.update_text import _graph_key, _has_blank, commit_update
+from kb.writes.update_text import _graph_key, _has_blank, commit_update, inferred_delta
 
 log = logging.getLogger(__name__)
 
@@ -327,6 +327,7 @@ class WriteGate:
         number = next_number(self.store)
         new_version = f"{number}-{uuid.uuid4().hex[:12]}"
         graphs, subjects = touched_subjects(touched, inferred_now, inferred_new)
+        inferred_added, inferred_removed = inferred_delta(inferred_now, inferred_new)
         record = ChangeRecord(
             number=number,
             author=author,
@@ -339,6 +340,8 @@ class WriteGate:
             reverts=reverts,
             graphs=graphs,
             subjects=subjects,
+            inferred_added=inferred_added,
+            inferred_removed=inferred_removed,
         )
         update = commit_update(
             version,
