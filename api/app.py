@@ -9,6 +9,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from api import state
 from api.errors import store_error_plain, store_error_problem
+from api.feed.views import bp as feed_bp
 from api.http import read_cors, write_cors, write_preflight
 from api.server import http_front, ratelimit
 from api.server.answer_front import AnswerFront, answer_version
@@ -81,6 +82,7 @@ def _blueprints():
         query_ui_bp,
         admin_bp,
         editing_bp,
+        feed_bp,
         store_bp,
         suggest_bp,
         suggest_page_bp,
