@@ -7,10 +7,13 @@ streams are in tests/system/test_change_feed_stream.py."""
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+from helpers import wait_until
 from rdflib.compare import isomorphic
 
 from kb.feed.patch import PatchError, apply_rdf_patch, parse_rdf_patch
@@ -236,6 +239,31 @@ def test_streams_past_the_cap_get_503_until_one_is_closed(feed):
     second = client.get("/api/v1/changes", headers=stream, buffered=False)
     assert second.status_code == 200
     second.close()
+
+
+def test_a_stream_ends_when_its_process_is_told_to_stop(feed):
+    """What gunicorn's SIGTERM does to a worker (api.server.worker sets STOPPING): the open
+    stream ends at its next tick instead of holding the graceful shutdown for its life."""
+    from api.feed.stream import EventStream, StreamSlots
+    from kb.feed.watch import ChangeWatch
+    from kb.settings import Settings
+
+    _, store = feed
+    slots, stop, seen = StreamSlots(1), threading.Event(), []
+    assert slots.take()
+    settings = Settings(feed_max_stream_s=600.0, feed_heartbeat_s=600.0)
+    stream = EventStream(
+        store, ChangeWatch(store, Path("/nonexistent")), settings, slots, 0, str, stop
+    )
+    reader = threading.Thread(target=lambda: seen.extend(stream), daemon=True)
+    reader.start()
+    wait_until(lambda: len(seen) == 5, 30, 0.1, "the replay of the four changes")
+    assert reader.is_alive()  # live now: it would wait up to its 600 s life
+    stop.set()
+    reader.join(10)
+    assert not reader.is_alive()
+    stream.close()
+    assert slots.take(), "the stream's slot was not given back"
 
 
 @pytest.mark.parametrize(
