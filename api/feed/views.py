@@ -88,7 +88,7 @@ def change(number: int):
 
 def _count(name: str, raw: str | None, *, default: int) -> int:
     """A non-negative integer parameter (or header), or a 400 problem naming it."""
-    if raw is None or raw == "":
+    if raw is None:
         return default
     text = raw.strip()
     if not text.isdigit() or not text.isascii():

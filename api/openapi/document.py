@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from api.openapi.editing import SECURITY_SCHEMES, editing_paths
+from api.openapi.feed import FEED_SCHEMAS, feed_paths
 from api.openapi.parts import get_operation, param, ref
 from api.openapi.schemas import SCHEMAS
 from kb.rdf import ID_PATTERN as SERVED_ID
@@ -246,7 +247,11 @@ def openapi_document() -> dict:
             {"name": "views"},
             {"name": "articles"},
             {"name": "related"},
+            {"name": "changes"},
         ],
-        "paths": {**paths, **editing_paths()},
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "paths": {**paths, **editing_paths(), **feed_paths()},
+        "components": {
+            "schemas": {**SCHEMAS, **FEED_SCHEMAS},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }

@@ -26,6 +26,9 @@ OPERATIONS = [
     "GET /api/v1/articles/{id}/related",
     "GET /api/v1/related",
     "POST /api/v1/suggest",
+    # The change feed: without Accept: text/event-stream, JSON pages (no stream is opened).
+    "GET /api/v1/changes",
+    "GET /api/v1/changes/{change}",
 ]
 
 

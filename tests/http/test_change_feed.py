@@ -270,6 +270,7 @@ def test_a_stream_ends_when_its_process_is_told_to_stop(feed):
     ("path", "headers", "param"),
     [
         ("/api/v1/changes?since=-1", {}, "since"),
+        ("/api/v1/changes?since=", {}, "since"),
         ("/api/v1/changes?since=abc", {}, "since"),
         ("/api/v1/changes?since=1.5", {"Accept": "text/event-stream"}, "since"),
         ("/api/v1/changes?limit=0", {}, "limit"),
