@@ -266,6 +266,24 @@ def test_a_stream_ends_when_its_process_is_told_to_stop(feed):
     assert slots.take(), "the stream's slot was not given back"
 
 
+def test_pages_on_other_origins_may_follow_the_feed(feed):
+    """CORS: the stream is readable cross-origin, and a client that resumes with Last-Event-ID
+    through fetch() passes its preflight."""
+    client, _ = feed
+    preflight = client.options(
+        "/api/v1/changes",
+        headers={
+            "Origin": "https://cms.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "last-event-id",
+        },
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "last-event-id" in preflight.headers["Access-Control-Allow-Headers"]
+    page = client.get("/api/v1/changes", headers={"Origin": "https://cms.example"})
+    assert page.headers["Access-Control-Allow-Origin"] == "*"
+
+
 @pytest.mark.parametrize(
     ("path", "headers", "param"),
     [
