@@ -45,12 +45,13 @@ def _api_error(error: ApiError):
 @bp.get("/changes")
 def changes():
     wanted = choose(request.headers.get("Accept"), [JSON, EVENT_STREAM]) or JSON
-    since = _count("since", request.args.get("since"), default=0)
+    since = _count("since", request.args.get("since"), default=-1)
     if wanted == EVENT_STREAM:
         last_seen = request.headers.get("Last-Event-ID")
         if last_seen is not None and last_seen.strip():
             since = _count("Last-Event-ID", last_seen, default=0)
-        return _event_stream(since)
+        return _event_stream(since)  # -1: from now on
+    since = max(since, 0)
     limit = _count("limit", request.args.get("limit"), default=DEFAULT_LIMIT)
     if not 1 <= limit <= MAX_PAGE:
         raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}", "limit")
@@ -100,10 +101,13 @@ def _count(name: str, raw: str | None, *, default: int) -> int:
 
 
 def _event_stream(after: int) -> Response:
+    """The stream of the changes numbered above ``after`` (-1: those committed from now on)."""
     settings = current_settings()
     slots, watch = _shared()
     if request.method == "HEAD":
         return _no_store(Response(b"", 200, mimetype=EVENT_STREAM))
+    if after < 0:
+        after = watch.latest()  # before a slot is taken: a store failure is a plain 503
     if not slots.take():
         retry_s = max(1, round(settings.feed_retry_ms / 1000))
         return problem_response(

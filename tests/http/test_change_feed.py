@@ -222,6 +222,10 @@ def test_a_short_stream_replays_after_last_event_id_with_retry_and_heartbeat(fee
         assert again.status_code == 200
         text = again.get_data(as_text=True)
     assert [b.splitlines()[0] for b in text.split("\n\n") if b.startswith("id: ")] == ["id: 4"]
+    # Neither: from now on (nothing of the history is replayed).
+    with client.get("/api/v1/changes", headers={"Accept": "text/event-stream"}) as live:
+        assert live.status_code == 200
+        assert "id: " not in live.get_data(as_text=True)
 
 
 def test_streams_past_the_cap_get_503_until_one_is_closed(feed):
