@@ -56,8 +56,8 @@ def changes():
     if not 1 <= limit <= MAX_PAGE:
         raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}", "limit")
     store = current_store()
-    latest = latest_number(store)
     items = change_events(store, since, limit=limit)
+    latest = latest_number(store)  # after the items: never older than the last of them
     for item in items:
         item["href"] = change_href(item["number"])
     body = {"since": since, "limit": limit, "latest": latest, "items": items}
