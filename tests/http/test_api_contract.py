@@ -26,6 +26,8 @@ OPERATIONS = [
     "GET /api/v1/articles/{id}/related",
     "GET /api/v1/related",
     "POST /api/v1/suggest",
+    "GET /api/v1/proposals",
+    "GET /api/v1/proposals/{id}",
     # The change feed: without Accept: text/event-stream, JSON pages (no stream is opened).
     "GET /api/v1/changes",
     "GET /api/v1/changes/{change}",
@@ -54,6 +56,10 @@ EDITING_OPERATIONS = [
     "GET /api/v1/history",
     "GET /api/v1/history/{change}",
     "POST /api/v1/history/{change}/revert",
+    "POST /api/v1/proposals",
+    "POST /api/v1/proposals/{id}/approve",
+    "POST /api/v1/proposals/{id}/reject",
+    "POST /api/v1/releases",
 ]
 
 
