@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from api.openapi.editing import SECURITY_SCHEMES, editing_paths
 from api.openapi.editorial import proposal_paths, release_paths
+from api.openapi.feed import FEED_SCHEMAS, feed_paths
 from api.openapi.parts import get_operation, param, ref
 from api.openapi.schemas import SCHEMAS
 from kb.rdf import ID_PATTERN as SERVED_ID
@@ -250,7 +251,17 @@ def openapi_document() -> dict:
             {"name": "articles"},
             {"name": "related"},
             {"name": "proposals"},
+            {"name": "changes"},
         ],
-        "paths": {**paths, **editing_paths(), **proposal_paths(), **release_paths()},
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "paths": {
+            **paths,
+            **editing_paths(),
+            **proposal_paths(),
+            **release_paths(),
+            **feed_paths(),
+        },
+        "components": {
+            "schemas": {**SCHEMAS, **FEED_SCHEMAS},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
