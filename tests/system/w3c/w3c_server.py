@@ -15,6 +15,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import start_server
 
+from kb.rdf import META_GRAPH
+from kb.store.client import VERSION_PREDICATE, VERSION_SUBJECT
 from kb.store.managed import load_file
 
 W3C_TOKEN = "w3c-protocol-secret"
@@ -33,6 +35,13 @@ def _quads(path: Path, graph_name: str):
         yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
 
 
+def version_quad(version: str) -> ox.Quad:
+    """The dataset version hairkg records (in its meta graph, which the suites never see)."""
+    return ox.Quad(
+        VERSION_SUBJECT, VERSION_PREDICATE, ox.Literal(version), ox.NamedNode(META_GRAPH)
+    )
+
+
 def build_w3c_dataset(target: Path) -> int:
     graphs: dict[str, Path] = {}
     for test in manifests.query_tests():
@@ -42,6 +51,7 @@ def build_w3c_dataset(target: Path) -> int:
         for name, iri in test.graph_data.items():
             graphs[name] = manifests.iri_path(iri)
     quads = [quad for name, path in sorted(graphs.items()) for quad in _quads(path, name)]
+    quads.append(version_quad("w3c"))  # a store that holds no version is not ready (/healthz)
     target.parent.mkdir(parents=True, exist_ok=True)
     nquads = target.parent / "w3c.nq"
     ox.serialize(quads, output=str(nquads), format=ox.RdfFormat.N_QUADS)
