@@ -16,9 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import gunicorn.app.base
+import pyoxigraph as ox
 
+from kb.rdf import KB_GRAPH
 from kb.settings import Settings
-from kb.store.client import SparqlStore, dataset_version_for
+from kb.store.client import SparqlStore, dataset_version_for, sparql_term
 from kb.store.engines import StoreConfigError, endpoints_of
 from kb.store.errors import StoreError
 from kb.store.managed import ManagedOxigraph, load_file, write_server_file
@@ -110,7 +112,10 @@ def prepare_remote_store(settings: Settings) -> None:
         progress(f"loading {release} into {where}")
         data = release.read_bytes()
         store.load_nquads(data)
-        if store.is_empty():  # a load the engine acknowledged without storing it
+        if not store.ask(
+            f"ASK {{ GRAPH {sparql_term(ox.NamedNode(str(KB_GRAPH)))} {{ ?s ?p ?o }} }}"
+        ):
+            # a load the engine acknowledged without storing it
             raise StoreError("the store acknowledged the bulk load but holds none of it")
         store.update(store.set_version_update(dataset_version_for(data)))
     except StoreError as error:

@@ -201,7 +201,7 @@ class SparqlStore:
         if _OXIGRAPH_CANCELLED in body[-200:] or self._partial(response):
             raise QueryTimeout(limit)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type == SOLUTIONS_JSON:
+        if content_type in (SOLUTIONS_JSON, GRAPH_NTRIPLES):
             body = self.engine.standard_results(body)
         return RawResult(content_type, body)
 
@@ -267,10 +267,10 @@ class SparqlStore:
         if response.status_code >= 400:
             self._raise_for(response.status_code, response.content, response.headers)
         answered = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if response.status_code not in (200, 201, 204) or answered in (
-            "text/html",
-            "application/xhtml+xml",
-        ):
+        # a graph store answers with no body or a short note; a web page is a query form's
+        # (a Virtuoso /sparql POSTed N-Quads answers 200 text/html and stores nothing)
+        page = answered in ("text/html", "application/xhtml+xml") and b"<" in response.content
+        if response.status_code not in (200, 201, 204) or page:
             raise StoreUnavailable(
                 f"the graph store endpoint answered {response.status_code} "
                 f"{answered or 'without a body type'} to a bulk load, not a Graph Store "
