@@ -51,9 +51,9 @@ class Engine:
     partial_answer: tuple[str, str] | None = None
     # Blank node labels the engine writes in SPARQL results that are not valid labels.
     blank_node_prefix: str | None = None
-    # Booleans written as 1 and 0, whole decimals without their ".0" (Virtuoso stores the
-    # value, not the lexical form): made canonical again, or a diff would see them change.
-    numbers_as_values: bool = False
+    # Booleans written as 1 and 0 (Virtuoso): made canonical ("true", as Oxigraph writes
+    # them), or the write gate's diff would see every boolean change.
+    boolean_digits: bool = False
     # The engine's error text: a pattern whose group "message" is what a client may read,
     # and the states (group "state") that mean the client's request was wrong.
     error_pattern: re.Pattern | None = None
@@ -68,15 +68,13 @@ class Engine:
     def standard_results(self, body: bytes) -> bytes:
         """SPARQL JSON results or N-Triples with the engine's blank node labels made valid
         (Virtuoso's ``nodeID://b10005`` becomes ``b10005``) and its booleans canonical
-        (``"1"^^xsd:boolean`` becomes ``"true"``, ``"1"^^xsd:decimal`` ``"1.0"``)."""
+        (``"1"^^xsd:boolean`` becomes ``"true"``)."""
         if self.blank_node_prefix:
             bnode = re.escape(self.blank_node_prefix.encode())
             body = re.sub(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")' + bnode, rb"\1", body)
-        if self.numbers_as_values:
+        if self.boolean_digits:
             body = _JSON_BOOLEAN.sub(lambda m: m[1] + _BOOLEAN[m[2]] + b'"', body)
             body = _NT_BOOLEAN.sub(lambda m: b'"' + _BOOLEAN[m[1]] + b'"^^' + m[2], body)
-            body = _JSON_DECIMAL.sub(rb'\1\2.0"', body)
-            body = _NT_DECIMAL.sub(rb'"\1.0"^^\2', body)
         return body
 
     def error_message(self, text: str) -> tuple[str, bool]:
@@ -95,11 +93,6 @@ _JSON_BOOLEAN = re.compile(
 )
 _NT_BOOLEAN = re.compile(rb'"([01])"\^\^(<' + _XSD_BOOLEAN + rb">)")
 _BOOLEAN = {b"1": b"true", b"0": b"false"}
-_XSD_DECIMAL = rb"http://www\.w3\.org/2001/XMLSchema#decimal"
-_JSON_DECIMAL = re.compile(
-    rb'("datatype"\s*:\s*"' + _XSD_DECIMAL + rb'"\s*,\s*"value"\s*:\s*")(-?\d+)"'
-)
-_NT_DECIMAL = re.compile(rb'"(-?\d+)"\^\^(<' + _XSD_DECIMAL + rb">)")
 
 _VIRTUOSO_ERROR = re.compile(
     r"Virtuoso (?P<state>\w{5}) Error (?P<message>.*?)(?:\n\s*\nSPARQL query:|\Z)", re.DOTALL
@@ -115,7 +108,7 @@ ENGINES = {
         timeout_in_ms=True,
         partial_answer=("X-SQL-State", "S1TAT"),
         blank_node_prefix="nodeID://",
-        numbers_as_values=True,
+        boolean_digits=True,
         error_pattern=_VIRTUOSO_ERROR,
         # 37000 syntax and compilation errors, 22023 invalid arguments, 42S22 unknown names
         rejected_states=("37000", "22023", "42S22"),
