@@ -132,3 +132,34 @@ def test_no_secret_in_the_service_description_the_log_or_errors(served):
         _, _, body = served.get(path, headers)
         assert UPDATE_PASSWORD.encode() not in body, path
     assert UPDATE_PASSWORD not in served.log()
+
+
+def test_the_time_limit_is_asked_of_virtuoso_and_a_partial_answer_is_no_answer(served):
+    """hairkg asks Virtuoso for the limit (``timeout`` in ms): Virtuoso stops there and answers
+    200 with what it had and ``X-SQL-State: S1TAT``, which must be a timeout, never rows."""
+    heavy = (
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
+        "FILTER(STRLEN(STR(?c)) + STRLEN(STR(?f)) > 3) }"
+    )
+    status, _, body = served.get(
+        "/sparql?" + urllib.parse.urlencode({"query": heavy, "timeout": "1"})
+    )
+    assert status == 503, body
+    assert b"time limit" in body, body
+
+
+def test_virtuosos_partial_answer_at_its_own_limit_is_a_timeout(virtuoso_served, virtuoso):
+    """Virtuoso asked for a 20 ms limit (the unit changed to seconds, so hairkg's own deadline
+    stays far away) answers 200 and S1TAT: that is a timeout, not an empty count."""
+    from dataclasses import replace
+
+    from kb.store.errors import QueryTimeout
+
+    engine = replace(ENGINES["virtuoso"], timeout_in_ms=False)  # "timeout=20" read as 20 ms
+    store = SparqlStore(virtuoso.url + "/sparql", engine=engine)
+    heavy = (
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
+        "FILTER(STRLEN(STR(?c)) + STRLEN(STR(?f)) > 3) }"
+    )
+    with pytest.raises(QueryTimeout):
+        store.query(heavy, timeout_s=20)
