@@ -43,6 +43,16 @@ def version_quad(version: str) -> ox.Quad:
 
 
 def build_w3c_dataset(target: Path) -> int:
+    """The suites' data loaded into a fresh Oxigraph directory ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nquads = target.parent / "w3c.nq"
+    count = write_w3c_nquads(nquads)
+    load_file(target, nquads)
+    return count
+
+
+def write_w3c_nquads(nquads: Path) -> int:
+    """Every data file of the suites as a named graph, and a dataset version, as N-Quads."""
     graphs: dict[str, Path] = {}
     for test in manifests.query_tests():
         for iri in test.data_files:
@@ -52,10 +62,7 @@ def build_w3c_dataset(target: Path) -> int:
             graphs[name] = manifests.iri_path(iri)
     quads = [quad for name, path in sorted(graphs.items()) for quad in _quads(path, name)]
     quads.append(version_quad("w3c"))  # a store that holds no version is not ready (/healthz)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nquads = target.parent / "w3c.nq"
     ox.serialize(quads, output=str(nquads), format=ox.RdfFormat.N_QUADS)
-    load_file(target, nquads)
     return len(graphs)
 
 
