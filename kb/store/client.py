@@ -401,6 +401,11 @@ class SparqlStore:
         if expired.is_set():
             response.close()
             raise QueryTimeout(limit)
+        if 300 <= response.status_code < 400:  # not followed: a POST must not turn into a GET
+            raise StoreUnavailable(
+                f"the triple store answered with a redirect ({response.status_code}): configure "
+                "the address it redirects to"
+            )
         return response
 
     def _raise_for(self, status: int, body: bytes, headers) -> None:
