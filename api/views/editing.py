@@ -27,7 +27,6 @@ from api.views.writes import (
     gate,
 )
 from kb.store.client import sparql_term
-from kb.store.errors import StoreError
 from kb.writes import documents as editor
 from kb.writes.gate import Scope
 from kb.writes.history import RevertConflict, get_change, inverse_edit, list_changes
@@ -64,12 +63,10 @@ def editor_error_response(error: Exception) -> Response:
         return problem_response(400, str(error), **extra)
     if isinstance(error, RevertConflict):
         return problem_response(409, str(error))
-    if isinstance(error, StoreError):
-        return problem_response(503, f"the triple store is not available: {error}")
     raise error
 
 
-EDITOR_ERRORS = (ChangeError, AuthError, editor.EditError, RevertConflict, StoreError)
+EDITOR_ERRORS = (ChangeError, AuthError, editor.EditError, RevertConflict)
 for _error in EDITOR_ERRORS:
     bp.register_error_handler(_error, editor_error_response)
 

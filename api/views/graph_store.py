@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.auth import AuthError, require
-from api.errors import text_error
+from api.errors import store_error_plain, text_error
 from api.state import current_settings, current_store
 from api.views.writes import (
     auth_error_response,
@@ -181,7 +181,7 @@ def graph_store(rest: str | None = None):
     except ChangeError as error:
         return text_error(error.status, error.message)
     except StoreError as error:
-        return text_error(503, f"The triple store is not available: {error}")
+        return store_error_plain(error)
 
 
 def _gsp_read(graph, name) -> Response:

@@ -34,7 +34,6 @@ from kb.read.indexes import (
 )
 from kb.read.related_model import ABOUT, MENTIONS, Article
 from kb.read.views import adverse_effects_of, mechanisms_of, treatments_for
-from kb.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +70,13 @@ def api_routing_errors():
 
 
 def current_indexes() -> Indexes:
-    holder = current_index_holder()
-    try:
-        return holder.get()
-    except StoreError as error:
-        raise ApiError(503, f"the knowledge base is not available: {error}") from error
+    """The read indexes; a store failure is answered by the app's one store-error handler."""
+    return current_index_holder().get()
 
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     return error.response()
-
-
-@bp.errorhandler(StoreError)
-def _store_error(error: StoreError):
-    return problem_response(503, f"the knowledge base is not available: {error}")
 
 
 # -- parameters ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import time
 
 from flask import Blueprint, Response, current_app, json, render_template, request
 
-from api.errors import problem_response
+from api.errors import ApiError
 from api.http import secure_html
 from api.state import current_index_holder, current_settings
 from api.views.editing import EDITOR_ERRORS, editor_error_response, register_article_document
@@ -43,20 +43,8 @@ bp = Blueprint("suggest", __name__, url_prefix=API_PREFIX)
 page_bp = Blueprint("suggest_page", __name__)
 
 
-class SuggestError(Exception):
-    def __init__(self, status: int, detail: str, param: str | None = None):
-        super().__init__(detail)
-        self.status, self.detail, self.param = status, detail, param
-
-    def response(self) -> Response:
-        extra = {}
-        if self.param:
-            extra["invalid-params"] = [{"name": self.param, "reason": self.detail}]
-        return problem_response(self.status, self.detail, **extra)
-
-
-@bp.errorhandler(SuggestError)
-def _suggest_error(error: SuggestError):
+@bp.errorhandler(ApiError)
+def _suggest_error(error: ApiError):
     return error.response()
 
 
@@ -85,11 +73,8 @@ class SuggesterHolder:
 
 
 def _indexes() -> Indexes:
-    holder = current_index_holder()
-    try:
-        return holder.get()
-    except Exception as error:  # StoreError and friends: the store is not reachable
-        raise SuggestError(503, f"the knowledge base is not available: {error}") from error
+    """The read indexes; a store failure is answered by the app's one store-error handler."""
+    return current_index_holder().get()
 
 
 def current_suggester() -> tuple[Suggester, Indexes]:
@@ -104,20 +89,20 @@ def current_suggester() -> tuple[Suggester, Indexes]:
 def _json_object() -> dict:
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
-        raise SuggestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
     if request.mimetype != JSON:
-        raise SuggestError(415, f"send {JSON}, not {request.mimetype or 'no Content-Type'}")
+        raise ApiError(415, f"send {JSON}, not {request.mimetype or 'no Content-Type'}")
     raw = request.stream.read(MAX_BODY_BYTES + 1) if length is None else request.get_data()
     if len(raw) > MAX_BODY_BYTES:
-        raise SuggestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
     try:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
-        raise SuggestError(400, f"the body is not UTF-8 text: {error.reason}") from error
+        raise ApiError(400, f"the body is not UTF-8 text: {error.reason}") from error
     except ValueError as error:
-        raise SuggestError(400, f"the body is not JSON: {error}") from error
+        raise ApiError(400, f"the body is not JSON: {error}") from error
     if not isinstance(body, dict):
-        raise SuggestError(422, "the body must be a JSON object")
+        raise ApiError(422, "the body must be a JSON object")
     return body
 
 
@@ -125,17 +110,17 @@ def _string(body: dict, name: str, limit: int, *, required: bool = False) -> str
     value = body.get(name)
     if value is None:
         if required:
-            raise SuggestError(422, f"{name} is required", name)
+            raise ApiError(422, f"{name} is required", name)
         return None
     if not isinstance(value, str):
-        raise SuggestError(422, f"{name} must be a string", name)
+        raise ApiError(422, f"{name} must be a string", name)
     if len(value) > limit:
         # The article itself over the documented limit is too large (413); a longer title,
         # URL or summary is an invalid field (422).
         status = 413 if limit >= MAX_TEXT_CHARS else 422
-        raise SuggestError(status, f"{name} is longer than {limit} characters", name)
+        raise ApiError(status, f"{name} is longer than {limit} characters", name)
     if _binary(value):
-        raise SuggestError(400, f"{name} looks like binary data, not text", name)
+        raise ApiError(400, f"{name} looks like binary data, not text", name)
     return value
 
 
@@ -154,22 +139,22 @@ def _binary(text: str) -> bool:
 def document_from_request(body: dict):
     unknown = sorted(set(body) - {"title", "text", "url", "html"})
     if unknown:
-        raise SuggestError(422, f"unknown field {unknown[0]!r}", unknown[0])
+        raise ApiError(422, f"unknown field {unknown[0]!r}", unknown[0])
     for name in ("title", "text", "html", "url"):  # types first: 422 before 413
         if body.get(name) is not None and not isinstance(body[name], str):
-            raise SuggestError(422, f"{name} must be a string", name)
+            raise ApiError(422, f"{name} must be a string", name)
     title = _string(body, "title", MAX_TITLE_CHARS)
     url = _string(body, "url", 2048)
     text = _string(body, "text", MAX_TEXT_CHARS)
     html = _string(body, "html", MAX_TEXT_CHARS)
     if text is not None and html is not None:
-        raise SuggestError(422, "send either text or html, not both", "html")
+        raise ApiError(422, "send either text or html, not both", "html")
     if text is None and html is None:
-        raise SuggestError(422, 'send {"title", "text"} or {"url", "html"}', "text")
+        raise ApiError(422, 'send {"title", "text"} or {"url", "html"}', "text")
     if url is not None and (
         not url.lower().startswith(("http://", "https://")) or any(c < " " for c in url)
     ):
-        raise SuggestError(422, "url must be an absolute http(s) URL", "url")
+        raise ApiError(422, "url must be an absolute http(s) URL", "url")
     if html is not None:
         return from_html(html, title), url
     return from_text(text, title), url
@@ -196,12 +181,12 @@ def suggest():
 def _id_list(body: dict, name: str, known: set[str]) -> list[str]:
     value = body.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SuggestError(422, f"{name} must be a list of concept ids", name)
+        raise ApiError(422, f"{name} must be a list of concept ids", name)
     if len(value) > 500:
-        raise SuggestError(422, f"{name} may name at most 500 concepts", name)
+        raise ApiError(422, f"{name} may name at most 500 concepts", name)
     unknown = [v for v in value if v not in known]
     if unknown:
-        raise SuggestError(422, f"{name}: {unknown[0]!r} is not a concept that can tag", name)
+        raise ApiError(422, f"{name}: {unknown[0]!r} is not a concept that can tag", name)
     return list(dict.fromkeys(value))
 
 
@@ -211,7 +196,7 @@ def accept():
     body = _json_object()
     unknown = sorted(set(body) - ACCEPT_KEYS)
     if unknown:
-        raise SuggestError(422, f"unknown field {unknown[0]!r}", unknown[0])
+        raise ApiError(422, f"unknown field {unknown[0]!r}", unknown[0])
     for name in ("url", "title", "summary", "date", "id", "message"):
         _string(body, name, MAX_TITLE_CHARS if name != "summary" else 10_000)
     suggester, _ = current_suggester()
@@ -219,7 +204,7 @@ def accept():
     about = _id_list(body, ABOUT, known)
     mentions = [m for m in _id_list(body, MENTIONS, known) if m not in about]
     if not about:
-        raise SuggestError(422, "accept at least one concept the article is about", ABOUT)
+        raise ApiError(422, "accept at least one concept the article is about", ABOUT)
     payload = {k: v for k, v in body.items() if v is not None and k not in (ABOUT, MENTIONS)}
     payload[ABOUT], payload[MENTIONS] = about, mentions
     payload.setdefault("message", f"register article from tag suggestions: {body.get('title')}")
