@@ -67,6 +67,7 @@ from kb.writes.results import (
     GateBusy,
     ServiceGraphWrite,
     ValidationFailed,
+    refused_without_reasoner,
 )
 from kb.writes.update_text import _graph_key, _has_blank, commit_update
 
@@ -230,7 +231,7 @@ class WriteGate:
             )
         if prevalidated is not None:
             scope = None
-        with self.lock.hold():
+        with self.lock.hold(), refused_without_reasoner():
             for _ in range(self.attempts):
                 result = None
                 if scope is not None:
