@@ -187,8 +187,8 @@ def test_types_of_limits_the_inferred_types_and_nothing_else(kb_graph, monkeypat
     assert _triples(some.inferred) == expected
 
 
-def test_the_worker_warm_up_reasons_on_the_shipped_graph(caplog):
-    from kb.validation.validate import warm_up
+def test_the_reasoner_process_warm_up_reasons_on_the_shipped_graph(caplog):
+    from kb.validation.shared_reasoner.process import warm_up
 
     hermit.last_producer = ""  # earlier tests ran HermiT in this process: see this run's
     thread = warm_up()
