@@ -141,9 +141,10 @@ def classify(
 def warm_up(work: Callable[[], object] | None = None) -> threading.Thread | None:
     """Start the JVM and run HermiT (``work``; by default once on a tiny ontology) in a
     daemon thread, so that the first real write does not pay for it. The thread runs at the
-    lowest priority: it takes the CPU only when the process has nothing else to do (a
-    worker loading its indexes at start). Call it in the process that will reason (after any
-    fork). Returns the thread, or None when the in-process JVM cannot be used."""
+    lowest priority: it takes the CPU only when the host has nothing else to do (the workers
+    loading their indexes at start). Called by the shared reasoner process
+    (:mod:`kb.validation.shared_reasoner.process`). Returns the thread, or None when the
+    in-process JVM cannot be used."""
     if not in_process_possible():
         return None
 
