@@ -172,3 +172,10 @@ def test_the_supervisor_stops_its_process(tmp_path):
     process.stop()
     wait_until(lambda: not Path(f"/proc/{pid}").exists(), 10, 0.1, "reasoner gone")
     assert not process.socket_path.exists() and not process.key_path.exists()
+
+
+def test_a_socket_path_too_long_is_a_clear_error(tmp_path):
+    process = ReasonerProcess(tmp_path / ("d" * 120))
+    with pytest.raises(ValueError, match="shorter path"):
+        process.start()
+    assert process.pid is None
