@@ -166,7 +166,7 @@ def open_to_every_origin(response: Response) -> Response:
 
 # The Linked Data pages' plumbing: pages, ETags, negotiation by extension, RDF answers.
 
-CODE_VERSION = "ld-1"  # part of every ETag: bump when the pages change shape
+CODE_VERSION = "ld-2"  # part of every ETag: bump when the pages change shape
 
 
 def html_page(template: str, status: int = 200, **context) -> Response:
@@ -263,7 +263,15 @@ def alternates_for(path: str) -> list[dict]:
 # gets no Authorization in its preflight, so a browser never sends a token cross-origin.
 
 
-WRITE_PATHS = ("/sparql", "/store", "/api/v1/edit/", "/api/v1/history/", "/api/v1/suggest/accept")
+WRITE_PATHS = (
+    "/sparql",
+    "/store",
+    "/api/v1/edit/",
+    "/api/v1/history/",
+    "/api/v1/suggest/accept",
+    "/api/v1/proposals",
+    "/api/v1/releases",
+)
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

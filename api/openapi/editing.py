@@ -33,7 +33,7 @@ IF_MATCH = param(
 )
 ENTITY_DOCUMENT = {
     "type": "object",
-    "description": "An entity document (docs/editing.md): names are CURIEs, IRIs or entity ids.",
+    "description": "An entity document: names are CURIEs, IRIs or entity ids.",
     "properties": {
         "id": {"type": "string"},
         "types": {"type": "array", "items": {"type": "string"}},

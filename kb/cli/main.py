@@ -408,6 +408,7 @@ def build_parser(*, serve: Callable | None = None) -> argparse.ArgumentParser:
     from importlib.metadata import PackageNotFoundError, version
 
     from kb.cli.history import add_history_commands
+    from kb.cli.releases import add_release_command
 
     try:
         ver = version("hairkg")
@@ -425,6 +426,7 @@ def build_parser(*, serve: Callable | None = None) -> argparse.ArgumentParser:
     if serve is not None:
         serve(subparsers)
     add_history_commands(subparsers)
+    add_release_command(subparsers)
     return parser
 
 

@@ -69,7 +69,7 @@ def check_query(
     violation = guard.shape_violation(query)
     if violation:  # before anything reaches the engine: its parser would overflow its stack
         raise QueryRefused(400, f"The query is refused: {violation}.", "shape")
-    _check_service_calls(query, base, service_allowlist)
+    check_service_calls(query, base, service_allowlist)
     defaults, named = list(default_graphs), list(named_graphs)
     if not defaults and not named:
         clauses = guard.dataset_clauses(query, base)
@@ -80,8 +80,10 @@ def check_query(
     return CheckedQuery(query, guard.query_form(query), defaults, named)
 
 
-def _check_service_calls(query: str, base: str, allowlist: Sequence[str]) -> None:
-    refused = guard.refused_targets(guard.service_targets(query, base), list(allowlist))
+def check_service_calls(text: str, base: str, allowlist: Sequence[str]) -> None:
+    """:class:`QueryRefused` (403) when ``text`` (a query or an update) calls SERVICE on an
+    endpoint outside ``allowlist``."""
+    refused = guard.refused_targets(guard.service_targets(text, base), list(allowlist))
     if not refused:
         return
     named = ", ".join(target.written or "(nothing)" for target in refused)

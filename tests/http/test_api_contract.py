@@ -26,6 +26,8 @@ OPERATIONS = [
     "GET /api/v1/articles/{id}/related",
     "GET /api/v1/related",
     "POST /api/v1/suggest",
+    "GET /api/v1/proposals",
+    "GET /api/v1/proposals/{id}",
 ]
 
 
@@ -51,6 +53,10 @@ EDITING_OPERATIONS = [
     "GET /api/v1/history",
     "GET /api/v1/history/{change}",
     "POST /api/v1/history/{change}/revert",
+    "POST /api/v1/proposals",
+    "POST /api/v1/proposals/{id}/approve",
+    "POST /api/v1/proposals/{id}/reject",
+    "POST /api/v1/releases",
 ]
 
 

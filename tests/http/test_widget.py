@@ -302,5 +302,5 @@ def test_demo_page_shows_the_widget(browser, server):
     _, links = widget_links(browser)
     assert [a.text for a in links] == EXPECTED_TITLES
     assert json.loads(browser.execute_script("return JSON.stringify(document.title)")).startswith(
-        "hairkg widget demo"
+        "Widget demo"
     )

@@ -71,6 +71,30 @@ def test_corpus_spans_point_at_their_surface(suggester, name):
             assert source[o.start : o.end] == o.surface
 
 
+@pytest.mark.parametrize("name", [n for n in EXPECTED if not n.startswith("_")])
+def test_explanations_never_repeat_and_name_one_most_frequent_concept(suggester, name):
+    """Issue 16 part 5: the page showed "named in the title — named in the title" and called
+    two concepts "the most frequent concept"."""
+    result = suggester.suggest(read_document(CORPUS / name))
+    for s in result.suggestions:
+        decided_by = s.summary.split(": ", 1)[-1]
+        assert decided_by not in s.reasons, (s.concept.id, s.summary, s.reasons)
+        assert len(set(s.reasons)) == len(s.reasons), s.reasons
+    notes = [(s.concept.id, r) for s in result.suggestions for r in s.reasons]
+    most = [c for c, r in notes if "most frequent" in r]
+    only = [c for c, r in notes if "(the most frequent" in r]
+    assert len(only) <= 1, only
+    if len(most) > 1:  # a tie at the top is reported as a tie
+        tied = [r for _, r in notes if "most frequent" in r]
+        assert not only and all("tied for most frequent" in r for r in tied), tied
+
+
+def test_a_tie_for_most_frequent_is_reported_as_a_tie(suggester):
+    result = suggester.suggest(read_document(CORPUS / "finasteride-male-pattern.txt"))
+    tied = [s for s in result.suggestions if any("tied for most frequent" in r for r in s.reasons)]
+    assert len(tied) >= 2, [(s.concept.id, s.reasons) for s in result.suggestions]
+
+
 @pytest.mark.parametrize(
     "name", [n for n, e in EXPECTED.items() if not n.startswith("_") and "absent" in e]
 )
