@@ -2,7 +2,7 @@
 (kb.validation.shared_reasoner): refused with a clear 503 in each write face's error format,
 after the bounded wait for a restart, and nothing is written (never a write accepted without
 reasoning). In process, on a real store; the reasoner process itself is in
-tests/unit/test_shared_reasoner.py and tests/system/test_shared_reasoner.py."""
+tests/unit/test_reasoner_process.py and tests/system/test_shared_reasoner.py."""
 
 from __future__ import annotations
 
