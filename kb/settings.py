@@ -86,6 +86,13 @@ class Settings:
     max_write_bytes: int = 2 * 1024 * 1024
     load_allowlist: tuple[str, ...] = ()
     write_lock_timeout_s: float = 120.0
+    # The host's shared reasoner process (kb/validation/shared_reasoner): set by `hairkg serve`
+    # to its Unix socket (DATA_DIR/run/reasoner.sock) when writes run HermiT; the workers send
+    # their HermiT runs there and never start a JVM. Empty: HermiT runs in this process (CLI).
+    reasoner_socket: str = ""
+    # How long a write waits for the supervisor to restart a reasoner process that is gone
+    # before it is refused with 503.
+    reasoner_restart_wait_s: float = 20.0
     # Slow clients (api/worker.py): the request head must arrive within this, a body within
     # that, and a stalled socket is dropped after the idle limit while answering.
     client_header_timeout_s: float = 10.0

@@ -19,7 +19,7 @@ import gunicorn.app.base
 import pyoxigraph as ox
 
 from kb.rdf import KB_GRAPH
-from kb.settings import Settings
+from kb.settings import Settings, variable
 from kb.store.client import SparqlStore, dataset_version_for, sparql_term
 from kb.store.engines import StoreConfigError, endpoints_of
 from kb.store.errors import StoreError
@@ -146,11 +146,14 @@ def serve(
     workers: int = 2,
     threads: int = 8,
 ) -> None:
-    """Runs until SIGINT/SIGTERM. Workers are stateless: all data is in the store."""
+    """Runs until SIGINT/SIGTERM. Workers are stateless: all data is in the store. When
+    writes run HermiT, one reasoner process serves every worker's runs (started, supervised
+    and stopped here)."""
     from kb.validation.hermit import keep_jvm_out_of_this_process
 
-    # gunicorn forks the workers from this process: a JVM started here by the first start's
-    # release build would not survive the fork, and would keep them from starting their own
+    # gunicorn forks the workers from this process, and the workers' HermiT runs go to the
+    # one reasoner process started below: no JVM here (the first start's release build uses
+    # a java subprocess).
     keep_jvm_out_of_this_process()
     oxigraph = None
     if settings.store_url:
@@ -160,14 +163,41 @@ def serve(
         # `hairkg load --data-dir` finds the running store here (read_server_file).
         server_file = write_server_file(settings.data_dir, {"store_url": oxigraph.url})
         settings = replace(settings, store_url=oxigraph.url, managed_store=True)
-    options = gunicorn_options(settings, host=host, port=port, workers=workers, threads=threads)
-    progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
+    reasoner = None
     try:
+        if writes_reason(settings):
+            reasoner = start_shared_reasoner(settings.data_dir)
+            settings = replace(settings, reasoner_socket=str(reasoner.socket_path))
+        options = gunicorn_options(settings, host=host, port=port, workers=workers, threads=threads)
+        progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
         _Gunicorn(settings, options).run()
     finally:
+        if reasoner:
+            reasoner.stop()
         if oxigraph:
             server_file.unlink(missing_ok=True)
             oxigraph.stop()
+
+
+def writes_reason(settings: Settings) -> bool:
+    """True when writes are possible (tokens) and each runs HermiT (write validation full)."""
+    tokens = settings.tokens or settings.tokens_file
+    tokens = tokens or variable("tokens") or variable("tokens_file")
+    return bool(tokens) and settings.write_validation == "full"
+
+
+def start_shared_reasoner(data_dir: Path):
+    """The host's one reasoner process for the workers' writes (kb.validation.shared_reasoner)."""
+    from kb.validation.shared_reasoner.supervisor import ReasonerProcess
+
+    reasoner = ReasonerProcess(data_dir)
+    try:
+        reasoner.start()
+    except (ValueError, RuntimeError, OSError) as error:
+        reasoner.stop()
+        raise SystemExit(f"hairkg: cannot start the reasoner process: {error}") from error
+    progress(f"reasoner process {reasoner.pid} on {reasoner.socket_path}")
+    return reasoner
 
 
 def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int, threads: int):

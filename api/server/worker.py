@@ -75,11 +75,7 @@ class BoundedThreadWorker(ThreadWorker):
         self._gathering: dict[int, object] = {}
         reaper = threading.Thread(target=self._reap, name="slow-client-reaper", daemon=True)
         reaper.start()
-        if _writes_reason(settings):
-            # Here, after the fork: a JVM started in the master would not survive it.
-            from kb.validation.validate import warm_up
-
-            warm_up()
+        _reason_elsewhere(settings)
         super().init_process()
 
     # -- deadlines ------------------------------------------------------------------------
@@ -240,10 +236,14 @@ class BoundedThreadWorker(ThreadWorker):
         req.body = body
 
 
-def _writes_reason(settings) -> bool:
-    """True when writes are possible and each runs HermiT (write validation ``full``)."""
-    from kb.settings import variable
+def _reason_elsewhere(settings) -> None:
+    """A worker never starts a JVM: its HermiT runs go to the host's shared reasoner process
+    when ``hairkg serve`` started one (``reasoner_socket``), else to a ``java`` subprocess
+    (should it ever reason, e.g. a reload with write validation off)."""
+    from kb.validation import hermit
+    from kb.validation.shared_reasoner import client
 
-    tokens = getattr(settings, "tokens", "") or getattr(settings, "tokens_file", "")
-    tokens = tokens or variable("tokens") or variable("tokens_file")
-    return bool(tokens) and getattr(settings, "write_validation", "full") == "full"
+    hermit.keep_jvm_out_of_this_process()
+    socket_path = getattr(settings, "reasoner_socket", "")
+    if socket_path:
+        client.use(socket_path, getattr(settings, "reasoner_restart_wait_s", 20.0))

@@ -22,7 +22,7 @@ from kb.files.sources import graph_iris, source_files
 from kb.validation.release import dataset_quads
 from kb.validation.validate import format_finding, validate
 from kb.writes.files import load_release
-from kb.writes.results import ChangeError
+from kb.writes.results import ChangeError, refused_without_reasoner
 
 bp = Blueprint("admin", __name__)
 _reload_lock = threading.Lock()  # one reload at a time in this process
@@ -40,7 +40,8 @@ def reload():
         return problem_response(409, "a reload is already running")
     try:
         files = source_files()
-        report = validate(files, reason=True)
+        with refused_without_reasoner():  # 503 when the host's reasoner process is gone
+            report = validate(files, reason=True)
         if not report.ok:
             findings = [{**f.to_dict(), "text": format_finding(f)} for f in report.errors]
             return problem_response(

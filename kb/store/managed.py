@@ -146,7 +146,7 @@ def _alive(pid: int) -> bool:
     return pid > 0
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: ask Linux to send SIGTERM when the parent process dies."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -223,7 +223,7 @@ class ManagedOxigraph:
                 # Its own session: a Ctrl-C meant for hairkg reaches it through stop().
                 start_new_session=True,
                 # ...and it dies with hairkg even on kill -9, so no orphan keeps the store locked.
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
 
     def _wait_ready(self, timeout_s: float) -> None:

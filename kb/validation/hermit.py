@@ -15,8 +15,10 @@ of producing it:
   tens of milliseconds instead of a second for a new ``java`` process.
 - **a ``java`` subprocess** running the command line, when the in-process JVM cannot be
   used: JPype is not installed, ``HAIRKG_REASONER=subprocess``, or the JVM was started by
-  a parent process before a fork (a JVM does not survive ``fork``; gunicorn workers are
-  forked, so ``warm_up()`` is called in each worker, never in the master).
+  a parent process before a fork (a JVM does not survive ``fork``).
+
+``hairkg serve``'s workers use neither: they send their runs to the host's one reasoner
+process (:mod:`kb.validation.shared_reasoner`), which calls :func:`classify` here.
 
 Both stop at a time limit: the in-process run through HermiT's ``interrupt()`` from a timer,
 the subprocess by being killed.
@@ -55,6 +57,12 @@ class Inconsistent(HermitError):
     """HermiT found the ontology inconsistent."""
 
 
+class ReasonerUnavailable(HermitError):
+    """The host's shared reasoner process (:mod:`kb.validation.shared_reasoner`) could not
+    be reached or did not answer in time: nothing was decided about the graph, so a write
+    that needs reasoning is refused (503), never accepted unreasoned."""
+
+
 last_producer = ""
 """Which producer answered the last call in this process: "jvm" or "subprocess"."""
 
@@ -82,9 +90,9 @@ def _java_memory_mb() -> int:
 
 
 def keep_jvm_out_of_this_process() -> None:
-    """This process forks the ones that reason (``hairkg serve``'s master and its gunicorn
-    workers): it uses the subprocess itself (its release build), so that no JVM is started
-    before the fork and each child can start its own."""
+    """No JVM in this process: ``hairkg serve``'s master (it forks the workers, and a JVM
+    does not survive a fork; its release build uses the subprocess) and a worker without a
+    shared reasoner process (the subprocess, should it ever reason)."""
     global _jvm_refused
     _jvm_refused = True
 
@@ -133,9 +141,10 @@ def classify(
 def warm_up(work: Callable[[], object] | None = None) -> threading.Thread | None:
     """Start the JVM and run HermiT (``work``; by default once on a tiny ontology) in a
     daemon thread, so that the first real write does not pay for it. The thread runs at the
-    lowest priority: it takes the CPU only when the process has nothing else to do (a
-    worker loading its indexes at start). Call it in the process that will reason (after any
-    fork). Returns the thread, or None when the in-process JVM cannot be used."""
+    lowest priority: it takes the CPU only when the host has nothing else to do (the workers
+    loading their indexes at start). Called by the shared reasoner process
+    (:mod:`kb.validation.shared_reasoner.process`). Returns the thread, or None when the
+    in-process JVM cannot be used."""
     if not in_process_possible():
         return None
 
@@ -359,6 +368,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "HermitError",
     "Inconsistent",
+    "ReasonerUnavailable",
     "classify",
     "in_process_possible",
     "keep_jvm_out_of_this_process",

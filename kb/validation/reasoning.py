@@ -1,7 +1,8 @@
 """The OWL reasoning bridge: rdflib graph in, HermiT inferences out.
 
 The graph is written as N-Triples and classified by HermiT (:mod:`kb.validation.hermit`: a JVM kept
-warm in this process, or a ``java`` subprocess), with property-value inference on. Its
+warm in this process, or a ``java`` subprocess; in ``hairkg serve``'s workers, the host's one
+reasoner process, :mod:`kb.validation.shared_reasoner`), with property-value inference on. Its
 output, the text of HermiT's command line, is read here (``read_hermit_output``) into the
 triples owlready2 used to add for it. Nothing is cached between calls.
 
@@ -17,7 +18,8 @@ What comes back is only what is new, never a triple that was asserted:
 An inconsistent graph gives ``consistent=False`` with an explanation; individuals whose
 asserted classes (after the named class hierarchy, domains and ranges) are declared
 disjoint are named in ``conflicts``. HermiT stops at ``timeout_s`` (default
-``HAIRKG_REASONER_TIMEOUT_S`` or 300 s) with a ``ReasonerError``.
+``HAIRKG_REASONER_TIMEOUT_S`` or 300 s) with a ``ReasonerError``. A shared reasoner process
+that cannot be reached raises ``hermit.ReasonerUnavailable`` (a 503 for a write, not a finding).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rdflib.collection import Collection
 
 from kb.settings import variable
 from kb.validation import hermit
+from kb.validation.shared_reasoner import client as shared_reasoner
 
 _BUILTIN_PREFIXES = (
     str(OWL),
@@ -101,7 +104,10 @@ def infer(
     document = graph.serialize(format="nt", encoding="utf-8")
     limit = timeout_s if timeout_s is not None else default_timeout_s()
     try:
-        output = hermit.classify(document, timeout_s=limit, types_of=types_of)
+        if shared_reasoner.configured():  # a worker of `hairkg serve`: the host's process
+            output = shared_reasoner.classify(document, timeout_s=limit, types_of=types_of)
+        else:
+            output = hermit.classify(document, timeout_s=limit, types_of=types_of)
     except hermit.Inconsistent:
         conflicts = disjoint_conflicts(graph)
         lines = ["HermiT: the ontology is inconsistent."]
@@ -117,6 +123,8 @@ def infer(
             conflicts,
             seconds=time.monotonic() - started,
         )
+    except hermit.ReasonerUnavailable:
+        raise  # nothing was decided: the caller refuses the write (503), never a finding
     except hermit.HermitError as e:
         raise ReasonerError(str(e)) from e
     inferred, unsatisfiable = read_hermit_output(output, graph)

@@ -416,27 +416,6 @@ def _reasoning_findings(
     return out
 
 
-def warm_up():
-    """``hermit.warm_up`` with what a write runs: a whole validation of the shipped ontology
-    and knowledge base (SHACL, quality report, HermiT: imports pySHACL and parses the shapes
-    once), then HermiT three times for a few individuals' types (a local check), so that the
-    JIT has compiled HermiT's paths on the TBox the writes use and a worker's first write
-    takes its usual time (measured on a 1M-triple store: 1.5-1.8 s after a tiny warm-up,
-    0.6-1.0 s later on)."""
-
-    from kb.files.sources import load_asserted, union_graph
-    from kb.validation.reasoning import hermit, infer
-
-    def work() -> None:
-        graph = union_graph(load_asserted())
-        validate_graph(graph)
-        named = sorted({str(s) for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef)})
-        for _ in range(3):
-            infer(graph, types_of=named[:3])
-
-    return hermit.warm_up(work)
-
-
 __all__ = [
     "KB_GRAPH",
     "ONTOLOGY_GRAPH",
@@ -445,5 +424,4 @@ __all__ = [
     "format_finding",
     "validate",
     "validate_graph",
-    "warm_up",
 ]

@@ -74,6 +74,7 @@ from kb.writes.results import (
     GateBusy,
     ServiceGraphWrite,
     ValidationFailed,
+    refused_without_reasoner,
 )
 from kb.writes.update_text import _graph_key, _has_blank, commit_update, inferred_delta
 
@@ -241,7 +242,7 @@ class WriteGate:
             )
         if prevalidated is not None:
             scope = None
-        with self.lock.hold():
+        with self.lock.hold(), refused_without_reasoner():
             for _ in range(self.attempts):
                 result = None
                 if scope is not None:

@@ -3,12 +3,14 @@ a committed change."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
 
 from kb.rdf import KB_GRAPH
+from kb.validation.hermit import ReasonerUnavailable
 from kb.writes.history import ChangeRecord
 from kb.writes.update_text import _graph_key
 
@@ -69,6 +71,24 @@ class Conflict(ChangeError):
 
 class GateBusy(ChangeError):
     status = 503
+
+
+class ReasoningUnavailable(ChangeError):
+    """The write needs HermiT and the host's shared reasoner process could not be reached
+    (kb.validation.shared_reasoner): refused, nothing written; try again shortly."""
+
+    status = 503
+
+
+@contextlib.contextmanager
+def refused_without_reasoner():
+    """Turns an unreachable reasoner process into :class:`ReasoningUnavailable`."""
+    try:
+        yield
+    except ReasonerUnavailable as error:
+        raise ReasoningUnavailable(
+            f"the change was not validated, nothing was written: {error}"
+        ) from error
 
 
 @dataclass

@@ -187,8 +187,8 @@ def test_types_of_limits_the_inferred_types_and_nothing_else(kb_graph, monkeypat
     assert _triples(some.inferred) == expected
 
 
-def test_the_worker_warm_up_reasons_on_the_shipped_graph(caplog):
-    from kb.validation.validate import warm_up
+def test_the_reasoner_process_warm_up_reasons_on_the_shipped_graph(caplog):
+    from kb.validation.shared_reasoner.process import warm_up
 
     hermit.last_producer = ""  # earlier tests ran HermiT in this process: see this run's
     thread = warm_up()
@@ -218,9 +218,11 @@ def _has_jvm(pid: int) -> bool:
         return False
 
 
-def test_serve_keeps_the_jvm_out_of_the_master_and_in_each_worker(tmp_path):
+def test_serve_keeps_the_jvm_out_of_the_master_and_the_workers(tmp_path):
     """The first start builds the release graph (HermiT) in the master, which then forks
-    the workers: the master must use the java subprocess, and each worker its own JVM."""
+    the workers: the master must use the java subprocess, the workers none (their runs go to
+    the host's one reasoner process, which holds the only JVM; tests/system/
+    test_shared_reasoner.py writes through them)."""
 
     from conftest import start_server
 
@@ -231,13 +233,18 @@ def test_serve_keeps_the_jvm_out_of_the_master_and_in_each_worker(tmp_path):
     )
     try:
         master = server.process.pid
-        workers = [
+        pythons = [
             p for p in _children(master) if "python" in Path(f"/proc/{p}/cmdline").read_text()
         ]
+        reasoners = [
+            p
+            for p in pythons
+            if "kb.validation.shared_reasoner.process" in Path(f"/proc/{p}/cmdline").read_text()
+        ]
+        workers = [p for p in pythons if p not in reasoners]
         assert len(workers) == 2, workers
-        wait_until(
-            lambda: all(_has_jvm(p) for p in workers), 120, 0.5, "each worker warms up its own JVM"
-        )
-        assert not _has_jvm(master)
+        assert len(reasoners) == 1, reasoners
+        wait_until(lambda: _has_jvm(reasoners[0]), 120, 0.5, "the reasoner process's JVM")
+        assert not any(_has_jvm(p) for p in [master, *workers])
     finally:
         server.stop()
