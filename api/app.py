@@ -15,6 +15,7 @@ from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
 from api.tracing import request_id
 from api.views.admin import bp as admin_bp
+from api.views.curation.routes import bp as curation_bp
 from api.views.dataset import bp as dataset_bp
 from api.views.editing import bp as editing_bp
 from api.views.graph_store import store_bp
@@ -81,6 +82,7 @@ def _blueprints():
         query_ui_bp,
         admin_bp,
         editing_bp,
+        curation_bp,
         store_bp,
         suggest_bp,
         suggest_page_bp,
