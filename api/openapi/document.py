@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from api.openapi.editing import SECURITY_SCHEMES, editing_paths
+from api.openapi.editing import SECURITY_SCHEMES, curation_paths, editing_paths
 from api.openapi.parts import get_operation, param, ref
 from api.openapi.schemas import SCHEMAS
 from kb.rdf import ID_PATTERN as SERVED_ID
@@ -109,6 +109,12 @@ def openapi_document() -> dict:
                     "Only entities of this class (local name, e.g. `Treatment`, `Condition`, "
                     "`Article`; case-insensitive). A class with no entities gives an empty page.",
                     {"type": "string", "pattern": "^(hk:)?[A-Za-z][A-Za-z0-9]{0,63}$"},
+                ),
+                param(
+                    "includeDeprecated",
+                    "query",
+                    "`true`: deprecated terms too (marked `deprecated`); left out by default.",
+                    {"type": "string", "enum": ["true", "false"]},
                 ),
                 *_page_params(10, 50, 1000),
             ],
@@ -247,6 +253,6 @@ def openapi_document() -> dict:
             {"name": "articles"},
             {"name": "related"},
         ],
-        "paths": {**paths, **editing_paths()},
+        "paths": {**paths, **editing_paths(), **curation_paths()},
         "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }

@@ -51,6 +51,9 @@ EDITING_OPERATIONS = [
     "GET /api/v1/history",
     "GET /api/v1/history/{change}",
     "POST /api/v1/history/{change}/revert",
+    "POST /api/v1/edit/entities/{id}/merge-into/{target}",
+    "GET /api/v1/edit/articles/{id}/related",
+    "PUT /api/v1/edit/articles/{id}/related",
 ]
 
 
