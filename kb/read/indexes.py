@@ -354,13 +354,13 @@ class IndexHolder:
         changes in between touched only articles; False when a full rebuild is needed."""
         from kb.rdf import ONTOLOGY_GRAPH
         from kb.writes.history import changes_since
+        from kb.writes.picks import pick_owner
 
         started = time.perf_counter()
         since = changes_since(self.store, current.version, target, limit=MAX_INCREMENTAL_CHANGES)
         if since is None or str(ONTOLOGY_GRAPH) in since.graphs:
             return False
-        # an article's editors' picks (``<article>#pick-N``) are part of the article
-        subjects = {iri.partition("#")[0] if "#pick-" in iri else iri for iri in since.subjects}
+        subjects = {pick_owner(iri) for iri in since.subjects}  # a pick is its article's
         articles, present = articles_with_triples(self.store, subjects)
         for iri in subjects:
             if iri in articles:

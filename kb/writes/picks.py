@@ -39,8 +39,16 @@ class PicksRefused(ChangeError):
         )
 
 
+PICK_MARK = "#pick-"
+
+
 def pick_node(article: str, rank: int) -> ox.NamedNode:
-    return ox.NamedNode(f"{article}#pick-{rank}")
+    return ox.NamedNode(f"{article}{PICK_MARK}{rank}")
+
+
+def pick_owner(iri: str) -> str:
+    """The article a pick node belongs to; any other IRI itself."""
+    return iri.partition(PICK_MARK)[0]
 
 
 def picks_from_body(article: ox.NamedNode, body: dict) -> tuple[list[str], list[str]]:
@@ -81,7 +89,7 @@ def current_pick_nodes(store: SparqlStore, article: str) -> set[str]:
     return {r["n"].value for r in rows if isinstance(r["n"], ox.NamedNode)}
 
 
-def _is_article(store: ox.Store, iri: str) -> bool:
+def is_article(store: ox.Store, iri: str) -> bool:
     return any(
         True for _ in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(RDF_TYPE), ARTICLE)
     )
@@ -90,10 +98,10 @@ def _is_article(store: ox.Store, iri: str) -> bool:
 def set_picks(store: ox.Store, article: ox.NamedNode, pinned: list[str], blocked: list[str]):
     """Replaces the article's picks in ``store`` (which holds the article, its pick nodes and
     the articles named)."""
-    if not _is_article(store, article.value):
+    if not is_article(store, article.value):
         raise ChangeError(f"there is no article {article.value.removeprefix(str(KB))}", status=404)
     for key, iris in (("pinned", pinned), ("blocked", blocked)):
-        missing = [i.removeprefix(str(KB)) for i in iris if not _is_article(store, i)]
+        missing = [i.removeprefix(str(KB)) for i in iris if not is_article(store, i)]
         if missing:
             raise PicksRefused(f"{key}: no article with id {', '.join(missing)}", key)
     has_pick, blocks = ox.NamedNode(str(HK.hasEditorsPick)), ox.NamedNode(str(HK.blockedRelated))

@@ -136,8 +136,17 @@ def ensure(client, path, document):
 # -- editors' picks ------------------------------------------------------------------------
 
 
+def index_holder(client):
+    from api.state import current_index_holder
+
+    with client.application.app_context():
+        return current_index_holder()
+
+
 def test_picks_come_first_blocked_never_shown_and_revert(app):
     before = [i["id"] for i in related(app)]
+    indexes = index_holder(app).get()
+    generation = indexes.generation
     assert "prp-for-hair-loss" in before and len(before) >= 3, before
     last = before[-1]
     picks = {"pinned": [last], "blocked": ["prp-for-hair-loss"], "message": "editors' picks"}
@@ -170,6 +179,9 @@ def test_picks_come_first_blocked_never_shown_and_revert(app):
         return items if items and items[0]["id"] == last else None
 
     items = wait_until(picked, 30, what="the pinned article first in the related answer")
+    # brought up to date in place from the change history (the pick nodes count as the
+    # article), not rebuilt
+    assert index_holder(app).get() is indexes and indexes.generation > generation
     assert items[0]["reasons"] == [EDITORS] and items[0]["pinned"] is True
     assert items[0]["score"] is None
     ids = [i["id"] for i in items]
@@ -231,6 +243,7 @@ def test_picks_need_a_write_token(app):
     assert call(app, "PUT", path, {"pinned": []})[0] == 401
     assert call(app, "PUT", path, {"pinned": []}, READER)[0] == 403
     assert get_json(app, "/api/v1/edit/articles/no-such-article/related")[0] == 404
+    assert get_json(app, "/api/v1/edit/articles/alopecia/related")[0] == 404  # not an article
 
 
 # -- deprecation and merging ---------------------------------------------------------------

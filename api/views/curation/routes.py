@@ -12,7 +12,14 @@ from api.views.writes import change_headers, change_message, change_summary, gat
 from kb.writes import documents as editor
 from kb.writes.gate import Scope
 from kb.writes.merge import class_hierarchy, merge_into, referrers
-from kb.writes.picks import current_pick_nodes, pick_node, picks_from_body, read_picks, set_picks
+from kb.writes.picks import (
+    current_pick_nodes,
+    is_article,
+    pick_node,
+    picks_from_body,
+    read_picks,
+    set_picks,
+)
 
 bp = Blueprint("curation", __name__, url_prefix="/api/v1")
 JSON = "application/json"
@@ -62,7 +69,7 @@ def get_related_picks(identifier: str):
     _, quads = gate().scoped_snapshot(_picks_scope(article, [], 0))
     memory = ox.Store()
     memory.bulk_extend(quads)
-    if not editor.subject_quads(memory, article):
+    if not is_article(memory, article.value):
         return problem_response(404, f"there is no article {identifier!r} in the knowledge base")
     response = Response(json.dumps(read_picks(memory, article)), 200, mimetype=JSON)
     response.headers["Cache-Control"] = "no-cache"
