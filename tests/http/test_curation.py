@@ -338,7 +338,7 @@ def test_deprecated_terms_hand_their_articles_to_the_successor_and_leave_search(
         app,
         "POST",
         "/api/v1/edit/entities/scalp-needle-stimulation/deprecate",
-        {"replacedBy": "microneedling"},
+        {"replacedBy": "microneedling", "reason": "a duplicate of microneedling"},
         ALICE,
     )
     assert status == 200, body
@@ -346,6 +346,10 @@ def test_deprecated_terms_hand_their_articles_to_the_successor_and_leave_search(
         lambda: "scalp-needle-stimulation" not in found(False), 30, what="left out of search"
     )
     assert "scalp-needle-stimulation" in found(True)
+    card = get_json(app, "/api/v1/entities/scalp-needle-stimulation")[2]
+    assert card["deprecationReason"] == "a duplicate of microneedling"
+    page = call(app, "GET", "/id/scalp-needle-stimulation", headers={"Accept": "text/html"})[2]
+    assert "a duplicate of microneedling" in page
     assert get_json(app, "/api/v1/search?q=x&includeDeprecated=yes")[0] == 422
 
     def tagged_with_successor():
