@@ -27,7 +27,7 @@ bench: setup
 	scripts/bench
 
 # Reinstall when the manifests change; system packages first (Java, Node, Chromium).
-$(STAMP): pyproject.toml requirements.lock scripts/setup
+$(STAMP): pyproject.toml requirements.lock api/frontend/package-lock.json scripts/setup
 	bash scripts/setup
 	touch $@
 

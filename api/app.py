@@ -6,18 +6,23 @@ import logging
 import time
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from api import state
 from api.errors import store_error_plain, store_error_problem
-from api.http import read_cors, write_cors, write_preflight
+from api.http import html_page, prefers_html, read_cors, write_cors, write_preflight
+from api.mcp import endpoint as mcp_endpoint
 from api.server import http_front, ratelimit
 from api.server.answer_front import AnswerFront, answer_version
 from api.state import current_store
 from api.tracing import request_id
 from api.views.admin import bp as admin_bp
-from api.views.curation.routes import bp as curation_bp
 from api.views.dataset import bp as dataset_bp
 from api.views.editing import bp as editing_bp
+from api.views.editorial.curation import bp as curation_bp
+from api.views.editorial.proposals import bp as proposals_bp
+from api.views.editorial.proposals import page_bp as proposals_page_bp
+from api.views.editorial.releases import bp as releases_bp
 from api.views.graph_store import store_bp
 from api.views.json_api import api_routing_errors, widget_bp
 from api.views.json_api import bp as rest_bp
@@ -57,8 +62,10 @@ def create_app(settings: Settings | None = None, store: SparqlStore | None = Non
     app.after_request(write_cors)
     app.after_request(read_cors)
     app.register_error_handler(StoreError, _store_error)
+    app.register_error_handler(HTTPException, _http_error_page)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+    mcp_endpoint.install(app)
     app.extensions["hairkg.indexes"].warm()
     if settings.sparql_cache_mb > 0:
         app.wsgi_app = AnswerFront(  # type: ignore[method-assign]
@@ -83,6 +90,9 @@ def _blueprints():
         admin_bp,
         editing_bp,
         curation_bp,
+        proposals_bp,
+        proposals_page_bp,
+        releases_bp,
         store_bp,
         suggest_bp,
         suggest_page_bp,
@@ -113,6 +123,21 @@ def healthz():
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503
     return jsonify(status="ok", datasetVersion=version)
+
+
+def _http_error_page(error: HTTPException):
+    """A browser that hits an HTTP error on a page route (a mistyped address, a wrong method)
+    gets a page in the site's layout, with the navigation; every other client, and the
+    machine routes (/api/, /admin/, /mcp), get the error as it was."""
+    if request.path.startswith(("/api/", "/admin/", "/mcp")) or not prefers_html(
+        request.headers.get("Accept")
+    ):
+        return error
+    response = html_page("error.html", status=error.code or 500, error=error)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _store_error(error: StoreError) -> Response:

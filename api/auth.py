@@ -20,7 +20,9 @@ Sources (both may be used; names must be unique):
 Only SHA-256 digests are kept in memory; a presented token is hashed and compared with every
 configured digest with ``hmac.compare_digest`` (no early exit). Tokens are never logged. Reads
 need no token; a write without one is answered 401 with ``WWW-Authenticate: Bearer``, a token
-without the needed scope 403. The file is re-read when its modification time changes.
+without the needed scope 403. Scopes: ``propose`` (submit proposals), ``review`` (approve or
+reject others' proposals), ``write`` (write directly; implies both), ``admin`` (everything).
+The file is re-read when its modification time changes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ from flask import current_app, request
 
 from kb.settings import variable
 
-SCOPES = ("write", "admin")
+SCOPES = ("propose", "review", "write", "admin")
+# A scope that a token holding another one has as well: ``admin`` has them all, and a ``write``
+# token, which may change the graph directly, may also propose and review changes (approving a
+# proposal is a write that someone else drafted). ``propose`` and ``review`` imply nothing.
+IMPLIED_BY = {"propose": ("write",), "review": ("write",)}
 REALM = "hairkg"
 
 
@@ -178,7 +184,8 @@ def require(scope: str = "write") -> Token:
     token = token_store().match(value.strip())
     if token is None:
         raise AuthError(401, "the bearer token is not valid")
-    if scope not in token.scopes and "admin" not in token.scopes:
+    granted = {scope, "admin", *IMPLIED_BY.get(scope, ())}
+    if not granted & token.scopes:
         raise AuthError(
             403, f"the token {token.name!r} does not have the {scope!r} scope", "insufficient_scope"
         )

@@ -1,4 +1,4 @@
-"""The `hairkg` command: the one parser of `kb.cli.main`, with `serve` added."""
+"""The `hairkg` command: the one parser of `kb.cli.main`, with `serve` and `mcp` added."""
 
 from __future__ import annotations
 
@@ -65,8 +65,16 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_service_commands(subparsers) -> None:
+    """The commands of the service layer: `serve`, and `mcp` for agents (api.mcp)."""
+    from api.mcp.command import add_mcp_command
+
+    add_serve_command(subparsers)
+    add_mcp_command(subparsers)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return kb_cli.main(argv, serve=add_serve_command)
+    return kb_cli.main(argv, serve=add_service_commands)
 
 
 if __name__ == "__main__":

@@ -66,8 +66,18 @@ _ERROR_POSITION = re.compile(r"(?i)\b(at|line) 1:(\d+)")
 def store_error_text(
     error: StoreError, limit: float, cap_s: float, prefix_length: int = 0
 ) -> Response:
-    """The SPARQL protocol's answer to a store error: the query's fault (400), the time limit
-    ``limit`` (of at most ``cap_s``) reached, the engine failing, or the store unavailable."""
+    """The SPARQL protocol's answer to a store error (:func:`query_failure`) as plain text."""
+    status, message, headers = query_failure(error, limit, cap_s, prefix_length)
+    return text_error(status, message, headers)
+
+
+def query_failure(
+    error: StoreError, limit: float, cap_s: float, prefix_length: int = 0
+) -> tuple[int, str, dict[str, str]]:
+    """The status, message and headers of a store error while running a client's query: the
+    query's fault (400), the time limit ``limit`` (of at most ``cap_s``) reached, the engine
+    failing, or the store unavailable. ``prefix_length`` characters were put before the
+    client's query on its first line (positions in syntax errors are corrected for them)."""
     if isinstance(error, QueryRejected):
         message = str(error)
         if prefix_length:
@@ -75,21 +85,21 @@ def store_error_text(
                 lambda m: f"{m.group(1)} 1:{max(1, int(m.group(2)) - prefix_length)}", message
             )
         if message.lower().startswith("error at"):
-            return text_error(400, f"SPARQL syntax error {message[len('error ') :]}")
-        return text_error(400, f"The query was rejected: {message}")
+            return 400, f"SPARQL syntax error {message[len('error ') :]}", {}
+        return 400, f"The query was rejected: {message}", {}
     if isinstance(error, QueryTimeout):
-        cap = cap_s
-        return text_error(
+        return (
             503,
             f"The query exceeded the time limit of {limit:g} s and was stopped "
-            f"(the 'timeout' parameter may lower the limit; the most allowed is {cap:g} s).",
+            f"(the 'timeout' parameter may lower the limit; the most allowed is {cap_s:g} s).",
+            {},
         )
     if isinstance(error, QueryFailed):
         if "is not supported" in str(error):
             # e.g. a call of a custom function the engine does not know: the query's fault
-            return text_error(400, f"The query uses something the engine does not support: {error}")
-        return text_error(500, f"The query could not be evaluated: {error}")
-    return store_error_plain(error)
+            return 400, f"The query uses something the engine does not support: {error}", {}
+        return 500, f"The query could not be evaluated: {error}", {}
+    return store_failure(error)
 
 
 # Any other store failure, in one wording for every route: the store refused the request the

@@ -1,18 +1,21 @@
-"""Content negotiation per RFC 9110 §12.5.1, shared by every route that offers formats.
+"""The HTTP helpers every view shares: content negotiation, conditional requests, the CORS
+policies and the security headers of pages.
 
-``choose`` picks the offered media type the client prefers: the highest q-value, more
-specific ranges winning over wildcards for the same type, ``q=0`` excluding a type, and the
-server's order breaking ties. ``None`` means nothing offered is acceptable (answer 406).
+Negotiation is Werkzeug's (``MIMEAccept``, RFC 9110 §12.5.1: the highest q-value, a more
+specific range overriding a wildcard, ``q=0`` excluding a type); ``client_accept`` only adds
+the leniency real clients need: no Accept header, or nothing in it Werkzeug can read, accepts
+anything, the bare ``*`` old clients send means ``*/*``, and media-type parameters
+are not compared.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from flask import Response, render_template, request
-from werkzeug.http import unquote_etag
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header, unquote_etag
 
 from api.errors import problem_response
 from api.render.rdf_formats import (
@@ -27,90 +30,32 @@ from api.render.rdf_formats import (
 from api.state import current_settings, current_store
 
 
-@dataclass(frozen=True)
-class MediaRange:
-    type: str
-    subtype: str
-    q: float
-    params: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def specificity(self) -> int:
-        if self.type == "*":
-            return 0
-        if self.subtype == "*":
-            return 1
-        return 2 + len(self.params)
-
-    def matches(self, media_type: str) -> bool:
-        offered_type, _, offered_subtype = media_type.partition("/")
-        return (self.type in ("*", offered_type)) and (self.subtype in ("*", offered_subtype))
-
-
-def parse_accept(header: str | None) -> list[MediaRange]:
-    """The media ranges of an Accept header; an empty or absent header accepts anything."""
-    if not header or not header.strip():
-        return [MediaRange("*", "*", 1.0)]
-    ranges = []
-    for part in header.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        media, *raw_params = (p.strip() for p in part.split(";"))
-        kind, slash, subkind = media.lower().partition("/")
-        if not slash or not kind or not subkind or (kind == "*" and subkind != "*"):
-            # Tolerate what browsers and old clients send ("*" alone) instead of failing.
-            if media == "*":
-                kind, subkind = "*", "*"
-            else:
-                continue
-        q, params = 1.0, []
-        for param in raw_params:
-            name, _, value = param.partition("=")
-            name, value = name.strip().lower(), value.strip().strip('"')
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0 if value == "" else 1.0
-                q = min(max(q, 0.0), 1.0)
-            elif name:
-                params.append((name, value))
-        ranges.append(MediaRange(kind, subkind, q, tuple(params)))
-    return ranges or [MediaRange("*", "*", 1.0)]
-
-
-def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
-    """The q-value the client gives ``media_type``: from its most specific matching range."""
-    best: MediaRange | None = None
-    for media_range in ranges:
-        if media_range.matches(media_type) and (
-            best is None or media_range.specificity > best.specificity
-        ):
-            best = media_range
-    return best.q if best else 0.0
+def client_accept(header: str | None) -> MIMEAccept:
+    """The client's Accept header as Werkzeug reads it, with the leniency above."""
+    ranges = ["*/*" if part.strip() == "*" else part for part in (header or "").split(",")]
+    # Media-type parameters (``text/turtle; charset=utf-8``) do not narrow a range here: every
+    # text format is sent as UTF-8, and no offer differs from another by a parameter.
+    accept = [
+        (value.partition(";")[0].strip(), q)
+        for value, q in parse_accept_header(",".join(ranges), MIMEAccept)
+        if "/" in value
+    ]
+    return MIMEAccept(accept or [("*/*", 1)])
 
 
 def choose(accept: str | None, offered: Sequence[str]) -> str | None:
-    """The offered type the client prefers, or None if none is acceptable."""
-    ranges = parse_accept(accept)
-    best, best_q = None, 0.0
-    for media_type in offered:  # server order breaks ties: the first offer wins
-        q = quality(ranges, media_type)
-        if q > best_q:
-            best, best_q = media_type, q
-    return best
+    """The offered type the client prefers (the first offer among equals), or None if none
+    is acceptable (answer 406)."""
+    return client_accept(accept).best_match(offered)
 
 
 def prefers_html(accept: str | None) -> bool:
     """True for browsers: ``text/html`` is named and no RDF or JSON type is preferred over
     it. Wildcards (``*/*`` from curl and requests, ``text/*``) are not a preference for HTML:
     such clients get the machine-readable answer."""
-    if not accept:
-        return False
-    named = [r for r in parse_accept(accept) if r.type != "*" and r.subtype != "*"]
-    html = quality(named, "text/html")
-    return html > 0 and all(quality(named, other) <= html for other in MACHINE_READABLE)
+    named = MIMEAccept([(v, q) for v, q in client_accept(accept) if "*" not in v])
+    html = named.quality("text/html")
+    return html > 0 and all(named.quality(other) <= html for other in MACHINE_READABLE)
 
 
 # Types a client names when it wants data: naming one of them above text/html means "not a
@@ -221,7 +166,7 @@ def open_to_every_origin(response: Response) -> Response:
 
 # The Linked Data pages' plumbing: pages, ETags, negotiation by extension, RDF answers.
 
-CODE_VERSION = "ld-1"  # part of every ETag: bump when the pages change shape
+CODE_VERSION = "ld-2"  # part of every ETag: bump when the pages change shape
 
 
 def html_page(template: str, status: int = 200, **context) -> Response:
@@ -318,7 +263,15 @@ def alternates_for(path: str) -> list[dict]:
 # gets no Authorization in its preflight, so a browser never sends a token cross-origin.
 
 
-WRITE_PATHS = ("/sparql", "/store", "/api/v1/edit/", "/api/v1/history/", "/api/v1/suggest/accept")
+WRITE_PATHS = (
+    "/sparql",
+    "/store",
+    "/api/v1/edit/",
+    "/api/v1/history/",
+    "/api/v1/suggest/accept",
+    "/api/v1/proposals",
+    "/api/v1/releases",
+)
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -25,6 +25,7 @@ ONTOLOGY_GRAPH = GRAPH.ontology
 KB_GRAPH = GRAPH.kb
 INFERRED_GRAPH = GRAPH.inferred
 META_GRAPH = GRAPH.meta
+PROPOSALS_GRAPH = GRAPH.proposals  # changes awaiting review (kb.writes.proposal_records)
 # What hairkg's own queries read as their default graph (the knowledge itself): the store's
 # union default graph also holds the service's bookkeeping (META_GRAPH, the change history),
 # which no index, card or page should read.

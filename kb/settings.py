@@ -96,6 +96,9 @@ class Settings:
     # nothing): refused with 400 unless "allow" (for stores that are not a hairkg knowledge
     # base, such as the W3C suites').
     default_graph_writes: str = "refuse"
+    # Where dated releases are written (kb/releases/dated.py: hairkg release, POST
+    # /api/v1/releases) and served from (/releases/); empty: DATA_DIR/releases.
+    releases_dir: str = ""
     # Origins whose browser pages may write (send Authorization cross-origin; api/editing.py).
     # Empty: none; editors use the same-origin pages, curl, scripts or the CLI.
     cors_write_origins: tuple[str, ...] = ()
@@ -110,6 +113,9 @@ class Settings:
                 values[f.name] = _coerce(f.type, raw)
         settings = cls(**values)
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+    def releases_path(self) -> Path:
+        return Path(self.releases_dir) if self.releases_dir else Path(self.data_dir) / "releases"
 
     def effective_timeout(self, requested_s: float | None) -> float:
         """The limit for one query: the default, or what the client asked, never above the cap."""

@@ -12,12 +12,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import fetch
+from helpers import fetch, wait_until
 
 from kb.store.managed import free_port
 
@@ -87,19 +86,21 @@ def start_server(
         env={**os.environ, **(env or {})},
     )
     server = RunningServer(f"http://127.0.0.1:{port}", data_dir, process, log_path)
-    deadline = time.monotonic() + ready_timeout_s
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"hairkg serve exited with {process.returncode}:\n{server.log()}")
         try:
-            status, _, _ = server.get("/healthz", timeout=2)
-            if status == 200:
-                return server
+            return server.get("/healthz", timeout=2)[0] == 200
         except OSError:
-            pass
-        time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"hairkg serve did not become ready:\n{server.log()}")
+            return False
+
+    try:
+        wait_until(ready, ready_timeout_s, 0.2, "hairkg serve ready")
+    except AssertionError:
+        server.stop()
+        raise RuntimeError(f"hairkg serve did not become ready:\n{server.log()}") from None
+    return server
 
 
 def server_fixture(

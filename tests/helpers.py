@@ -48,7 +48,11 @@ def get_json(url: str, timeout: float = 30):
 def raw_call(base_url, method, path, *, body=None, headers=None, timeout=30):
     """One exchange through http.client, the request target sent byte for byte (no
     client-side quoting, no Accept-Encoding added): (status, headers as a case-insensitive
-    message, body)."""
+    message, body). ``base_url`` may also be an in-process server (``conftest.app_server``):
+    the same exchange through Flask's test client, no socket."""
+    if not isinstance(base_url, str):
+        response = base_url.client.open(path, method=method, data=body, headers=headers or {})
+        return response.status_code, response.headers, response.get_data()
     parts = urllib.parse.urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
@@ -80,3 +84,41 @@ def wait_until(predicate, timeout_s: float = 30.0, interval_s: float = 0.2, what
         if time.monotonic() >= deadline:
             raise AssertionError(f"not in {timeout_s:g} s: {what or 'the condition'}")
         time.sleep(interval_s)
+
+
+def processes_running(argument: str) -> list[int]:
+    """The pids of live processes with ``argument`` in their command line (from /proc)."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            raw = (entry / "cmdline").read_bytes()
+            command = raw.replace(b"\0", b" ").decode("utf-8", "replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # gone meanwhile
+            continue
+        if argument in command and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_closed_by_peer(sock, timeout_s: float) -> bool:
+    """Reads from ``sock`` until the peer closes it (True) or ``timeout_s`` passes (False):
+    the bounded wait for a server's own deadline to close a connection."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except TimeoutError:
+            return False
+        except OSError:  # reset by the peer
+            return True
+    return False

@@ -1,61 +1,97 @@
-"""The JSON API's documentation page, drawn from its OpenAPI document."""
+"""The JSON API's documentation page, drawn from its OpenAPI document.
+
+Rendered on the server in the site's layout (``api_docs.html`` extends ``base.html``, so the
+page has the shared navigation) with no JavaScript. The document's descriptions are
+CommonMark, rendered by markdown-it-py with raw HTML switched off, so a description can
+format text but never inject markup.
+"""
 
 from __future__ import annotations
 
-import html
+from dataclasses import dataclass
 
-from flask import json
+from flask import json, render_template
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from api.openapi.document import openapi_document
 
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def markdown(text: str | None) -> Markup:
+    """CommonMark as safe HTML (raw HTML in the text is escaped, not passed through)."""
+    return Markup(_markdown.render(text or ""))
+
+
+def inline_markdown(text: str | None) -> Markup:
+    """One line of CommonMark (code spans, emphasis, links) without a wrapping paragraph."""
+    return Markup(_markdown.renderInline(text or ""))
+
+
+@dataclass
+class Operation:
+    anchor: str
+    method: str
+    path: str
+    summary: Markup
+    description: Markup
+    access: str  # what the endpoint does to the graph and what it needs
+    parameters: list[dict]
+    body_types: list[str]
+    responses: list[tuple[str, Markup]]
+
+
+def _access(method: str, op: dict) -> str:
+    if op.get("security"):
+        return "Writes: needs a bearer token with the write scope"
+    if method in WRITE_METHODS:
+        return "Computes an answer; stores nothing; no token needed"
+    return "Read-only; no token needed"
+
+
+def operations(doc: dict) -> list[Operation]:
+    out = []
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            parameters = [
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": bool(p.get("required")),
+                    "schema": json.dumps(p.get("schema", {})),
+                    "description": inline_markdown(p.get("description")),
+                }
+                for p in op.get("parameters", [])
+            ]
+            out.append(
+                Operation(
+                    anchor=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    summary=inline_markdown(op.get("summary")),
+                    description=markdown(op.get("description")),
+                    access=_access(method, op),
+                    parameters=parameters,
+                    body_types=sorted(op.get("requestBody", {}).get("content", {})),
+                    responses=[
+                        (code, inline_markdown(r.get("description")))
+                        for code, r in op.get("responses", {}).items()
+                    ],
+                )
+            )
+    return out
+
 
 def docs_html() -> str:
-    """A readable page generated from the OpenAPI document (no JavaScript needed)."""
+    """The reference page: the API's description, then one section per operation."""
     doc = openapi_document()
-    esc = html.escape
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{esc(doc['info']['title'])} - reference</title>",
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
-        "padding:0 1rem;color:#1b1b1b}code,pre{font-family:ui-monospace,monospace;"
-        "background:#f3f3f3;padding:.1em .3em;border-radius:3px}section{border-top:1px solid "
-        "#ddd;padding:.5rem 0}h2{font-size:1.15rem}.m{color:#fff;background:#1a6;padding:"
-        ".1em .4em;border-radius:3px;font-size:.85em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}"
-        "</style></head><body>",
-        f"<h1>{esc(doc['info']['title'])}</h1><p>{esc(doc['info']['description'])}</p>",
-        "<p>Machine-readable: <a href='/api/v1/openapi.json'>/api/v1/openapi.json</a> "
-        "(OpenAPI 3.1). Guide: <code>docs/api.md</code>.</p><nav aria-label='Endpoints'><ul>",
-    ]
-    operations = [(p, m, op) for p, item in doc["paths"].items() for m, op in item.items()]
-    for path, method, op in operations:
-        parts.append(
-            f"<li><a href='#{esc(op['operationId'])}'>{method.upper()} {esc(path)}</a></li>"
-        )
-    parts.append("</ul></nav><main>")
-    for path, method, op in operations:
-        parts.append(
-            f"<section id='{esc(op['operationId'])}'><h2><span class='m'>{method.upper()}</span> "
-            f"<code>{esc(path)}</code> — {esc(op['summary'])}</h2><p>{esc(op['description'])}</p>"
-        )
-        parts.append(
-            "<table><tr><th>parameter</th><th>in</th><th>schema</th><th>description</th></tr>"
-        )
-        for p in op["parameters"]:
-            required = " (required)" if p.get("required") else ""
-            parts.append(
-                f"<tr><td><code>{esc(p['name'])}</code>{required}</td><td>{esc(p['in'])}</td>"
-                f"<td><code>{esc(json.dumps(p['schema']))}</code></td>"
-                f"<td>{esc(p['description'])}</td></tr>"
-            )
-        parts.append("</table><p>Responses: ")
-        parts.append(
-            ", ".join(
-                f"<code>{esc(code)}</code> {esc(r['description'])}"
-                for code, r in op["responses"].items()
-            )
-        )
-        parts.append("</p></section>")
-    parts.append("</main></body></html>")
-    return "".join(parts)
+    return render_template(
+        "api_docs.html",
+        info=doc["info"],
+        description=markdown(doc["info"].get("description")),
+        operations=operations(doc),
+        nav="api",
+    )

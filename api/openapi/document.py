@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from api.openapi.editing import SECURITY_SCHEMES, curation_paths, editing_paths
+from api.openapi.editorial import proposal_paths, release_paths
 from api.openapi.parts import get_operation, param, ref
 from api.openapi.schemas import SCHEMAS
 from kb.rdf import ID_PATTERN as SERVED_ID
@@ -241,8 +242,10 @@ def openapi_document() -> dict:
             "title": "hairkg JSON API",
             "version": "1.0.0",
             "description": "Entity cards, autocomplete, typed views and related content over "
-            "the hairkg knowledge graph. Read-only; CORS open; ETags change when the "
-            "knowledge base changes; errors are RFC 9457 problem documents.",
+            "the hairkg knowledge graph, tag suggestions, and the editors' write endpoints. "
+            "Reads need no token and are open to every origin (CORS); writes need a bearer "
+            "token with the `write` scope and are recorded in the history. ETags change "
+            "when the knowledge base changes; errors are RFC 9457 problem documents.",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/"}],
@@ -252,7 +255,14 @@ def openapi_document() -> dict:
             {"name": "views"},
             {"name": "articles"},
             {"name": "related"},
+            {"name": "proposals"},
         ],
-        "paths": {**paths, **editing_paths(), **curation_paths()},
+        "paths": {
+            **paths,
+            **editing_paths(),
+            **curation_paths(),
+            **proposal_paths(),
+            **release_paths(),
+        },
         "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }

@@ -33,7 +33,7 @@ IF_MATCH = param(
 )
 ENTITY_DOCUMENT = {
     "type": "object",
-    "description": "An entity document (docs/editing.md): names are CURIEs, IRIs or entity ids.",
+    "description": "An entity document: names are CURIEs, IRIs or entity ids.",
     "properties": {
         "id": {"type": "string"},
         "types": {"type": "array", "items": {"type": "string"}},
@@ -256,7 +256,7 @@ def editing_paths() -> dict:
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
 
 
-# -- curation (issue 17, parts 2 and 3: api.views.curation) ------------------------------------
+# -- curation (issue 17, parts 2 and 3: api.views.editorial.curation) ---------------------------
 
 ARTICLE_ID = param(
     "id",

@@ -106,7 +106,7 @@ def openapi_operation() -> dict:
                 "score and a proposed role with its explanation. Nothing is written: "
                 "POST /api/v1/suggest/accept registers the confirmed tags through the write "
                 f"API. Text or HTML above {MAX_TEXT_CHARS} characters, or a body above "
-                f"{MAX_BODY_BYTES} bytes, is 413. Method: docs/suggest.md."
+                f"{MAX_BODY_BYTES} bytes, is 413."
             ),
             "tags": ["suggest"],
             "parameters": [],

@@ -87,7 +87,7 @@ def neighbourhood_svg(
     shown = right + left
 
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="neighbourhood" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="neighbourhood" role="group" '
         f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
         f'aria-labelledby="nbh-title nbh-desc" font-family="system-ui, sans-serif">',
         f'<title id="nbh-title">{escape(title)}</title>',

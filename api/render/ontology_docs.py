@@ -18,6 +18,7 @@ changes the version, and the next request rebuilds them.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -29,6 +30,10 @@ from markupsafe import Markup
 _lock = threading.Lock()
 _cache: dict[str, object] = {}
 _MAX_VERSIONS = 4
+LINKS_RANKDIR = "LR"  # the links diagram reads left to right, from domain to range
+# Label sizes in points; the SVG is shown at one CSS pixel per point and never shrunk to
+# the page (its figure scrolls sideways instead), so a label is LABEL_SIZE px on screen.
+LABEL_SIZE = 13
 
 
 def per_version(key: str, version: str, build: Callable[[], object]) -> object:
@@ -52,9 +57,9 @@ def _quote(text: str) -> str:
 def hierarchy_dot(ontology: dict) -> str:
     lines = [
         "digraph hierarchy {",
-        '  graph [rankdir=BT, fontname="sans-serif", fontsize=11, nodesep=0.15, ranksep=0.5];',
+        '  graph [rankdir=BT, fontname="sans-serif", nodesep=0.15, ranksep=0.5];',
         '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#5b7bb2", '
-        'fontname="sans-serif", fontsize=11, height=0.3];',
+        f'fontname="sans-serif", fontsize={LABEL_SIZE}, height=0.3];',
         '  edge [color="#5b7bb2", arrowhead=empty];',
     ]
     classes = ontology["classes"]
@@ -112,21 +117,32 @@ def links_dot(ontology: dict, unions: dict[tuple[str, str], list[str]] | None = 
     used = sorted({e[0] for e in edges} | {e[1] for e in edges})
     lines = [
         "digraph links {",
-        '  graph [rankdir=LR, fontname="sans-serif", fontsize=11, nodesep=0.3, ranksep=0.9, '
-        "overlap=false];",
+        f'  graph [rankdir={LINKS_RANKDIR}, fontname="sans-serif", nodesep=0.25, ranksep=0.6];',
         '  node [shape=box, style="rounded,filled", fillcolor="#fdf1e1", color="#b2812f", '
-        'fontname="sans-serif", fontsize=11, height=0.3];',
-        '  edge [color="#7a7a7a", fontname="sans-serif", fontsize=9, fontcolor="#444444"];',
+        f'fontname="sans-serif", fontsize={LABEL_SIZE}, height=0.3];',
+        '  edge [color="#7a7a7a", fontname="sans-serif", '
+        f'fontsize={LABEL_SIZE}, fontcolor="#333333"];',
     ]
     labels = {c.local: c.label for c in classes.values()}
     for local in used:
         lines.append(
             f"  {_quote(local)} [label={_quote(labels[local])}, URL={_quote('#' + local)}];"
         )
+    # One arrow per pair of classes naming every property between them, one per line: a
+    # class with several self-loops gets one loop whose lines cannot overlap.
+    between: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for d, r, label, local in sorted(edges):
+        between.setdefault((d, r), []).append((label, local))
+    for (d, r), names in between.items():
+        rows = "".join(
+            f'<tr><td href="#{html.escape(local)}" title="hk:{html.escape(local)}">'
+            f"{html.escape(label)}</td></tr>"
+            for label, local in names
+        )
         lines.append(
-            f"  {_quote(d)} -> {_quote(r)} [label={_quote(label)}, "
-            f"URL={_quote('#' + local)}, tooltip={_quote('hk:' + local)}];"
+            f"  {_quote(d)} -> {_quote(r)} "
+            f'[label=<<table border="0" cellborder="0" cellpadding="1" cellspacing="0">'
+            f"{rows}</table>>];"
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -134,6 +150,7 @@ def links_dot(ontology: dict, unions: dict[tuple[str, str], list[str]] | None = 
 
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _COMMENTS = re.compile(r"<!--.*?-->", re.S)
+_POINTS = re.compile(r'\b(width|height)="([0-9.]+)pt"')
 
 
 def render_svg(dot_source: str, title: str, *, stagger: bool = False) -> Markup | None:
@@ -159,7 +176,8 @@ def render_svg(dot_source: str, title: str, *, stagger: bool = False) -> Markup 
     if result.returncode != 0:
         return None
     svg = _COMMENTS.sub("", _PROLOG.sub("", result.stdout.decode("utf-8"), count=1))
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{title}" class="diagram" ', 1)
+    svg = _POINTS.sub(r'\1="\2"', svg, count=2)  # one pixel per point (see LABEL_SIZE)
+    svg = svg.replace("<svg ", f'<svg role="group" aria-label="{title}" class="diagram" ', 1)
     return Markup(svg)  # Graphviz output; every label went in quoted and escaped
 
 

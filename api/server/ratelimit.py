@@ -1,6 +1,7 @@
 """A per-client rate limit on the expensive requests: SPARQL queries and updates (``/sparql``
 with a query or an update), ``POST /api/v1/suggest`` and every write (any POST, PUT, PATCH or
-DELETE). Cheap reads (pages, the JSON API's GETs, the service description) are not limited.
+DELETE; so every ``POST /mcp``, the MCP server's tool calls). Cheap reads (pages, the JSON
+API's GETs, the service description) are not limited.
 
 A token bucket per client address, kept in each worker process (not shared between workers:
 with N workers a client may get up to N times the rate; the figure is per process, which is

@@ -30,10 +30,61 @@
       autocompleters: ["prefixes", "variables"],
       prefixCcApi: config.prefixesUrl,
       editorHeight: "460px",
+      // The 14 PREFIX lines fold into one, so the query itself is above the fold.
+      collapsePrefixesOnLoad: true,
+      // CodeMirror's input inside the scrolling editor, named for screen readers.
+      inputStyle: "contenteditable",
+      screenReaderLabel: "SPARQL query",
     },
     yasr: { prefixes: config.prefixes, defaultPlugin: "table" },
   });
   window.hairkgYasgui = yasgui;
+
+  function foldPrefixes(tab) {
+    var yasqe = tab && tab.getYasqe();
+    if (yasqe) {
+      yasqe.collapsePrefixes(true);
+    }
+  }
+
+  // Names and roles YASGUI's markup lacks (axe-core: label, aria-required-children).
+  function labelControls() {
+    root.querySelectorAll(".autocomplete input, input.autocomplete").forEach(function (input) {
+      input.setAttribute("aria-label", "SPARQL endpoint");
+    });
+    root.querySelectorAll("select.tableSizer:not([aria-label])").forEach(function (select) {
+      select.setAttribute("aria-label", "Rows per page");
+    });
+    // A tab list holds tabs only: YASGUI's "+" button moves out of it, beside it.
+    var tabs = root.querySelector(".tabsList");
+    var add = tabs && tabs.querySelector("button.addTab");
+    if (add && !root.querySelector("button.hairkg-add-tab")) {
+      add.parentNode.hidden = true; // stays in place: YASGUI inserts new tabs before it
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "addTab hairkg-add-tab";
+      button.textContent = "+";
+      button.title = "Add tab";
+      button.setAttribute("aria-label", "Add a new tab");
+      button.addEventListener("click", function () {
+        yasgui.addTab(true);
+      });
+      var row = document.createElement("div");
+      row.className = "hairkg-tabs-row";
+      tabs.parentNode.insertBefore(row, tabs);
+      row.append(tabs, button);
+    }
+  }
+  labelControls();
+  // YASR draws its table (and its controls) when results arrive.
+  new MutationObserver(labelControls).observe(root, { childList: true, subtree: true });
+  yasgui.on("tabSelect", function () {
+    window.setTimeout(function () {
+      labelControls();
+      foldPrefixes(yasgui.getTab());
+    }, 0);
+  });
+  yasgui.on("tabAdd", labelControls);
 
   // Tabs restored from an earlier visit may point at another server (another port): this
   // page is the editor of this endpoint.
@@ -47,6 +98,7 @@
     tab = yasgui.getTab();
     tab.setEndpoint(config.endpoint);
     tab.setQuery(config.initialQuery);
+    foldPrefixes(tab);
     tab.query();
   }
 
@@ -59,6 +111,7 @@
     var current = yasgui.getTab();
     current.setEndpoint(config.endpoint);
     current.setQuery(example.query);
+    foldPrefixes(current);
     if (current.setName) {
       current.setName(example.title.length > 40 ? example.title.slice(0, 39) + "…" : example.title);
     }

@@ -79,6 +79,8 @@
       }
     }
     state = { result, decisions };
+    $("suggest-placeholder").hidden = true;
+    $("suggest-results").hidden = false;
     const doc = result.document;
     if (titleSpans.length || (doc.title && !doc.titleInText)) {
       render($("highlighted-title"), doc.titleInText ? "" : doc.title, titleSpans);

@@ -92,6 +92,7 @@
     root.appendChild(style);
     if (!shown) {
       host.hidden = true; // nothing to show: take no room on the page
+      host.setAttribute("data-state", "empty");
       return;
     }
     root.appendChild(nav);

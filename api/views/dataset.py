@@ -46,6 +46,7 @@ from kb.rdf import (
     SCHEMA,
     SKOS,
 )
+from kb.releases.dated import versions
 from kb.store.client import SparqlStore, sparql_term, values_clause
 
 bp = Blueprint("dataset", __name__)
@@ -106,7 +107,9 @@ def void_statistics(store: SparqlStore) -> dict:
     return stats
 
 
-def void_triples(store: SparqlStore, base: str) -> list[ox.Triple]:
+def void_triples(store: SparqlStore, base: str, releases: list[str] = ()) -> list[ox.Triple]:
+    """The live dataset's VoID; ``releases``: the dated releases (kb.releases.dated) it links
+    as its versions (dcterms:hasVersion, described at /releases/{version}/void.ttl)."""
     stats = void_statistics(store)
     void = "http://rdfs.org/ns/void#"
     xsd_integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
@@ -159,6 +162,14 @@ def void_triples(store: SparqlStore, base: str) -> list[ox.Triple]:
             (subset, n("http://www.w3.org/ns/sparql-service-description#name"), n(graph)),
             (subset, n(void + "triples"), count(size)),
         ]
+    for version in releases:
+        release = n(f"{base}/releases/{version}/void.ttl#dataset")
+        triples += [
+            (dataset, n(str(DCTERMS.hasVersion)), release),
+            (release, n(RDF_TYPE), n(void + "Dataset")),
+            (release, n(str(DCTERMS.identifier)), ox.Literal(version)),
+            (release, n(void + "dataDump"), n(f"{base}/releases/{version}/release.nq.gz")),
+        ]
     for index, (cls, size) in enumerate(sorted(stats["classPartitions"].items())):
         partition = n(base + f"/.well-known/void#class-{index}")
         triples += [
@@ -189,10 +200,11 @@ def void(extension: str | None = None):
         return not_acceptable()
     store = current_store()
     base = public_base()
-    etag = etag_for("void", base, chosen.media_type)
+    releases = versions(current_settings().releases_path())
+    etag = etag_for("void", base, chosen.media_type, *releases)
     if not_modified(etag):
         return cached(etag, lambda: Response(status=304))
-    body = serialise(void_triples(store, base), chosen)
+    body = serialise(void_triples(store, base, releases), chosen)
     response = cached(etag, lambda: rdf_response(body, chosen))
     if chosen is TURTLE and prefers_html(request.headers.get("Accept")):
         response.headers["Content-Type"] = "text/plain; charset=utf-8"  # readable in a tab

@@ -32,7 +32,7 @@ from api.server.answer_front import ANSWERS, KEEP, answer_cacheable, answer_vers
 from api.state import current_settings, current_store
 from api.views.query_ui import query_page
 from kb.rdf import PREFIXES, VOID
-from kb.store import guard as sparql_guard
+from kb.store.checks import QueryRefused, check_query
 from kb.store.errors import StoreError
 
 bp = Blueprint("sparql", __name__)
@@ -43,10 +43,6 @@ SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 CACHE_CONTROL = "public, max-age=60"
 TRUNCATED_HEADER = "X-Hairkg-Truncated"
-UPDATE_REFUSED = (
-    "This is a SPARQL Update, sent as a query. Send updates with POST, either as "
-    "application/sparql-update or as a form field 'update', with a bearer token."
-)
 
 
 class _TimingHeaders(Headers):
@@ -202,32 +198,22 @@ def _single(params: dict, name: str) -> str | None:
 def _run_query(query: str, params: dict) -> Response:
     settings = _settings()
     store = _store()
-    if not query.strip():
-        raise ProtocolError(400, "The query is empty: send a SPARQL query to run.")
-    if len(query) > settings.max_query_length:
-        status = 414 if request.method in ("GET", "HEAD") else 413
-        raise ProtocolError(
-            status,
-            f"The query is {len(query)} characters long; the limit is {settings.max_query_length}.",
-        )
-    violation = sparql_guard.shape_violation(query)
-    if violation:  # before anything reaches the engine: its parser would overflow its stack
-        raise ProtocolError(400, f"The query is refused: {violation}.")
-    limit = settings.effective_timeout(_timeout_parameter(params))
-    default_graphs = params.get("default-graph-uri", [])
-    named_graphs = params.get("named-graph-uri", [])
     base = _endpoint_url()
-    _check_service_calls(query, base, settings.service_allowlist)
-    if not default_graphs and not named_graphs:
-        # FROM / FROM NAMED become the explicit dataset: an engine with a union default
-        # graph (the embedded Oxigraph) would otherwise ignore them.
-        clauses = sparql_guard.dataset_clauses(query, base)
-        if clauses is not None:
-            default_graphs, named_graphs = clauses
-
-    if sparql_guard.update_keyword(query):
-        raise ProtocolError(400, UPDATE_REFUSED)
-    form = sparql_guard.query_form(query)
+    try:
+        checked = check_query(
+            query,
+            max_length=settings.max_query_length,
+            service_allowlist=settings.service_allowlist,
+            base=base,
+            default_graphs=params.get("default-graph-uri", []),
+            named_graphs=params.get("named-graph-uri", []),
+            too_long_status=414 if request.method in ("GET", "HEAD") else 413,
+        )
+    except QueryRefused as refused:
+        raise ProtocolError(refused.status, refused.message) from refused
+    limit = settings.effective_timeout(_timeout_parameter(params))
+    default_graphs, named_graphs = checked.default_graphs, checked.named_graphs
+    form = checked.form
     kind = results.GRAPH if form in ("CONSTRUCT", "DESCRIBE") else results.SOLUTIONS
     result_format = _negotiate(kind, params, form)
 
@@ -310,22 +296,6 @@ def _timeout_parameter(params: dict) -> float | None:
             400, f"The 'timeout' parameter must be a positive number of seconds, not {value!r}."
         )
     return seconds
-
-
-def _check_service_calls(query: str, base: str, allowlist) -> None:
-    refused = sparql_guard.refused_targets(sparql_guard.service_targets(query, base), allowlist)
-    if not refused:
-        return
-    named = ", ".join(target.written or "(nothing)" for target in refused)
-    if allowlist:
-        allowed = "; allowed endpoints: " + ", ".join(allowlist)
-    else:
-        allowed = "; no endpoint is allowed on this service"
-    raise ProtocolError(
-        403,
-        f"SERVICE calls to other endpoints are refused ({named}): this server does not fetch "
-        f"URLs for clients{allowed}.",
-    )
 
 
 def _negotiate(kind: str, params: dict, form: str | None) -> results.ResultFormat:

@@ -19,6 +19,7 @@ from api.views.writes import (
 )
 from kb.rdf import KB_GRAPH
 from kb.store import guard as sparql_guard
+from kb.store.checks import QueryRefused, check_service_calls
 from kb.store.errors import StoreError
 from kb.writes.results import ChangeError, ValidationFailed
 
@@ -80,46 +81,12 @@ def sparql_update_response(params: dict, base: str) -> Response:
         return auth_error_response(error, text=True)
     try:
         update, using, using_named = _update_parameters(params)
-        settings = current_settings()
-        violation = sparql_guard.shape_violation(update, "update")
-        if violation:  # the write gate runs it in this process: a stack overflow ends it
-            raise UpdateRequestError(400, f"The update is refused: {violation}.")
-        refused = sparql_guard.refused_targets(
-            sparql_guard.load_targets(update, base), settings.load_allowlist
-        )
-        if refused:
-            named = ", ".join(t.written or "(nothing)" for t in refused)
-            raise UpdateRequestError(
-                403,
-                f"LOAD of {named} is refused: this server loads only allow-listed documents "
-                f"({', '.join(settings.load_allowlist) or 'none is allowed'}).",
-            )
-        refused = sparql_guard.refused_targets(
-            sparql_guard.service_targets(update, base), settings.service_allowlist
-        )
-        if refused:
-            named = ", ".join(t.written or "(nothing)" for t in refused)
-            raise UpdateRequestError(
-                403, f"SERVICE calls to {named} are refused: the endpoint is not allow-listed."
-            )
-        text = add_using_clauses(update, using, using_named)
+        text = vetted_update(update, using, using_named, base)
     except UpdateRequestError as error:
         return text_error(error.status, error.message, error.headers)
 
-    def edit(store: ox.Store) -> None:
-        try:
-            store.update(text, base_iri=base)
-        except SyntaxError as error:
-            raise ChangeError(f"SPARQL Update syntax error: {error}") from error
-        except OSError as error:
-            raise ChangeError(f"the update could not be run: {error}", status=502) from error
-        except ValueError as error:
-            raise ChangeError(f"the update could not be run: {error}") from error
-        except RuntimeError as error:  # e.g. DROP (not SILENT) of a graph that does not exist
-            raise ChangeError(f"the update failed: {error}", status=404) from error
-
     try:
-        result = gate().apply(edit, author=token.name, message=change_message())
+        result = gate().apply(update_edit(text, base), author=token.name, message=change_message())
     except ValidationFailed as error:
         return change_error_response(error)
     except ChangeError as error:
@@ -146,6 +113,56 @@ def sparql_update_response(params: dict, base: str) -> Response:
     return change_headers(Response(body, 200, mimetype="text/plain"), result)
 
 
+def vetted_update(update: str, using: list[str], using_named: list[str], base: str) -> str:
+    """The update text to run, after the refusals every update meets (its shape, LOAD and
+    SERVICE outside the allow-lists) and with the protocol's USING clauses added; raises
+    UpdateRequestError. Shared by POST /sparql and proposals (api.views.editorial)."""
+    if not update.strip():
+        raise UpdateRequestError(400, "The update is empty.")
+    limit = current_settings().max_query_length
+    if len(update) > limit:
+        raise UpdateRequestError(
+            413, f"The update is {len(update)} characters long; the limit is {limit}."
+        )
+    settings = current_settings()
+    violation = sparql_guard.shape_violation(update, "update")
+    if violation:  # the write gate runs it in this process: a stack overflow ends it
+        raise UpdateRequestError(400, f"The update is refused: {violation}.")
+    refused = sparql_guard.refused_targets(
+        sparql_guard.load_targets(update, base), settings.load_allowlist
+    )
+    if refused:
+        named = ", ".join(t.written or "(nothing)" for t in refused)
+        raise UpdateRequestError(
+            403,
+            f"LOAD of {named} is refused: this server loads only allow-listed documents "
+            f"({', '.join(settings.load_allowlist) or 'none is allowed'}).",
+        )
+    try:
+        check_service_calls(update, base, settings.service_allowlist)
+    except QueryRefused as refused:
+        raise UpdateRequestError(refused.status, refused.message) from None
+    return add_using_clauses(update, using, using_named)
+
+
+def update_edit(text: str, base: str):
+    """The write gate's edit that runs ``text`` (vetted) on its in-memory copy."""
+
+    def edit(store: ox.Store) -> None:
+        try:
+            store.update(text, base_iri=base)
+        except SyntaxError as error:
+            raise ChangeError(f"SPARQL Update syntax error: {error}") from error
+        except OSError as error:
+            raise ChangeError(f"the update could not be run: {error}", status=502) from error
+        except ValueError as error:
+            raise ChangeError(f"the update could not be run: {error}") from error
+        except RuntimeError as error:  # e.g. DROP (not SILENT) of a graph that does not exist
+            raise ChangeError(f"the update failed: {error}", status=404) from error
+
+    return edit
+
+
 def _update_parameters(params: dict) -> tuple[str, list[str], list[str]]:
     if request.method != "POST":
         raise UpdateRequestError(
@@ -169,11 +186,4 @@ def _update_parameters(params: dict) -> tuple[str, list[str], list[str]]:
                 400, f"The 'update' parameter was given {len(updates)} times; send exactly one."
             )
         update = updates[0]
-    if not update.strip():
-        raise UpdateRequestError(400, "The update is empty.")
-    limit = current_settings().max_query_length
-    if len(update) > limit:
-        raise UpdateRequestError(
-            413, f"The update is {len(update)} characters long; the limit is {limit}."
-        )
     return update, params.get("using-graph-uri", []), params.get("using-named-graph-uri", [])

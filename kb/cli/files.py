@@ -179,10 +179,15 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from kb.files.termdiff import DiffError, diff_sources
 
-    try:
-        diff = diff_sources(args.old, args.new)
-    except DiffError as e:
-        raise CommandError(str(e), 2) from e
+    if args.release:
+        from kb.cli.releases import diff_releases_command
+
+        diff = diff_releases_command(args)
+    else:
+        try:
+            diff = diff_sources(args.old, args.new)
+        except DiffError as e:
+            raise CommandError(str(e), 2) from e
     if args.format == "json":
         sys.stdout.write(diff.to_json())
     elif args.format == "markdown":
@@ -253,14 +258,19 @@ def add_editing_commands(subparsers: argparse._SubParsersAction) -> None:
             "Compare two versions of the ontology and knowledge base, each a Turtle file, a "
             "folder (a checkout-like tree or a folder of .ttl files) or a git revision "
             "git:REV (its ontology/hairkg.ttl and kb/data/*.ttl), and list the terms added, "
-            "removed, changed (label, definition, axioms) and newly deprecated: release notes."
+            "removed, changed (label, definition, axioms) and newly deprecated: release notes. "
+            "With --release, OLD and NEW are dated releases (hairkg release)."
         ),
-        epilog="example: hairkg diff git:v0.1.0 . --format markdown",
+        epilog="examples: hairkg diff git:v0.1.0 . --format markdown\n"
+        "          hairkg diff --release 2026-12-04 2026-12-04.2",
         formatter_class=fmt,
     )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--release", action="store_true", help="OLD and NEW are release versions")
+    p.add_argument("--data-dir", type=Path, help="with --release: the data dir of the releases")
+    p.add_argument("--releases-dir", type=Path, help="with --release: the releases directory")
     p.set_defaults(handler=cmd_diff)
 
 

@@ -403,11 +403,12 @@ def add_kb_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def build_parser(*, serve: Callable | None = None) -> argparse.ArgumentParser:
-    """The one ``hairkg`` parser: the knowledge-base commands, then ``serve`` when the
-    service registers it (``api.cli``), then history and revert."""
+    """The one ``hairkg`` parser: the knowledge-base commands, then the service's (``serve``,
+    ``mcp``) when ``api.cli`` registers them, then history and revert."""
     from importlib.metadata import PackageNotFoundError, version
 
     from kb.cli.history import add_history_commands
+    from kb.cli.releases import add_release_command
 
     try:
         ver = version("hairkg")
@@ -425,6 +426,7 @@ def build_parser(*, serve: Callable | None = None) -> argparse.ArgumentParser:
     if serve is not None:
         serve(subparsers)
     add_history_commands(subparsers)
+    add_release_command(subparsers)
     return parser
 
 

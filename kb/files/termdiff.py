@@ -41,6 +41,8 @@ class TermChange:
     added_axioms: list[str] = field(default_factory=list)
     removed_axioms: list[str] = field(default_factory=list)
     replaced_by: list[str] = field(default_factory=list)
+    # the labels of the terms the added and removed statements name (CURIE -> label)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = {"iri": self.iri, "curie": self.curie, "label": self.label}
@@ -56,6 +58,8 @@ class TermChange:
             d["removedAxioms"] = self.removed_axioms
         if self.replaced_by:
             d["replacedBy"] = self.replaced_by
+        if self.labels:
+            d["labels"] = self.labels
         return d
 
 
@@ -141,14 +145,20 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("*", "\\*")
 
 
+def _labelled(statement: str, labels: dict[str, str]) -> str:
+    """``hk:treats kb:te`` -> ``hk:treats kb:te (telogen effluvium)`` when the label is known."""
+    named = statement.rsplit(" ", 1)[-1]
+    return f"{statement} ({labels[named]})" if named in labels else statement
+
+
 def _details(t: TermChange) -> list[str]:
     lines = []
     if t.old_label is not None or t.new_label is not None:
         lines.append(f'label: "{t.old_label}" -> "{t.new_label}"')
     if t.old_definition is not None or t.new_definition is not None:
         lines.append(f'definition: "{t.old_definition}" -> "{t.new_definition}"')
-    lines += [f"+ {a}" for a in t.added_axioms]
-    lines += [f"- {a}" for a in t.removed_axioms]
+    lines += [f"+ {_labelled(a, t.labels)}" for a in t.added_axioms]
+    lines += [f"- {_labelled(a, t.labels)}" for a in t.removed_axioms]
     if t.replaced_by:
         lines.append("replaced by " + ", ".join(t.replaced_by))
     return lines
@@ -238,6 +248,19 @@ def _kind(g: Graph, s, writer) -> str:
     return ", ".join(types)
 
 
+def _object_labels(s, *sides) -> dict[str, str]:
+    """The labels of the IRIs that ``s``'s added or removed statements point at."""
+    labels = {}
+    for g, writer, statements in sides:
+        for p, o in g.predicate_objects(s):
+            name = writer.flat(o)
+            if isinstance(o, URIRef) and f"{writer.iri(p)} {name}" in statements:
+                label = _one(g, o, RDFS.label)
+                if label:
+                    labels[name] = label
+    return labels
+
+
 def compare(old: Graph, new: Graph, old_name: str = "OLD", new_name: str = "NEW") -> TermDiff:
     from kb.files.turtle import TurtleWriter
 
@@ -267,6 +290,7 @@ def compare(old: Graph, new: Graph, old_name: str = "OLD", new_name: str = "NEW"
             t.old_definition, t.new_definition = od, nd
         a, b = _statements(old, s, wo), _statements(new, s, wn)
         t.added_axioms, t.removed_axioms = sorted(b - a), sorted(a - b)
+        t.labels = _object_labels(s, (new, wn, b - a), (old, wo, a - b))
         deprecated = bool(diff.deprecated) and diff.deprecated[-1] is t
         if not deprecated and (ol != nl or od != nd or t.added_axioms or t.removed_axioms):
             diff.changed.append(t)  # a newly deprecated term is listed once, as deprecated

@@ -353,8 +353,8 @@ class IndexHolder:
         """Brings ``current`` to version ``target`` in place when the history says the
         changes in between touched only articles; False when a full rebuild is needed."""
         from kb.rdf import ONTOLOGY_GRAPH
+        from kb.writes.curation.picks import pick_owner
         from kb.writes.history import changes_since
-        from kb.writes.picks import pick_owner
 
         started = time.perf_counter()
         since = changes_since(self.store, current.version, target, limit=MAX_INCREMENTAL_CHANGES)

@@ -146,7 +146,7 @@ def _tokenize(text: str) -> list[Token]:
     return tokens
 
 
-class _Prologue:
+class Prologue:
     """BASE and PREFIX declarations seen so far, to resolve targets as the engine would."""
 
     def __init__(self, base: str | None):
@@ -154,7 +154,8 @@ class _Prologue:
         self.prefixes: dict[str, str] = {}
 
     def resolve_iri(self, iri: str) -> str:
-        return urljoin(self.base, iri) if self.base else iri
+        absolute = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri)  # urljoin drops a bare '#'
+        return urljoin(self.base, iri) if self.base and not absolute else iri
 
     def resolve_pname(self, pname: str) -> str | None:
         prefix, _, local = pname.partition(":")
@@ -168,7 +169,7 @@ class _Prologue:
 def _walk(tokens: tuple[Token, ...], base: str | None):
     """Yields (index, keyword token, prologue) for each keyword outside BASE/PREFIX
     declarations, with the declarations seen so far applied to the prologue."""
-    prologue = _Prologue(base)
+    prologue = Prologue(base)
     for index, token in enumerate(tokens):
         if token.kind != "keyword":
             continue
@@ -187,7 +188,7 @@ def _walk(tokens: tuple[Token, ...], base: str | None):
             yield index, token, prologue
 
 
-def _resolve(target: Token | None, prologue: _Prologue) -> str | None:
+def _resolve(target: Token | None, prologue: Prologue) -> str | None:
     if target is not None and target.kind == "iri":
         return prologue.resolve_iri(target.text)
     if target is not None and target.kind == "pname":
@@ -441,8 +442,7 @@ def query_form(text: str) -> str | None:
 
 
 def update_keyword(text: str) -> str | None:
-    """The first update operation keyword (INSERT, DELETE, LOAD, ...) of a text, if it starts
-    like an update rather than a query."""
+    """The first update keyword (INSERT, DELETE, LOAD, ...) of a text that starts like one."""
     for token in tokenize(text):
         if token.kind != "keyword" or token.text in ("BASE", "PREFIX"):
             continue

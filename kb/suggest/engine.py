@@ -35,7 +35,10 @@ Alopecia Areata"); or (3) it is a condition or treatment that dominates the body
 uncontrasted occurrences, at least half as many as the most frequent concept, first seen in the
 first third. Everything else is ``mentions``. The score (0-1) weighs title 0.4, heading 0.2,
 frequency relative to the most frequent concept 0.3 and earliness 0.1; it orders suggestions
-and is shown to the editor, the rules above decide the role. Each suggestion explains itself.
+and is shown to the editor, the rules above decide the role. Each suggestion explains itself:
+a summary with the deciding reason ("about: named in the title"), and the rest of the evidence
+as reasons, never repeating the summary. "The most frequent concept" names one concept; a tie
+at the top is reported as a tie.
 """
 
 from __future__ import annotations
@@ -165,6 +168,7 @@ class Suggester(Matching):
             for c, os in per.items()
         }
         top = max(body_counts.values(), default=0)
+        leaders = sum(1 for n in body_counts.values() if n and n == top)
         length = max(1, len(doc.text))
         title_concepts = {
             c
@@ -208,7 +212,7 @@ class Suggester(Matching):
                 reasons.append(f"compared in {len(compared)} heading{'s' * (len(compared) > 1)}")
             reasons.append(
                 f"{count} occurrence{'s' * (count != 1)} in the body"
-                + (" (the most frequent concept)" if count and count == top else "")
+                + (_most_frequent(leaders) if count and count == top else "")
             )
             if contrasted:
                 reasons.append(f"{contrasted} negated or compared (never counts toward about)")
@@ -251,6 +255,10 @@ class Suggester(Matching):
                     if count
                     else "named only in headings"
                 )
+            # The summary gives the deciding reason; the reasons are the rest of the evidence,
+            # so a reader never sees the same rationale twice.
+            decided_by = summary.split(": ", 1)[-1]
+            reasons = [r for r in reasons if r != decided_by]
             signals = {
                 "title": in_title,
                 "headings": len(headings),
@@ -262,6 +270,14 @@ class Suggester(Matching):
             suggestions.append(Suggestion(concept, role, score, summary, reasons, signals, os_all))
         suggestions.sort(key=lambda s: (s.role != ABOUT, -s.score, s.concept.id))
         return Result(doc, suggestions, unresolved, words)
+
+
+def _most_frequent(leaders: int) -> str:
+    """The note on the concept(s) with the most body occurrences: "the most frequent" names
+    one concept only; a tie says so."""
+    if leaders == 1:
+        return " (the most frequent concept)"
+    return f" (tied for most frequent with {leaders - 1} other concept{'s' * (leaders > 2)})"
 
 
 # -- the local graph and the evaluation corpus ----------------------------------------------

@@ -49,7 +49,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kb.rdf import INFERRED_GRAPH, KB_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, to_oxigraph
+from kb.rdf import (
+    INFERRED_GRAPH,
+    KB_GRAPH,
+    META_GRAPH,
+    ONTOLOGY_GRAPH,
+    PROPOSALS_GRAPH,
+    to_oxigraph,
+)
 from kb.store.client import SparqlStore, sparql_term
 from kb.store.locks import flock_exclusive, unlock
 from kb.writes.compute import (
@@ -59,7 +66,7 @@ from kb.writes.compute import (
     touched_subjects,
     union_graph,
 )
-from kb.writes.history import HISTORY_GRAPH, ChangeRecord, next_number
+from kb.writes.history import HISTORY_GRAPH, ChangeRecord, RecordLinks, next_number
 from kb.writes.results import (
     CommitResult,
     Conflict,
@@ -72,13 +79,12 @@ from kb.writes.update_text import _graph_key, _has_blank, commit_update
 
 log = logging.getLogger(__name__)
 
-SERVICE_GRAPHS = frozenset({str(INFERRED_GRAPH), str(META_GRAPH), str(HISTORY_GRAPH)})
+SERVICE_GRAPHS = frozenset(
+    str(g) for g in (INFERRED_GRAPH, META_GRAPH, HISTORY_GRAPH, PROPOSALS_GRAPH)
+)
 # The graphs the files hold (ontology/hairkg.ttl, kb/data/*.ttl): what a load replaces.
 ASSERTED_GRAPHS = (str(ONTOLOGY_GRAPH), str(KB_GRAPH))
 VALIDATION_MODES = ("full", "shapes", "off")
-
-
-# -- conversions -------------------------------------------------------------------------
 
 
 # -- the lock ----------------------------------------------------------------------------
@@ -216,11 +222,16 @@ class WriteGate:
         precondition: Edit | None = None,
         inferred: Iterable[ox.Quad] | None = None,
         scope: Scope | None = None,
+        proposal: tuple[str, str] | None = None,
+        dry_run: bool = False,
     ) -> CommitResult:
         """Runs ``edit`` on a copy of the asserted graphs, validates and commits the result.
         ``inferred``: the candidate was validated already (a release built from files) and
         these are its inferences; the gate then does not validate again. ``scope``: the edit
-        reads and writes only these subjects (see ``Scope``): read and validated locally."""
+        reads and writes only these subjects (see ``Scope``): read and validated locally.
+        ``proposal``: (IRI, author) of the proposal this change applies, named in its record.
+        ``dry_run``: computed and validated, never committed (the result has no record)."""
+        links = RecordLinks(reverts, *(proposal or (None, None)))
         started = time.monotonic()
         prevalidated = None
         if inferred is not None:
@@ -236,14 +247,14 @@ class WriteGate:
                 if scope is not None:
                     try:
                         result = self._attempt_scoped(
-                            scope, edit, author, message, reverts, precondition
+                            scope, edit, author, message, links, precondition, dry_run
                         )
                     except _Unscoped as why:
                         log.info("write validated on the whole graph: %s", why)
                         scope = None
                 if scope is None:
                     result = self._attempt(
-                        edit, author, message, reverts, precondition, prevalidated
+                        edit, author, message, links, precondition, prevalidated, dry_run
                     )
                 if result is not None:
                     result.seconds = time.monotonic() - started
@@ -252,8 +263,20 @@ class WriteGate:
                     return result
         raise Conflict("the store kept changing under this write (other writers); try again")
 
+    def _refuse_graphs(self, added: list[ox.Quad], changed: list[ox.Quad]) -> None:
+        """A change may not write the default graph (unless allowed) nor the service graphs."""
+        to_default = sum(1 for q in added if isinstance(q.graph_name, ox.DefaultGraph))
+        if to_default and not self.default_graph_writes:
+            raise DefaultGraphWrite(to_default)
+        service = sorted({_graph_key(q) for q in changed} & SERVICE_GRAPHS)
+        if service:
+            raise ServiceGraphWrite(
+                f"the graph(s) {', '.join(service)} are maintained by the service and cannot "
+                "be written"
+            )
+
     def _attempt(
-        self, edit, author, message, reverts, precondition, prevalidated
+        self, edit, author, message, links, precondition, prevalidated, dry_run=False
     ) -> CommitResult | None:
         version, asserted, inferred_now = self.snapshot()
         value, after, added, removed = apply_in_memory(asserted, edit, precondition)
@@ -263,15 +286,7 @@ class WriteGate:
             and (prevalidated is None or prevalidated == set(inferred_now))
         ):
             return CommitResult(None, version, value=value, version_before=version)
-        to_default = sum(1 for q in added if isinstance(q.graph_name, ox.DefaultGraph))
-        if to_default and not self.default_graph_writes:
-            raise DefaultGraphWrite(to_default)
-        service = sorted({_graph_key(q) for q in added + removed} & SERVICE_GRAPHS)
-        if service:
-            raise ServiceGraphWrite(
-                f"the graph(s) {', '.join(service)} are maintained by the service and cannot "
-                "be written"
-            )
+        self._refuse_graphs(added, added + removed)
 
         report = None
         inferred_new = prevalidated
@@ -282,13 +297,15 @@ class WriteGate:
 
             report = validate_graph(union_graph(after), reason=self.validation == "full")
             if not report.ok:
-                raise ValidationFailed(report)
+                raise ValidationFailed(report, added, removed)
             if self.validation == "full" and report.inferred is not None:
                 g = ox.NamedNode(str(INFERRED_GRAPH))
                 inferred_new = {
                     ox.Quad(*(to_oxigraph(t) for t in triple), g) for triple in report.inferred
                 }
 
+        if dry_run:
+            return CommitResult(None, version, added, removed, report, value, version)
         return self._commit(
             version,
             added,
@@ -299,7 +316,7 @@ class WriteGate:
             inferred_new,
             author=author,
             message=message,
-            reverts=reverts,
+            links=links,
             report=report,
             value=value,
             validated=validated,
@@ -317,7 +334,7 @@ class WriteGate:
         *,
         author,
         message,
-        reverts,
+        links,
         report,
         value,
         validated,
@@ -336,7 +353,9 @@ class WriteGate:
             version_after=new_version,
             added=added,
             removed=removed,
-            reverts=reverts,
+            reverts=links.reverts,
+            proposal=links.proposal,
+            proposed_by=links.proposed_by,
             graphs=graphs,
             subjects=subjects,
         )
@@ -358,7 +377,7 @@ class WriteGate:
         )
 
     def _attempt_scoped(
-        self, scope: Scope, edit, author, message, reverts, precondition
+        self, scope: Scope, edit, author, message, links, precondition, dry_run=False
     ) -> CommitResult | None:
         """``_attempt`` on the scope's quads, validated on the change's neighbourhood."""
         from kb.validation.local import NeedsFullValidation, validate_change
@@ -375,15 +394,7 @@ class WriteGate:
             raise _Unscoped("the edit changed subjects outside its scope")
         if any(_has_blank(q) for q in changed):
             raise _Unscoped("the change involves blank nodes")
-        to_default = sum(1 for q in added if isinstance(q.graph_name, ox.DefaultGraph))
-        if to_default and not self.default_graph_writes:
-            raise DefaultGraphWrite(to_default)
-        service = sorted({_graph_key(q) for q in changed} & SERVICE_GRAPHS)
-        if service:
-            raise ServiceGraphWrite(
-                f"the graph(s) {', '.join(service)} are maintained by the service and cannot "
-                "be written"
-            )
+        self._refuse_graphs(added, changed)
         report = None
         inferred_now: list[ox.Quad] = []
         inferred_new = None
@@ -401,7 +412,7 @@ class WriteGate:
                 raise _Unscoped(str(why)) from why
             report = local.report
             if not report.ok:
-                raise ValidationFailed(report)
+                raise ValidationFailed(report, added, removed)
             inferred_now = sorted(local.inferred_now, key=str)
             inferred_new = local.inferred_new
             validated = "local"
@@ -410,6 +421,8 @@ class WriteGate:
                 len(local.focus),
                 ", ".join(f"{k} {v:.3f}" for k, v in local.seconds.items()),
             )
+        if dry_run:
+            return CommitResult(None, version, added, removed, report, value, version)
         return self._commit(
             version,
             added,
@@ -420,7 +433,7 @@ class WriteGate:
             inferred_new,
             author=author,
             message=message,
-            reverts=reverts,
+            links=links,
             report=report,
             value=value,
             validated=validated,
@@ -433,9 +446,3 @@ def changed_marker(data_dir: Path) -> Path:
 
 def gate_for(store: SparqlStore, data_dir: Path, validation: str = "full", **kwargs) -> WriteGate:
     return WriteGate(store, Path(data_dir) / "write.lock", validation=validation, **kwargs)
-
-
-# -- loading files: the release as one change through the gate --------------------------------
-
-
-# -- reading asserted graphs (export --to-files) ------------------------------------------------

@@ -11,6 +11,7 @@ Record (in ``HISTORY_GRAPH``)::
         rdfs:comment "message" ; hist:versionBefore "..." ; hist:versionAfter "..." ;
         hist:added "<N-Quads>" ; hist:removed "<N-Quads>" ;
         hist:addedCount 12 ; hist:removedCount 0 ; [hist:reverts <.../change/5>] ;
+        [hist:proposal <.../proposal/ID> ; hist:proposedBy "bob"] ;   # an approved proposal
         hist:graph <graph>, ... ;                      # graphs touched, inferred included
         hist:subjectsRecorded true ; hist:subject <iri>, ... .
 
@@ -58,6 +59,16 @@ class RevertConflict(Exception):
     """The change cannot be undone exactly: later changes touched what it added."""
 
 
+@dataclass(frozen=True)
+class RecordLinks:
+    """What a change record points at besides the change: the change it reverts, the
+    proposal it applies (``kb.writes.proposals``) and that proposal's author."""
+
+    reverts: int | None = None
+    proposal: str | None = None
+    proposed_by: str | None = None
+
+
 @dataclass
 class ChangeRecord:
     number: int
@@ -73,6 +84,8 @@ class ChangeRecord:
     removed_count: int | None = None
     graphs: list[str] = field(default_factory=list)
     subjects: list[str] | None = None  # None: not recorded (too many, or blank nodes)
+    proposal: str | None = None  # the IRI of the proposal this change applied
+    proposed_by: str | None = None
 
     @property
     def id(self) -> str:
@@ -90,6 +103,8 @@ class ChangeRecord:
             "reverts": str(self.reverts) if self.reverts is not None else None,
             "versionBefore": self.version_before,
             "versionAfter": self.version_after,
+            "proposal": self.proposal.rsplit("/", 1)[-1] if self.proposal else None,
+            "proposedBy": self.proposed_by,
         }
 
     def to_dict(self) -> dict:
@@ -117,6 +132,9 @@ class ChangeRecord:
         ]
         if self.reverts is not None:
             values.append((_h("reverts"), change_iri(self.reverts)))
+        if self.proposal is not None:
+            values.append((_h("proposal"), ox.NamedNode(self.proposal)))
+            values.append((_h("proposedBy"), ox.Literal(self.proposed_by or "")))
         values += [(_h("graph"), ox.NamedNode(name)) for name in self.graphs if name]
         if self.subjects is not None:
             boolean = ox.NamedNode(_XSD + "boolean")
@@ -148,6 +166,8 @@ _FIELDS = (
     "addedCount",
     "removedCount",
     "reverts",
+    "proposal",
+    "proposedBy",
 )
 
 
@@ -162,7 +182,7 @@ def _select_records(store: SparqlStore, where_extra: str, *, full: bool, tail: s
     )
     query = (
         f"SELECT ?number ?author ?time ?message ?versionBefore ?versionAfter ?addedCount "
-        f"?removedCount ?reverts {deltas} WHERE {{ GRAPH {g} {{ "
+        f"?removedCount ?reverts ?proposal ?proposedBy {deltas} WHERE {{ GRAPH {g} {{ "
         f"?c a {sparql_term(_h('Change'))} ; {sparql_term(_h('number'))} ?number . "
         f"{where_extra} "
         f"OPTIONAL {{ ?c {sparql_term(_h('author'))} ?author }} "
@@ -173,6 +193,8 @@ def _select_records(store: SparqlStore, where_extra: str, *, full: bool, tail: s
         f"OPTIONAL {{ ?c {sparql_term(_h('addedCount'))} ?addedCount }} "
         f"OPTIONAL {{ ?c {sparql_term(_h('removedCount'))} ?removedCount }} "
         f"OPTIONAL {{ ?c {sparql_term(_h('reverts'))} ?reverts }} "
+        f"OPTIONAL {{ ?c {sparql_term(_h('proposal'))} ?proposal ; "
+        f"{sparql_term(_h('proposedBy'))} ?proposedBy }} "
         f"{optional_deltas} }} }} {tail}"
     )
     records = []
@@ -196,6 +218,8 @@ def _select_records(store: SparqlStore, where_extra: str, *, full: bool, tail: s
                 reverts=int(reverts.rsplit("/", 1)[-1]) if reverts else None,
                 added_count=int(value("addedCount") or 0),
                 removed_count=int(value("removedCount") or 0),
+                proposal=value("proposal"),
+                proposed_by=value("proposedBy"),
             )
         )
     return records

@@ -29,12 +29,13 @@ class ChangeError(Exception):
 class ValidationFailed(ChangeError):
     status = 422
 
-    def __init__(self, report):
+    def __init__(self, report, added=(), removed=()):
         errors = report.errors
         super().__init__(
             f"the change was rejected: validation found {len(errors)} error(s); nothing was written"
         )
         self.report = report
+        self.added, self.removed = list(added), list(removed)  # the change that was refused
 
 
 class ServiceGraphWrite(ChangeError):

@@ -26,6 +26,8 @@ OPERATIONS = [
     "GET /api/v1/articles/{id}/related",
     "GET /api/v1/related",
     "POST /api/v1/suggest",
+    "GET /api/v1/proposals",
+    "GET /api/v1/proposals/{id}",
 ]
 
 
@@ -54,6 +56,10 @@ EDITING_OPERATIONS = [
     "POST /api/v1/edit/entities/{id}/merge-into/{target}",
     "GET /api/v1/edit/articles/{id}/related",
     "PUT /api/v1/edit/articles/{id}/related",
+    "POST /api/v1/proposals",
+    "POST /api/v1/proposals/{id}/approve",
+    "POST /api/v1/proposals/{id}/reject",
+    "POST /api/v1/releases",
 ]
 
 

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,7 +18,7 @@ import urllib.request
 import pytest
 from conftest import server_fixture, start_server
 from helpers import call as http_call
-from helpers import wait_until
+from helpers import processes_running, wait_until
 
 TOKENS = "alice:alice-secret:write,bob:bob-secret:write,reader:reader-secret:read"
 ALICE = {"Authorization": "Bearer alice-secret"}
@@ -512,8 +511,9 @@ def test_kill_9_during_acknowledged_writes_loses_nothing(tmp_path, release_dir):
     server.process.wait()
     stop.set()
     thread.join(timeout=30)
-    # The managed Oxigraph dies with its parent (PDEATHSIG); wait until its lock is free.
-    time.sleep(2)
+    # The managed Oxigraph dies with its parent (PDEATHSIG); wait until it is gone.
+    location = f"--location {data_dir / 'oxigraph'}"
+    wait_until(lambda: not processes_running(location), 30, what="the managed Oxigraph to exit")
     restarted = start_server(data_dir, env=env)
     try:
         status, _, body = call(

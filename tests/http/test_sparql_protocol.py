@@ -1,6 +1,8 @@
-"""/sparql over raw HTTP (http.client, no test client): one test per protocol rule.
+"""/sparql: one test per protocol rule.
 
-Runs against the shared ``server`` fixture: a real ``hairkg serve`` on the release graph.
+Runs in process (Flask's test client on the shared ``app_server``, a real store holding the
+release); tests marked ``socket`` go over raw HTTP (http.client) to a real ``hairkg serve``,
+for what only a socket shows (the request line as sent, gunicorn's framing).
 """
 
 from __future__ import annotations
@@ -27,6 +29,19 @@ CONSTRUCT = (
     "CONSTRUCT { ?s rdfs:label ?label } WHERE { ?s rdfs:label ?label } LIMIT 5"
 )
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+
+@pytest.fixture
+def base_url(request, app_server):
+    """The in-process app, or the real server's URL for tests marked ``socket``."""
+    if request.node.get_closest_marker("socket"):
+        return request.getfixturevalue("server").url
+    return app_server
+
+
+def origin(base_url) -> str:
+    """The service's own origin as its answers name it."""
+    return base_url if isinstance(base_url, str) else base_url.url
 
 
 def call(base_url, method, path, *, body=None, headers=None):
@@ -79,6 +94,7 @@ def media(headers) -> str:
 # -- the three ways to send a query -------------------------------------------------
 
 
+@pytest.mark.socket  # also end to end, through gunicorn
 def test_get_query_answers_json_by_default(base_url):
     status, headers, body = get(base_url, COUNT)
     assert status == 200
@@ -86,6 +102,7 @@ def test_get_query_answers_json_by_default(base_url):
     assert count_of(body) > 100
 
 
+@pytest.mark.socket  # also end to end, through gunicorn
 def test_post_form_and_charset_parameter(base_url):
     for content_type in (FORM, FORM + "; charset=UTF-8", FORM + ";charset=utf-8"):
         status, _, body = form(base_url, [("query", COUNT)], content_type=content_type)
@@ -167,7 +184,7 @@ def test_from_clause_is_honoured(base_url):
 def test_relative_iris_resolve_against_the_endpoint(base_url):
     status, _, body = get(base_url, "SELECT ?x WHERE { BIND(<thing> AS ?x) }")
     assert status == 200
-    assert next(iter(solutions(body)))["x"].value == base_url + "/thing"
+    assert next(iter(solutions(body)))["x"].value == origin(base_url) + "/thing"
 
 
 # -- errors: plain text naming the problem --------------------------------------------
@@ -379,7 +396,7 @@ def test_service_description(base_url, accept, rdflib_format):
     status, _response_headers, body = get(base_url, headers=headers)
     assert status == 200
     graph = rdflib.Graph().parse(data=body, format=rdflib_format)
-    endpoint = rdflib.URIRef(base_url + "/sparql")
+    endpoint = rdflib.URIRef(origin(base_url) + "/sparql")
     assert (endpoint, rdflib.RDF.type, SD.Service) in graph
     assert (endpoint, SD.endpoint, endpoint) in graph
     assert (endpoint, SD.supportedLanguage, SD.SPARQL11Query) in graph
@@ -456,6 +473,7 @@ def test_request_id_and_server_timing(base_url):
     assert "app;dur=" in timing and "db;dur=" in timing
 
 
+@pytest.mark.socket  # also end to end, through gunicorn
 def test_head_request(base_url):
     status, headers, body = call(base_url, "HEAD", "/sparql?query=ASK%7B%7D")
     assert status == 200 and body == b""

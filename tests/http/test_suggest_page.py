@@ -4,7 +4,6 @@ in related content."""
 
 from __future__ import annotations
 
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import server_fixture
-from helpers import get_json
+from helpers import get_json, wait_until
 
 CORPUS = Path(__file__).parent.parent / "suggest_corpus"
 TOKEN = "suggest-page-editor-token"
@@ -25,13 +24,15 @@ writable_server = server_fixture(
 
 
 def get_until_found(url: str, timeout_s: float = 30):
-    """GET ``url`` until it answers 200 or ``timeout_s`` passes: (status, JSON)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status, body = get_json(url)
-        if status == 200 or time.monotonic() > deadline:
-            return status, body
-        time.sleep(0.3)
+    """GET ``url`` until it answers 200 within ``timeout_s``: (status, JSON)."""
+    answer = []
+
+    def found():
+        answer[:] = get_json(url)
+        return answer[0] == 200
+
+    wait_until(found, timeout_s, 0.3, f"{url} answering 200 (last: {answer[:1]})")
+    return tuple(answer)
 
 
 def severe_console_errors(browser) -> list[str]:
@@ -130,15 +131,13 @@ def test_paste_suggest_accept_save_then_related(browser, writable_server, tmp_pa
     # ... and the seed article, which is about alopecia areata too, now lists it as related.
     # Each of the two workers refreshes its own index: ask until both have (bounded).
     seed = urllib.parse.quote("https://hairclinic.example/microneedling-for-hair-loss", safe="")
-    deadline = time.monotonic() + 10
-    while True:
+
+    def related_lists_the_article():
         status, seed_related = get_json(f"{base}/api/v1/related?url={seed}&limit=10")
         assert status == 200
-        urls = {item["url"] for item in seed_related["items"]}
-        if ARTICLE_URL in urls or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert ARTICLE_URL in urls
+        return ARTICLE_URL in {item["url"] for item in seed_related["items"]}
+
+    wait_until(related_lists_the_article, 10, 0.2, "the new article in the seed's related")
 
 
 @pytest.mark.browser

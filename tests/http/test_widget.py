@@ -8,7 +8,6 @@ import http.server
 import json
 import re
 import threading
-import time
 
 import pytest
 from conftest import start_server
@@ -238,7 +237,14 @@ def test_custom_element_and_api_base_override(browser, server):
             "e.setAttribute('article', 'https://nowhere.example/x');"
             "document.querySelector('main').appendChild(e);"
         )
-        time.sleep(1.0)
+        WebDriverWait(browser, 20).until(
+            lambda d: (
+                d.execute_script(
+                    "return document.getElementById('unknown').getAttribute('data-state')"
+                )
+                == "empty"
+            )
+        )
         assert browser.execute_script("return document.getElementById('unknown').hidden") is True
         # an API that does not answer: nothing rendered, nothing thrown
         browser.execute_script(
@@ -275,8 +281,10 @@ def test_host_page_survives_the_service_going_down(browser, release_dir, tmp_pat
         # really down: no copy of widget.js or of the answer from the HTTP cache
         browser.execute_cdp_cmd("Network.enable", {})
         browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
-        browser.get(host_page.url)
-        time.sleep(1.5)  # give the (failing) script load its chance
+        browser.get(host_page.url)  # returns after the load event: the failed script included
+        WebDriverWait(browser, 20).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
         assert globals_now(browser) == []
         assert browser.find_element(By.CSS_SELECTOR, "h1").text == "Microneedling for Hair Loss"
         assert browser.find_element(By.ID, "after").is_displayed()
@@ -294,5 +302,5 @@ def test_demo_page_shows_the_widget(browser, server):
     _, links = widget_links(browser)
     assert [a.text for a in links] == EXPECTED_TITLES
     assert json.loads(browser.execute_script("return JSON.stringify(document.title)")).startswith(
-        "hairkg widget demo"
+        "Widget demo"
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT, server_fixture
+from helpers import wait_until
 
 from kb.rdf import KB_GRAPH
 from kb.store.client import SparqlStore
@@ -217,23 +218,23 @@ def test_load_is_atomic_for_concurrent_readers(live, tmp_path):
     thread.start()
     try:
         run = hairkg("load", "--data-dir", str(live.data_dir), "--root", str(tree))
-        time.sleep(0.3)
+        assert run.returncode == 0, run.stderr
+        after = count_and_marker(store)
+        wait_until(lambda: after in seen or errors, 30, 0.05, "the reader seeing the new graph")
     finally:
         stop.set()
         thread.join()
-    assert run.returncode == 0, run.stderr
     assert not errors, errors
-    after = count_and_marker(store)
     assert after[1] is True and after[0] > before[0] + 150 * 5
     assert seen <= {before, after}, f"a reader saw a partial graph: {seen - {before, after}}"
     assert after in seen
     # the service noticed the new version: the new term has its page
-    status, _, _ = live.get("/id/test-condition-7", headers={"Accept": "text/html"})
-    deadline = time.monotonic() + 10
-    while status != 200 and time.monotonic() < deadline:
-        time.sleep(0.3)
-        status, _, _ = live.get("/id/test-condition-7", headers={"Accept": "text/html"})
-    assert status == 200
+    wait_until(
+        lambda: live.get("/id/test-condition-7", headers={"Accept": "text/html"})[0] == 200,
+        10,
+        0.3,
+        "the new term's page",
+    )
     # and back to the shipped files
     hairkg("load", "--data-dir", str(live.data_dir), "-q", check=True)
     assert count_and_marker(store) == before

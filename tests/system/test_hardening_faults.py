@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from conftest import HAIRKG, ROOT, server_fixture, start_server
+from helpers import wait_closed_by_peer, wait_until
 from test_hardening_common import ALICE, TOKENS, call, fingerprint, sparql_json
 from test_sparql_limits import engine_pid
 
@@ -139,19 +140,12 @@ def test_slow_clients_do_not_tie_up_the_service(faulty):
             )
         slow.append(sock)
     try:
-        time.sleep(0.5)
         for path in ("/api/v1/search?q=alopecia", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"):
             status, elapsed, body = timed(faulty.url, path)
             assert status == 200, body
             assert elapsed < 2, (path, elapsed)
         # at their deadline (2 s here) the slow connections are closed by the server
-        time.sleep(4)
-        closed = 0
-        for sock in slow:
-            sock.settimeout(2)
-            with contextlib.suppress(OSError):
-                if sock.recv(1024) == b"":
-                    closed += 1
+        closed = sum(wait_closed_by_peer(sock, 15) for sock in slow)
         assert closed == len(slow)
     finally:
         for sock in slow:
@@ -171,7 +165,8 @@ def test_a_truncated_body_is_never_run(faulty):
             + b"\r\n\r\n"
             + text
         )
-        time.sleep(3)
+        # the server gives up on the missing 40 bytes at its body deadline (2 s here)
+        assert wait_closed_by_peer(sock, 15), "the server never closed the truncated request"
     assert fingerprint(faulty.url) == before
 
 
@@ -217,9 +212,7 @@ def test_killing_the_oxigraph_child_during_writes_loses_no_acknowledged_write(fa
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 60
-        while len(acknowledged) < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(acknowledged) >= 5, 60, 0.05, "five acknowledged writes")
         os.kill(engine_pid(faulty), signal.SIGKILL)
         reads = []
         until = time.monotonic() + 4
@@ -227,9 +220,7 @@ def test_killing_the_oxigraph_child_during_writes_loses_no_acknowledged_write(fa
             reads.append(call(faulty.url, "GET", "/sparql?query=ASK%7B%7D", timeout=20)[0])
             time.sleep(0.1)
         count = len(acknowledged)
-        deadline = time.monotonic() + 30
-        while len(acknowledged) < count + 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: len(acknowledged) >= count + 5, 30, 0.1, "five more writes")
     finally:
         stop.set()
         thread.join(timeout=60)

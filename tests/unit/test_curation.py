@@ -13,8 +13,8 @@ from kb.read.picks import EDITORS_REASON, related_with_picks
 from kb.read.related import RelatedIndex
 from kb.read.related_model import Article, RelatedWeights
 from kb.read.successors import live_successors, successor, with_successors
-from kb.writes.merge import MergeRefused, merge_into
-from kb.writes.picks import PicksRefused, picks_from_body, read_picks, set_picks
+from kb.writes.curation.merge import MergeRefused, merge_into
+from kb.writes.curation.picks import PicksRefused, picks_from_body, read_picks, set_picks
 
 TRUE = Lit("true", "", "http://www.w3.org/2001/XMLSchema#boolean")
 REPLACED = str(DCTERMS.isReplacedBy)

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, server_fixture
-from helpers import fetch
+from helpers import fetch, wait_until
 
 from kb.read.entities import EntityGraph
 from kb.suggest.engine import MAX_TEXT_CHARS, Suggester
@@ -70,6 +69,30 @@ def test_corpus_spans_point_at_their_surface(suggester, name):
         for o in s.occurrences:
             source = doc.text if o.field == "text" else doc.title
             assert source[o.start : o.end] == o.surface
+
+
+@pytest.mark.parametrize("name", [n for n in EXPECTED if not n.startswith("_")])
+def test_explanations_never_repeat_and_name_one_most_frequent_concept(suggester, name):
+    """Issue 16 part 5: the page showed "named in the title — named in the title" and called
+    two concepts "the most frequent concept"."""
+    result = suggester.suggest(read_document(CORPUS / name))
+    for s in result.suggestions:
+        decided_by = s.summary.split(": ", 1)[-1]
+        assert decided_by not in s.reasons, (s.concept.id, s.summary, s.reasons)
+        assert len(set(s.reasons)) == len(s.reasons), s.reasons
+    notes = [(s.concept.id, r) for s in result.suggestions for r in s.reasons]
+    most = [c for c, r in notes if "most frequent" in r]
+    only = [c for c, r in notes if "(the most frequent" in r]
+    assert len(only) <= 1, only
+    if len(most) > 1:  # a tie at the top is reported as a tie
+        tied = [r for _, r in notes if "most frequent" in r]
+        assert not only and all("tied for most frequent" in r for r in tied), tied
+
+
+def test_a_tie_for_most_frequent_is_reported_as_a_tie(suggester):
+    result = suggester.suggest(read_document(CORPUS / "finasteride-male-pattern.txt"))
+    tied = [s for s in result.suggestions if any("tied for most frequent" in r for r in s.reasons)]
+    assert len(tied) >= 2, [(s.concept.id, s.reasons) for s in result.suggestions]
 
 
 @pytest.mark.parametrize(
@@ -417,15 +440,13 @@ writable_server = server_fixture(
 
 
 def wait_for_related(base: str, url: str, timeout_s: float = 30) -> dict:
-    deadline = time.monotonic() + timeout_s
     quoted = urllib.parse.quote(url, safe="")
-    while True:
+
+    def answer():
         status, _, body = fetch(f"{base}/api/v1/related?url={quoted}&limit=10")
-        if status == 200:
-            return json.loads(body)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not show up in related content: {status} {body!r}")
-        time.sleep(0.3)
+        return json.loads(body) if status == 200 else None
+
+    return wait_until(answer, timeout_s, 0.3, f"{url} in related content")
 
 
 def test_accept_registers_through_the_write_path(writable_server):

@@ -1,4 +1,7 @@
-"""The routes of ``api.views.curation``: merge and editors' picks (scope ``write`` to write)."""
+"""Merging a term into another (``POST /api/v1/edit/entities/{id}/merge-into/{target}``) and the
+editors' picks of an article's related content (``GET``/``PUT /api/v1/edit/articles/{id}/related``),
+issue 17 parts 2 and 3. Writes need the ``write`` scope and go through the write gate like
+every other editor write (``api.views.editing``), with its errors."""
 
 from __future__ import annotations
 
@@ -10,9 +13,8 @@ from api.errors import problem_response
 from api.views.editing import EDITOR_ERRORS, editor_error_response, json_body
 from api.views.writes import change_headers, change_message, change_summary, gate
 from kb.writes import documents as editor
-from kb.writes.gate import Scope
-from kb.writes.merge import class_hierarchy, merge_into, referrers
-from kb.writes.picks import (
+from kb.writes.curation.merge import class_hierarchy, merge_into, referrers
+from kb.writes.curation.picks import (
     current_pick_nodes,
     is_article,
     pick_node,
@@ -20,6 +22,7 @@ from kb.writes.picks import (
     read_picks,
     set_picks,
 )
+from kb.writes.gate import Scope
 
 bp = Blueprint("curation", __name__, url_prefix="/api/v1")
 JSON = "application/json"
