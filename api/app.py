@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from api import state
 from api.errors import store_error_plain, store_error_problem
+from api.feed.views import bp as feed_bp
 from api.http import html_page, prefers_html, read_cors, write_cors, write_preflight
 from api.mcp import endpoint as mcp_endpoint
 from api.server import http_front, ratelimit
@@ -90,6 +91,7 @@ def _blueprints():
         admin_bp,
         editing_bp,
         curation_bp,
+        feed_bp,
         proposals_bp,
         proposals_page_bp,
         releases_bp,

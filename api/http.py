@@ -109,6 +109,7 @@ READ_ALLOW_HEADERS = frozenset(
         "content-type",
         "if-none-match",
         "if-modified-since",
+        "last-event-id",  # a change-feed client resuming its stream (api/feed)
         "x-request-id",
     }
 )

@@ -102,6 +102,17 @@ class Settings:
     # Origins whose browser pages may write (send Authorization cross-origin; api/editing.py).
     # Empty: none; editors use the same-origin pages, curl, scripts or the CLI.
     cors_write_origins: tuple[str, ...] = ()
+    # The change feed (api/feed, docs/feed.md): Server-Sent Events at /api/v1/changes. Each open
+    # stream holds one of a worker's threads, so a worker keeps at most ``feed_max_streams``
+    # (503 past it); a stream ends after ``feed_max_stream_s`` (the client reconnects with
+    # Last-Event-ID), sends a comment every ``feed_heartbeat_s`` (proxies keep it, a gone
+    # client is noticed), and tells clients to wait ``feed_retry_ms`` before reconnecting.
+    # Writes made on other hosts in front of a remote store are seen within feed_store_poll_s.
+    feed_max_streams: int = 2
+    feed_max_stream_s: float = 600.0
+    feed_heartbeat_s: float = 15.0
+    feed_retry_ms: int = 2000
+    feed_store_poll_s: float = 0.5
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from api.openapi.editing import SECURITY_SCHEMES, curation_paths, editing_paths
 from api.openapi.editorial import proposal_paths, release_paths
+from api.openapi.feed import FEED_SCHEMAS, feed_paths
 from api.openapi.parts import get_operation, param, ref
 from api.openapi.schemas import SCHEMAS
 from kb.rdf import ID_PATTERN as SERVED_ID
@@ -256,6 +257,7 @@ def openapi_document() -> dict:
             {"name": "articles"},
             {"name": "related"},
             {"name": "proposals"},
+            {"name": "changes"},
         ],
         "paths": {
             **paths,
@@ -263,6 +265,10 @@ def openapi_document() -> dict:
             **curation_paths(),
             **proposal_paths(),
             **release_paths(),
+            **feed_paths(),
         },
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "components": {
+            "schemas": {**SCHEMAS, **FEED_SCHEMAS},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }

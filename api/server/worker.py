@@ -34,6 +34,8 @@ from gunicorn.http.body import Body
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
 
+from api.feed.stream import STOPPING as FEED_STOPPING
+
 HEADER_TIMEOUT_S = 10.0
 BODY_TIMEOUT_S = 30.0
 IDLE_TIMEOUT_S = 60.0
@@ -55,6 +57,12 @@ class BoundedThreadWorker(ThreadWorker):
         if now - self._notified >= 1.0:
             self._notified = now
             super().notify()
+
+    def handle_exit(self, sig, frame):
+        # Told to stop: open change streams end at their next tick instead of holding the
+        # graceful shutdown (their clients reconnect elsewhere with Last-Event-ID).
+        FEED_STOPPING.set()
+        super().handle_exit(sig, frame)
 
     def init_process(self):
         settings = getattr(self.app, "settings", None)

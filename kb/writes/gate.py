@@ -75,7 +75,7 @@ from kb.writes.results import (
     ServiceGraphWrite,
     ValidationFailed,
 )
-from kb.writes.update_text import _graph_key, _has_blank, commit_update
+from kb.writes.update_text import _graph_key, _has_blank, commit_update, inferred_delta
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +359,7 @@ class WriteGate:
             graphs=graphs,
             subjects=subjects,
         )
+        record.inferred_added, record.inferred_removed = inferred_delta(inferred_now, inferred_new)
         update = commit_update(
             version,
             new_version,

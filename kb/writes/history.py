@@ -11,6 +11,7 @@ Record (in ``HISTORY_GRAPH``)::
         rdfs:comment "message" ; hist:versionBefore "..." ; hist:versionAfter "..." ;
         hist:added "<N-Quads>" ; hist:removed "<N-Quads>" ;
         hist:addedCount 12 ; hist:removedCount 0 ; [hist:reverts <.../change/5>] ;
+        hist:inferredAdded "<N-Quads>" ; hist:inferredRemoved "<N-Quads>" ;  # the reasoner's
         [hist:proposal <.../proposal/ID> ; hist:proposedBy "bob"] ;   # an approved proposal
         hist:graph <graph>, ... ;                      # graphs touched, inferred included
         hist:subjectsRecorded true ; hist:subject <iri>, ... .
@@ -86,6 +87,10 @@ class ChangeRecord:
     subjects: list[str] | None = None  # None: not recorded (too many, or blank nodes)
     proposal: str | None = None  # the IRI of the proposal this change applied
     proposed_by: str | None = None
+    # What the change did to the inferred graph (the reasoner's output), kept for the feed's
+    # RDF Patch (kb.feed.patch); read back by kb.feed, not by the readers here.
+    inferred_added: list[ox.Quad] = field(default_factory=list)
+    inferred_removed: list[ox.Quad] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -127,6 +132,8 @@ class ChangeRecord:
             (_h("versionAfter"), ox.Literal(self.version_after)),
             (_h("added"), ox.Literal(nquads_text(self.added))),
             (_h("removed"), ox.Literal(nquads_text(self.removed))),
+            (_h("inferredAdded"), ox.Literal(nquads_text(self.inferred_added))),
+            (_h("inferredRemoved"), ox.Literal(nquads_text(self.inferred_removed))),
             (_h("addedCount"), ox.Literal(str(len(self.added)), datatype=integer)),
             (_h("removedCount"), ox.Literal(str(len(self.removed)), datatype=integer)),
         ]
@@ -239,6 +246,15 @@ def list_changes(store: SparqlStore, *, limit: int = 20, offset: int = 0) -> tup
         tail=f"ORDER BY DESC(?number) LIMIT {int(limit)} OFFSET {int(offset)}",
     )
     return total, records
+
+
+def changes_after(store: SparqlStore, number: int, *, limit: int = 100) -> list[ChangeRecord]:
+    """The records numbered above ``number``, oldest first, at most ``limit``, without the
+    triples (the change feed's pages and events, ``kb.feed.events``)."""
+    after = sparql_term(ox.Literal(str(int(number)), datatype=ox.NamedNode(_XSD + "integer")))
+    return _select_records(
+        store, f"FILTER(?number > {after})", full=False, tail=f"ORDER BY ?number LIMIT {int(limit)}"
+    )
 
 
 def get_change(store: SparqlStore, number: int) -> ChangeRecord | None:

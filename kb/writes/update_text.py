@@ -46,6 +46,17 @@ def _condition(version: str) -> str:
     return f"GRAPH {meta} {{ {subject} {predicate} {sparql_term(ox.Literal(version))} }}"
 
 
+def inferred_delta(
+    inferred_now: Iterable[ox.Quad], inferred_new: set[ox.Quad] | None
+) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """(added, removed): what replacing the inferred graph ``inferred_now`` by the reasoner's
+    new output ``inferred_new`` changes (nothing when the change was not reasoned over)."""
+    if inferred_new is None:
+        return [], []
+    current = set(inferred_now)
+    return sorted(inferred_new - current, key=str), sorted(current - inferred_new, key=str)
+
+
 def commit_update(
     version: str,
     new_version: str,
@@ -83,8 +94,9 @@ def commit_update(
             )
             to_insert += sorted(inferred_new, key=str)
         else:
-            to_delete += sorted(current - inferred_new, key=str)
-            to_insert += sorted(inferred_new - current, key=str)
+            new_inferences, old_inferences = inferred_delta(current, inferred_new)
+            to_delete += old_inferences
+            to_insert += new_inferences
     to_insert += record
     operations.append(
         f"DELETE {{\n{quads_block(to_delete)}\n}}\nINSERT {{\n{quads_block(to_insert)}\n}}\n"

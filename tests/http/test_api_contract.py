@@ -28,6 +28,9 @@ OPERATIONS = [
     "POST /api/v1/suggest",
     "GET /api/v1/proposals",
     "GET /api/v1/proposals/{id}",
+    # The change feed: without Accept: text/event-stream, JSON pages (no stream is opened).
+    "GET /api/v1/changes",
+    "GET /api/v1/changes/{change}",
 ]
 
 
