@@ -34,7 +34,8 @@ from api.views.sparql import bp as sparql_bp
 from api.views.suggest import bp as suggest_bp
 from api.views.suggest import page_bp as suggest_page_bp
 from kb.settings import Settings
-from kb.store.client import SparqlStore
+from kb.store.client import NO_RELEASE, UNVERSIONED, SparqlStore
+from kb.store.engines import endpoints_of
 from kb.store.errors import StoreError
 from kb.store.managed import EngineSupervision
 
@@ -102,28 +103,27 @@ def _blueprints():
 
 
 def store_for(settings: Settings) -> SparqlStore:
-    if settings.store_query_url:
-        return SparqlStore(
-            settings.store_query_url,
-            settings.store_update_url or None,
-            timeout_s=settings.query_timeout_cap_s,
-        )
+    """The store the settings name: any engine (``kb.store.engines.endpoints_of``)."""
     if not settings.store_url:
         raise ValueError("no store configured: set HAIRKG_STORE_URL or run `hairkg serve`")
-    return SparqlStore.for_server(
-        settings.store_url,
+    return SparqlStore.for_endpoints(
+        endpoints_of(settings),
         timeout_s=settings.query_timeout_cap_s,
         supervision=EngineSupervision(settings.data_dir) if settings.managed_store else None,
     )
 
 
 def healthz():
-    """Ready when the store answers: load balancers and tests wait on this."""
+    """Ready when the store answers and holds a hairkg release (its dataset version is
+    recorded): load balancers and tests wait on this. A store that answers but holds no
+    release (an engine's system graphs only) is not ready."""
     store = current_store()
     try:
         version = store.version(max_age_s=0)
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503
+    if version == UNVERSIONED:
+        return jsonify(status="unavailable", error=NO_RELEASE), 503
     return jsonify(status="ok", datasetVersion=version)
 
 

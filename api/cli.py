@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kb.cli import main as kb_cli
 from kb.settings import Settings
+from kb.store.engines import KINDS
 
 
 def add_serve_command(subparsers) -> None:
@@ -22,11 +23,35 @@ def add_serve_command(subparsers) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--data-dir", type=Path, help="directory of the embedded store")
-    where.add_argument(
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="directory of the embedded store; with --store-url: of the release build and "
+        "the index snapshots",
+    )
+    store = parser.add_argument_group(
+        "remote store",
+        "any SPARQL 1.1 engine instead of the embedded store (docs/deployment.md); the "
+        "password goes in HAIRKG_STORE_PASSWORD, a bearer token in HAIRKG_STORE_TOKEN",
+    )
+    store.add_argument(
         "--store-url",
-        help="base URL of a SPARQL server with /query, /update and /store (e.g. Oxigraph)",
+        help="the query endpoint (http://host:8890/sparql), or an Oxigraph base URL without "
+        "a path (http://host:7878: /query, /update, /store)",
+    )
+    store.add_argument(
+        "--store-kind",
+        choices=KINDS,
+        help="the engine: its layout and known differences (default: oxigraph for a URL "
+        "without a path, else generic)",
+    )
+    store.add_argument("--store-update-url", help="the SPARQL Update endpoint")
+    store.add_argument(
+        "--store-graph-store-url",
+        help="the Graph Store Protocol endpoint (without one, loads go through SPARQL Update)",
+    )
+    store.add_argument(
+        "--store-user", help="user for the store (HTTP Basic or Digest, as the server asks)"
     )
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker")
@@ -56,6 +81,10 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         data_dir=args.data_dir,
         store_url=args.store_url,
+        store_kind=args.store_kind,
+        store_update_url=args.store_update_url,
+        store_graph_store_url=args.store_graph_store_url,
+        store_user=args.store_user,
         query_timeout_s=args.query_timeout,
         query_timeout_cap_s=args.query_timeout_cap,
         public_url=args.public_url,

@@ -24,12 +24,22 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    # Where the data lives: a SPARQL server base URL (remote mode) or set by `hairkg serve`
-    # to the Oxigraph server it runs on the data dir.
+    # Where the data lives (kb/store/engines.py): the query endpoint of a SPARQL server, or
+    # the base URL of an Oxigraph server (no path: /query, /update, /store under it); set by
+    # `hairkg serve` to the Oxigraph it runs on the data dir when empty.
     store_url: str = ""
-    # Separate endpoints for servers that do not use Oxigraph's /query, /update layout.
-    store_query_url: str = ""
+    # oxigraph, virtuoso, fuseki, neptune or generic: the layout of the engine's services and
+    # its known differences; empty: oxigraph for a URL without a path, else generic.
+    store_kind: str = ""
+    # The update and Graph Store Protocol endpoints, where the kind's layout does not fit;
+    # without a graph store endpoint, bulk loads go through SPARQL Update.
     store_update_url: str = ""
+    store_graph_store_url: str = ""
+    # Credentials for the store: a user and password (HTTP Basic or Digest, as the server
+    # asks) or a bearer token. Never logged, never in an error or a service description.
+    store_user: str = ""
+    store_password: str = field(default="", repr=False)
+    store_token: str = field(default="", repr=False)
     data_dir: Path = field(default_factory=default_data_dir)
     # Set by `hairkg serve` when the store is the Oxigraph it runs on data_dir.
     managed_store: bool = False

@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -68,14 +68,16 @@ def start_server(
 ) -> RunningServer:
     """Starts `hairkg serve` and waits for /healthz. The caller stops it."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    if release_dir is not None and "--store-url" not in extra_args:
+    if release_dir is not None:
         # Pre-seed the build so the first start loads without re-running the reasoner.
         build = data_dir / "build"
         if not build.exists():
             shutil.copytree(release_dir, build)
+            for path in build.iterdir():
+                path.touch()  # newer than the sources: used as built
     port = free_port()
     args = [*HAIRKG, "serve", "--port", str(port), "--workers", "2", *extra_args]
-    if "--store-url" not in extra_args:
+    if "--data-dir" not in extra_args:
         args += ["--data-dir", str(data_dir)]
     log_path = data_dir / "server.log"
     process = subprocess.Popen(
@@ -154,6 +156,40 @@ def base_url(server) -> str:
 
 
 @pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """A private Virtuoso Open Source 7 (``tests/system/virtuoso_engine.py``): loopback ports,
+    its own database directory, an update user; stopped at the end of the session."""
+    from virtuoso_engine import Virtuoso  # tests/system: the tests that use it run there
+
+    engine = Virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    try:
+        engine.start()
+        yield engine
+    finally:
+        engine.stop()
+
+
+def on_virtuoso(engine, data_dir: Path, release_dir: Path, env: dict | None = None):
+    """`hairkg serve` on ``engine`` (loading the release into it when it holds none), as an
+    operator runs it: the query endpoint, the kind, the update user and its password."""
+    from virtuoso_engine import UPDATE_PASSWORD, UPDATE_USER
+
+    return start_server(
+        data_dir,
+        release_dir=release_dir,
+        extra_args=(
+            "--store-url",
+            engine.url + "/sparql",
+            "--store-kind",
+            "virtuoso",
+            "--store-user",
+            UPDATE_USER,
+        ),
+        env={"HAIRKG_STORE_PASSWORD": UPDATE_PASSWORD, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="session")
 def browser():
     """A real headless Chromium driven through Debian's chromedriver (Selenium)."""
     from selenium import webdriver
@@ -215,3 +251,26 @@ def app_server(tmp_path_factory, release_dir) -> InProcessServer:
         yield InProcessServer(app.test_client())
     finally:
         engine.stop()
+
+
+@dataclass
+class ServedVirtuoso:
+    """hairkg on the session's Virtuoso, and what an app on that store answered at /healthz
+    before hairkg loaded the release into it."""
+
+    server: RunningServer
+    health_before_load: tuple[int, dict]
+
+
+@pytest.fixture(scope="session")
+def virtuoso_served(tmp_path_factory, virtuoso, release_dir) -> ServedVirtuoso:
+    """One read-only hairkg on the session's Virtuoso (tests must not write to it)."""
+    from api.app import create_app
+    from kb.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("on-virtuoso")
+    before = Settings(store_url=virtuoso.url + "/sparql", store_kind="virtuoso", data_dir=data_dir)
+    health = create_app(replace(before, index_snapshots=False)).test_client().get("/healthz")
+    running = on_virtuoso(virtuoso, data_dir, release_dir)
+    yield ServedVirtuoso(running, (health.status_code, health.get_json()))
+    running.stop()

@@ -35,27 +35,43 @@ def schema_alignment(store: SparqlStore) -> tuple[dict[str, set[str]], dict[str,
     with _alignment_lock:
         if version in _alignment_cache:
             return _alignment_cache[version]
+    # One hop in SPARQL, the closure here: a path with neither end fixed (``?t sub+ ?u``) is
+    # not evaluated by every engine (Virtuoso: "transitive start not given").
     ontology = sparql_term(ox.NamedNode(str(ONTOLOGY_GRAPH)))
-    schema = json.dumps(str(SCHEMA))
     rows = store.select(
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
         "SELECT DISTINCT ?kind ?term ?target WHERE { GRAPH "
         + ontology
-        + " { { ?term rdfs:subPropertyOf+ ?target BIND('p' AS ?kind) } UNION "
-        "{ ?term rdfs:subClassOf+ ?target BIND('c' AS ?kind) } } "
-        f"FILTER(isIRI(?term) && isIRI(?target) && STRSTARTS(STR(?target), {schema})) }}"
+        + " { { ?term rdfs:subPropertyOf ?target BIND('p' AS ?kind) } UNION "
+        "{ ?term rdfs:subClassOf ?target BIND('c' AS ?kind) } } "
+        "FILTER(isIRI(?term) && isIRI(?target)) }"
     )
-    properties: dict[str, set[str]] = defaultdict(set)
-    classes: dict[str, set[str]] = defaultdict(set)
+    edges: dict[str, dict[str, set[str]]] = {"p": defaultdict(set), "c": defaultdict(set)}
     for row in rows:
-        (properties if row["kind"].value == "p" else classes)[row["term"].value].add(
-            row["target"].value
-        )
-    result = (dict(properties), dict(classes))
+        edges[row["kind"].value][row["term"].value].add(row["target"].value)
+    properties, classes = (_schema_targets(edges[kind]) for kind in ("p", "c"))
+    result = (properties, classes)
     with _alignment_lock:
         _alignment_cache.clear()
         _alignment_cache[version] = result
     return result
+
+
+def _schema_targets(parents: dict[str, set[str]]) -> dict[str, set[str]]:
+    """term -> the schema.org terms among its ancestors (transitive closure of ``parents``)."""
+    out: dict[str, set[str]] = {}
+    for term in parents:
+        seen: set[str] = set()
+        todo = list(parents[term])
+        while todo:
+            parent = todo.pop()
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(parents.get(parent, ()))
+        targets = {t for t in seen if t.startswith(str(SCHEMA))}
+        if targets:
+            out[term] = targets
+    return out
 
 
 def schema_view(triples: list[ox.Triple], iri: str, store: SparqlStore) -> list[ox.Triple]:

@@ -16,9 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import gunicorn.app.base
+import pyoxigraph as ox
 
+from kb.rdf import KB_GRAPH
 from kb.settings import Settings
-from kb.store.client import SparqlStore, dataset_version_for
+from kb.store.client import SparqlStore, dataset_version_for, sparql_term
+from kb.store.engines import StoreConfigError, endpoints_of
+from kb.store.errors import StoreError
 from kb.store.managed import ManagedOxigraph, load_file, write_server_file
 
 log = logging.getLogger("hairkg.serve")
@@ -49,7 +53,8 @@ def build_release_file(build_dir: Path) -> Path:
 
 def check_data_dir(data_dir: Path) -> None:
     """Exits with a clear message when the data dir cannot be created or written (read-only
-    file system, permissions, a full disk), before any work is done."""
+    file system, permissions, a full disk), before any work is done. It holds the embedded
+    store, and in remote mode the release build and the index snapshots."""
     probe = data_dir / f".hairkg-write-check-{os.getpid()}"
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -60,8 +65,9 @@ def check_data_dir(data_dir: Path) -> None:
     except OSError as error:
         reason = error.strerror or str(error)
         raise SystemExit(
-            f"hairkg: the data dir {data_dir} is not writable ({reason}); the embedded store "
-            "keeps its database there: choose another --data-dir or fix its permissions"
+            f"hairkg: the data dir {data_dir} is not writable ({reason}); hairkg keeps its "
+            "store or its build and index files there: choose another --data-dir or fix its "
+            "permissions"
         ) from error
     finally:
         with contextlib.suppress(OSError):
@@ -88,16 +94,32 @@ def prepare_embedded_store(settings: Settings) -> ManagedOxigraph:
 
 
 def prepare_remote_store(settings: Settings) -> None:
-    """Loads the release graph into an empty remote store; leaves a filled one alone."""
-    store = SparqlStore.for_server(settings.store_url, timeout_s=settings.query_timeout_cap_s)
-    if not store.ping(timeout_s=5.0):
-        raise SystemExit(f"hairkg: the store at {settings.store_url} does not answer SPARQL")
-    if store.is_empty():
+    """Loads the release graph into a remote store that holds no hairkg release (whatever
+    else it holds: an engine's system graphs, other datasets); leaves a loaded one alone.
+    The build and the index snapshots stay in the data dir."""
+    try:
+        endpoints = endpoints_of(settings)
+    except StoreConfigError as error:
+        raise SystemExit(f"hairkg: {error}") from error
+    store = SparqlStore.for_endpoints(endpoints, timeout_s=settings.query_timeout_cap_s)
+    where = f"the {endpoints.engine.kind} store at {endpoints.query_url}"
+    try:
+        if store.holds_release():
+            progress(f"{where} holds release {store.version()}")
+            return
+        check_data_dir(settings.data_dir)
         release = build_release_file(settings.data_dir / "build")
-        progress(f"loading {release} into {settings.store_url}")
+        progress(f"loading {release} into {where}")
         data = release.read_bytes()
         store.load_nquads(data)
+        if not store.ask(
+            f"ASK {{ GRAPH {sparql_term(ox.NamedNode(str(KB_GRAPH)))} {{ ?s ?p ?o }} }}"
+        ):
+            # a load the engine acknowledged without storing it
+            raise StoreError("the store acknowledged the bulk load but holds none of it")
         store.update(store.set_version_update(dataset_version_for(data)))
+    except StoreError as error:
+        raise SystemExit(f"hairkg: {where}: {error}") from error
 
 
 class _Gunicorn(gunicorn.app.base.BaseApplication):

@@ -34,6 +34,7 @@ from api.views.query_ui import query_page
 from kb.rdf import PREFIXES, VOID
 from kb.store.checks import QueryRefused, check_query
 from kb.store.errors import StoreError
+from kb.store.guard import tokenize
 
 bp = Blueprint("sparql", __name__)
 
@@ -238,7 +239,8 @@ def _run_query(query: str, params: dict) -> Response:
 
     # The engine resolves relative IRIs against the endpoint, not its own address. On the
     # first line, so that positions in syntax errors stay right (corrected for below).
-    prefix = f"BASE <{base}> "
+    # A query with a BASE of its own needs none (and Virtuoso refuses a second BASE).
+    prefix = "" if _declares_base(query) else f"BASE <{base}> "
     started = time.perf_counter()
     try:
         raw = store.query(
@@ -271,6 +273,10 @@ def _run_query(query: str, params: dict) -> Response:
         ANSWERS.put(cache_key, rendered, cache_limit)
         request.environ[KEEP] = version  # the answer front may keep it too
     return _answer(rendered, etag, f"db;dur={db_ms:.1f}")
+
+
+def _declares_base(query: str) -> bool:
+    return any(t.kind == "keyword" and t.text == "BASE" for t in tokenize(query))
 
 
 def _answer(rendered: results.Rendered, etag: str, timing: str) -> Response:

@@ -79,9 +79,17 @@ def open_store(
     from kb.store.managed import read_server_file
 
     if getattr(args, "store_url", None):
-        store = SparqlStore.for_server(args.store_url, timeout_s=timeout_s)
+        from kb.settings import Settings
+        from kb.store.engines import StoreConfigError, endpoints_of
+
+        # the kind, other endpoints and credentials: HAIRKG_STORE_KIND, _USER, _PASSWORD ...
+        try:
+            endpoints = endpoints_of(Settings.from_env(store_url=args.store_url))
+        except StoreConfigError as error:
+            raise CommandError(str(error)) from error
+        store = SparqlStore.for_endpoints(endpoints, timeout_s=timeout_s)
         if not store.ping(timeout_s=5.0):
-            raise CommandError(f"the store at {args.store_url} does not answer SPARQL", 1)
+            raise CommandError(f"the store at {endpoints.query_url} does not answer SPARQL", 1)
         yield store
         return
     data_dir = data_dir_of(args)

@@ -81,14 +81,16 @@ def _article_filter(iris: Iterable[str] | None) -> str:
 
 
 def _select_iri_pairs(store: SparqlStore, sparql: str) -> list[list[str]]:
-    """Rows of IRIs only, read as TSV (half the bytes of JSON and a plain split to parse)."""
-    raw = store.query(
-        sparql, default_graphs=CONTENT_GRAPHS, accept="text/tab-separated-values", timeout_s=300.0
-    )
+    """Rows whose values are all IRIs, from SPARQL JSON results (TSV is not read the same
+    way by every engine: Virtuoso writes IRIs as quoted strings)."""
+    raw = store.query(sparql, default_graphs=CONTENT_GRAPHS, accept=SOLUTIONS_JSON, timeout_s=300.0)
+    answer = json.loads(raw.body)
+    names = answer["head"]["vars"]
     rows = []
-    for line in raw.body.decode("utf-8").split("\n")[1:]:
-        if line.startswith("<") and line.endswith(">"):
-            rows.append(line[1:-1].split(">\t<"))
+    for binding in answer["results"]["bindings"]:
+        values = [binding.get(name) for name in names]
+        if all(value and value["type"] == "uri" for value in values):
+            rows.append([value["value"] for value in values])
     return rows
 
 

@@ -17,31 +17,33 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import heapq
-import itertools
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
+import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 
 from kb.rdf import HK, META_GRAPH
+from kb.store import bulk
+from kb.store.deadlines import DEADLINES
+from kb.store.engines import ENGINES, Engine, StoreEndpoints, oxigraph_endpoints
 from kb.store.errors import (
-    QueryFailed,
-    QueryRejected,
     QueryTimeout,
     StoreError,
     StoreUnavailable,
     connection_reason,
-    public_message,
+    store_error,
 )
+from kb.store.guard import query_form
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,26 @@ _OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"
 SOLUTIONS_JSON = "application/sparql-results+json"
 GRAPH_NTRIPLES = "application/n-triples"
 DATASET_NQUADS = "application/n-quads"
-# One Accept for every query form: the engine picks by the form of the query.
+# For a query whose form is not known: the engine picks by the form of the query (some
+# engines, Virtuoso among them, then answer a CONSTRUCT in a results format of their own).
 _ACCEPT_ANY = f"{SOLUTIONS_JSON}, {GRAPH_NTRIPLES};q=0.9"
 
+
+def accept_for(sparql: str) -> str:
+    """The Accept header for a query: a graph format for CONSTRUCT and DESCRIBE, SPARQL JSON
+    results for SELECT and ASK, never one header mixing the two when the form is known."""
+    form = query_form(sparql)
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return GRAPH_NTRIPLES
+    return SOLUTIONS_JSON if form else _ACCEPT_ANY
+
+
+# The version of a store that holds no hairkg release (no dataset version recorded).
+UNVERSIONED = "unversioned"
+NO_RELEASE = (
+    "the triple store holds no hairkg release (no dataset version is recorded): "
+    "`hairkg serve` loads one into a store that has none"
+)
 VERSION_SUBJECT = ox.NamedNode(str(META_GRAPH) + "#dataset")
 VERSION_PREDICATE = ox.NamedNode(str(HK.datasetVersion))
 
@@ -92,64 +111,6 @@ class EngineSupervisionLike(Protocol):
     def gave_up(self) -> None: ...
 
 
-class _DeadlineWatch:
-    """Runs a callback at a deadline, for many pending deadlines on one thread.
-
-    A ``threading.Timer`` per store request costs a thread start each time (a fifth of a
-    small query's time under load); this keeps a heap of deadlines instead."""
-
-    def __init__(self) -> None:
-        self._reset()
-        os.register_at_fork(after_in_child=self._reset)
-
-    def _reset(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._cancelled: set[int] = set()
-        self._condition = threading.Condition()
-        self._tokens = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def add(self, deadline: float, callback: Callable[[], None]) -> int:
-        with self._condition:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="store-deadlines", daemon=True
-                )
-                self._thread.start()
-            token = next(self._tokens)
-            heapq.heappush(self._heap, (deadline, token, callback))
-            self._condition.notify()
-            return token
-
-    def cancel(self, token: int) -> None:
-        with self._condition:
-            self._cancelled.add(token)
-
-    def _run(self) -> None:
-        with self._condition:
-            while True:
-                while self._heap and self._heap[0][1] in self._cancelled:
-                    self._cancelled.discard(heapq.heappop(self._heap)[1])
-                if not self._heap:
-                    self._condition.wait()
-                    continue
-                deadline, _, callback = self._heap[0]
-                wait = deadline - time.monotonic()
-                if wait > 0:
-                    self._condition.wait(wait)
-                    continue
-                heapq.heappop(self._heap)
-                self._condition.release()
-                try:
-                    with contextlib.suppress(Exception):
-                        callback()
-                finally:
-                    self._condition.acquire()
-
-
-_DEADLINES = _DeadlineWatch()
-
-
 class SparqlStore:
     """A SPARQL 1.1 Protocol client with a pooled keep-alive connection per host."""
 
@@ -162,25 +123,43 @@ class SparqlStore:
         timeout_s: float = 10.0,
         max_connections: int = 16,
         supervision: EngineSupervisionLike | None = None,
+        engine: Engine = ENGINES["oxigraph"],
+        auth: AuthBase | None = None,
     ):
         self.query_url = query_url
+        self.engine = engine
         # Told about queries in flight and given up on, so the process supervising the
         # engine can stop one the engine does not (kb.store.managed.EngineSupervision).
         self.supervision = supervision
         self.update_url = update_url
         self.store_url = store_url  # Graph Store Protocol endpoint, for bulk loads
         self.timeout_s = timeout_s
-        self._http = urllib3.PoolManager(
-            maxsize=max_connections, block=False, retries=False, headers={"User-Agent": "hairkg"}
-        )
+        self._http = requests.Session()
+        adapter = HTTPAdapter(pool_maxsize=max_connections, pool_block=False, max_retries=0)
+        self._http.mount("http://", adapter)
+        self._http.mount("https://", adapter)
+        self._http.headers = {"User-Agent": "hairkg"}  # type: ignore[assignment]
+        self._http.auth = auth  # Basic or Digest as the server asks, or a bearer token
+        self._http.trust_env = False  # no proxies or .netrc credentials from the environment
         self._version: tuple[float, str] | None = None
         self._version_lock = threading.Lock()
 
     @classmethod
     def for_server(cls, base_url: str, **kwargs) -> SparqlStore:
         """A store for a server with Oxigraph's layout (/query, /update, /store)."""
-        base = base_url.rstrip("/")
-        return cls(base + "/query", base + "/update", base + "/store", **kwargs)
+        return cls.for_endpoints(oxigraph_endpoints(base_url), **kwargs)
+
+    @classmethod
+    def for_endpoints(cls, endpoints: StoreEndpoints, **kwargs) -> SparqlStore:
+        """A store for any engine (``kb.store.engines.endpoints_for``)."""
+        return cls(
+            endpoints.query_url,
+            endpoints.update_url,
+            endpoints.graph_store_url,
+            engine=endpoints.engine,
+            auth=endpoints.auth(),
+            **kwargs,
+        )
 
     # -- raw protocol -------------------------------------------------------------------
 
@@ -191,13 +170,14 @@ class SparqlStore:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         timeout_s: float | None = None,
-        accept: str = _ACCEPT_ANY,
+        accept: str | None = None,
     ) -> RawResult:
         """Runs a query; returns the engine's response as it came (after checks)."""
         limit = timeout_s or self.timeout_s
         fields = [("query", sparql)]
         fields += [("default-graph-uri", g) for g in default_graphs]
         fields += [("named-graph-uri", g) for g in named_graphs]
+        fields += self.engine.timeout_fields(limit)
         running = self.supervision.running() if self.supervision else contextlib.nullcontext()
         try:
             with running:
@@ -207,7 +187,7 @@ class SparqlStore:
                     body=urlencode(fields).encode(),
                     headers={
                         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                        "Accept": accept,
+                        "Accept": accept or accept_for(sparql),
                     },
                     limit=limit,
                 )
@@ -215,13 +195,20 @@ class SparqlStore:
             if self.supervision:
                 self.supervision.gave_up()
             raise
-        body = response.data
-        if response.status >= 400:
-            self._raise_for(response.status, body)
-        if _OXIGRAPH_CANCELLED in body[-200:]:
+        body = response.content
+        if response.status_code >= 400:
+            self._raise_for(response.status_code, body, response.headers)
+        if _OXIGRAPH_CANCELLED in body[-200:] or self._partial(response):
             raise QueryTimeout(limit)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type in (SOLUTIONS_JSON, GRAPH_NTRIPLES):
+            body = self.engine.standard_results(body)
         return RawResult(content_type, body)
+
+    def _partial(self, response: requests.Response) -> bool:
+        """The engine stopped at its own limit and sent what it had, with a 200."""
+        marker = self.engine.partial_answer
+        return bool(marker and response.headers.get(marker[0], "").startswith(marker[1]))
 
     def update(self, sparql_update: str, *, timeout_s: float | None = None) -> None:
         """Runs a SPARQL 1.1 Update as one transaction on the engine."""
@@ -234,8 +221,8 @@ class SparqlStore:
             headers={"Content-Type": "application/sparql-update; charset=utf-8"},
             limit=timeout_s or self.timeout_s,
         )
-        if response.status >= 400:
-            self._raise_for(response.status, response.data)
+        if response.status_code >= 400:
+            self._raise_for(response.status_code, response.content, response.headers)
         self._version = None
 
     # -- typed helpers for internal queries ---------------------------------------------
@@ -255,26 +242,47 @@ class SparqlStore:
     # -- dataset ------------------------------------------------------------------------
 
     def load_nquads(self, data: bytes, *, timeout_s: float = 600.0) -> None:
-        """Adds N-Quads to the store (Graph Store Protocol POST on the dataset)."""
-        if not self.store_url:
-            raise StoreError("this store has no graph store endpoint configured")
-        response = self._request(
-            "POST",
-            self.store_url,
-            body=data,
-            headers={"Content-Type": DATASET_NQUADS},
-            limit=timeout_s,
-        )
-        if response.status >= 400:
-            self._raise_for(response.status, response.data)
+        """Adds N-Quads to the store, the engine's way (``Engine.bulk_load``): one Graph Store
+        Protocol POST of the dataset, a POST per graph, or SPARQL Update without a graph
+        store. A 2xx that is not a graph store's answer (a web page) is a failure."""
+        if self.store_url and self.engine.bulk_load == "dataset":
+            self._graph_store_post(self.store_url, data, DATASET_NQUADS, timeout_s)
+        elif self.store_url:
+            for graph, triples in bulk.graphs_of(data).items():
+                url = self.store_url + ("&" if "?" in self.store_url else "?")
+                url += urlencode({"graph": graph})
+                self._graph_store_post(url, bulk.ntriples(triples), GRAPH_NTRIPLES, timeout_s)
+        elif self.update_url:
+            for graph, triples in bulk.graphs_of(data).items():
+                for text in bulk.insert_updates(graph, triples):
+                    self.update(text, timeout_s=timeout_s)
+        else:
+            raise StoreError("this store has no update or graph store endpoint configured")
         self._version = None
+
+    def _graph_store_post(self, url: str, body: bytes, media_type: str, limit: float) -> None:
+        response = self._request(
+            "POST", url, body=body, headers={"Content-Type": media_type}, limit=limit
+        )
+        if response.status_code >= 400:
+            self._raise_for(response.status_code, response.content, response.headers)
+        answered = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        # a graph store answers with no body or a short note; a web page is a query form's
+        # (a Virtuoso /sparql POSTed N-Quads answers 200 text/html and stores nothing)
+        page = answered in ("text/html", "application/xhtml+xml") and b"<" in response.content
+        if response.status_code not in (200, 201, 204) or page:
+            raise StoreUnavailable(
+                f"the graph store endpoint answered {response.status_code} "
+                f"{answered or 'without a body type'} to a bulk load, not a Graph Store "
+                "Protocol answer: check --store-graph-store-url"
+            )
 
     def dump(self, *, timeout_s: float = 120.0) -> list[ox.Quad]:
         """Every quad of the store, the default graph's included (Graph Store Protocol GET of
         the whole dataset as N-Quads). Without a graph store endpoint: the named graphs only,
         through SELECT (the default graph of a union-default-graph engine cannot be told apart
         from the union in a query)."""
-        if self.store_url:
+        if self.store_url and self.engine.bulk_load == "dataset":
             response = self._request(
                 "GET",
                 self.store_url,
@@ -282,9 +290,9 @@ class SparqlStore:
                 headers={"Accept": DATASET_NQUADS},
                 limit=timeout_s,
             )
-            if response.status >= 400:
-                self._raise_for(response.status, response.data)
-            return list(ox.parse(response.data, format=ox.RdfFormat.N_QUADS))
+            if response.status_code >= 400:
+                self._raise_for(response.status_code, response.content, response.headers)
+            return list(ox.parse(response.content, format=ox.RdfFormat.N_QUADS))
         rows = self.select(
             "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", timeout_s=timeout_s
         )
@@ -301,7 +309,7 @@ class SparqlStore:
                 f"SELECT ?v WHERE {{ GRAPH {sparql_term(ox.NamedNode(str(META_GRAPH)))} "
                 f"{{ {sparql_term(VERSION_SUBJECT)} {sparql_term(VERSION_PREDICATE)} ?v }} }}"
             )
-            version = rows[0]["v"].value if rows else "unversioned"
+            version = rows[0]["v"].value if rows else UNVERSIONED
             self._version = (now, version)
             return version
 
@@ -322,6 +330,11 @@ class SparqlStore:
     def is_empty(self) -> bool:
         return not self.ask("ASK { GRAPH ?g { ?s ?p ?o } }")
 
+    def holds_release(self) -> bool:
+        """Whether a hairkg release is loaded: its dataset version is recorded. Not "some
+        graph has triples": an engine's own system graphs (Virtuoso's) have triples too."""
+        return self.version(max_age_s=0) != UNVERSIONED
+
     def triple_count(self) -> int:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(rows[0]["n"].value)
@@ -335,13 +348,13 @@ class SparqlStore:
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def _request(self, method, url, *, body, headers, limit):
+    def _request(self, method, url, *, body, headers, limit) -> requests.Response:
         """Sends a request and reads the whole answer within ``limit`` (+0.5 s) in total.
 
-        urllib3's read timeout bounds each wait for bytes, not the whole body: an engine
-        streaming a long answer would keep the caller past its limit. A timer shuts the
-        socket down at the deadline (one shared watcher thread: ``_DEADLINES``); the engine
-        then sees the connection close.
+        A read timeout bounds each wait for bytes, not the whole body: an engine streaming a
+        long answer would keep the caller past its limit. A timer shuts the socket down at
+        the deadline (one shared watcher thread: ``kb.store.deadlines``); the engine then sees the
+        connection close.
         """
         deadline = time.monotonic() + limit + 0.5
         expired = threading.Event()
@@ -349,14 +362,15 @@ class SparqlStore:
             response = self._http.request(
                 method,
                 url,
-                body=body,
+                data=body,
                 headers=headers,
-                timeout=urllib3.Timeout(connect=2.0, read=limit + 0.5),
-                preload_content=False,
+                timeout=(2.0, limit + 0.5),
+                stream=True,
+                allow_redirects=False,
             )
-        except urllib3.exceptions.ReadTimeoutError as error:
+        except requests.exceptions.ReadTimeout as error:
             raise QueryTimeout(limit) from error
-        except urllib3.exceptions.HTTPError as error:
+        except requests.exceptions.RequestException as error:
             log.warning("the triple store at %s is unreachable: %s", url, error)
             raise StoreUnavailable(
                 f"the triple store is unreachable ({connection_reason(error)})"
@@ -365,44 +379,45 @@ class SparqlStore:
         def _expire():
             expired.set()
             with contextlib.suppress(Exception):
-                response.shutdown()
+                response.raw.shutdown()
 
-        watch = _DEADLINES.add(deadline, _expire)
+        watch = DEADLINES.add(deadline, _expire)
         try:
-            response.read(cache_content=True)  # kept for .data
-        except (urllib3.exceptions.HTTPError, OSError) as error:
+            response.content  # noqa: B018 -- read now, within the deadline
+        except (
+            requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as error:
             response.close()
-            if expired.is_set():
-                raise QueryTimeout(limit) from error
-            if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+            if expired.is_set() or _read_timeout(error):
                 raise QueryTimeout(limit) from error
             log.warning("the triple store at %s failed while answering: %s", url, error)
             raise StoreUnavailable(
                 f"the triple store failed while answering ({connection_reason(error)})"
             ) from error
         finally:
-            _DEADLINES.cancel(watch)
+            DEADLINES.cancel(watch)
         if expired.is_set():
             response.close()
             raise QueryTimeout(limit)
-        response.release_conn()
+        if 300 <= response.status_code < 400:  # not followed: a POST must not turn into a GET
+            raise StoreUnavailable(
+                f"the triple store answered with a redirect ({response.status_code}): configure "
+                "the address it redirects to"
+            )
         return response
 
-    def _raise_for(self, status: int, body: bytes):
-        message = body.decode("utf-8", "replace").strip() or f"HTTP {status}"
+    def _raise_for(self, status: int, body: bytes, headers) -> None:
         urls = (self.query_url, self.update_url or "", self.store_url or "")
-        if status in (400, 406, 415):
-            # about the client's text (which may name any IRI): only the store's own address
-            raise QueryRejected(public_message(message, urls, thorough=False))
-        if status in (408, 504) or "timeout" in message.lower():
-            raise QueryTimeout(None)
-        if status >= 500:
-            log.warning("the triple store answered %s: %s", status, message[:2000])
-        if status == 500 and body.strip():
-            raise QueryFailed(public_message(message, urls))
-        raise StoreUnavailable(
-            f"the triple store answered {status}: {public_message(message[:500], urls)}"
-        )
+        raise store_error(status, body, headers.get("Content-Type", ""), self.engine, urls)
+
+
+def _read_timeout(error: BaseException) -> bool:
+    """A read timeout, raised as such or wrapped by requests while reading the body."""
+    cause = error.args[0] if error.args else None
+    timeouts = (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout)
+    return isinstance(error, timeouts) or isinstance(cause, timeouts)
 
 
 def dataset_version_for(data: bytes) -> str:

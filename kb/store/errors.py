@@ -4,9 +4,14 @@ goes to the log."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from kb.store.engines import Engine
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -92,3 +97,36 @@ def connection_reason(error: BaseException) -> str:
     while cause.__cause__ is not None or cause.__context__ is not None:
         cause = cause.__cause__ or cause.__context__
     return type(cause).__name__
+
+
+def store_error(
+    status: int, body: bytes, content_type: str, engine: Engine, urls: Iterable[str]
+) -> StoreError:
+    """The error for an engine's error answer, in words a client may read: an error page's
+    markup is dropped (logged), an engine's own error text cut to its message
+    (``Engine.error_message``), credentials refused said as such."""
+    media_type = content_type.split(";")[0].strip().lower()
+    urls = tuple(urls)
+    text, rejected = "", False
+    if media_type in ("text/html", "application/xhtml+xml"):
+        log.warning("the triple store answered %s with a page: %s", status, body[:2000])
+    else:
+        text, rejected = engine.error_message(body.decode("utf-8", "replace").strip())
+    message = text or f"HTTP {status}"
+    if status in (401, 403):
+        return StoreUnavailable(
+            f"the triple store refused hairkg's credentials ({status}): check --store-user "
+            "and HAIRKG_STORE_PASSWORD, or HAIRKG_STORE_TOKEN"
+        )
+    if status in (400, 406, 415) or rejected:
+        # about the client's text (which may name any IRI): only the store's own address
+        return QueryRejected(public_message(message, urls, thorough=False))
+    if status in (408, 504) or "timeout" in message.lower():
+        return QueryTimeout(None)
+    if status >= 500:
+        log.warning("the triple store answered %s: %s", status, message[:2000])
+    if status == 500 and text:
+        return QueryFailed(public_message(message, urls))
+    return StoreUnavailable(
+        f"the triple store answered {status}: {public_message(message[:500], urls)}"
+    )

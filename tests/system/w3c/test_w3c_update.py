@@ -24,6 +24,7 @@ from conftest import start_server
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
+from w3c_server import version_quad
 
 from kb.store.managed import load_file
 from kb.writes.update_text import quads_block
@@ -170,7 +171,7 @@ def actual_graphs(server) -> dict[str, Graph]:
 def update_server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("w3c-update")
     empty = data_dir / "empty.nq"
-    empty.write_text("")
+    empty.write_text(str(version_quad("w3c-update")) + " .\n")  # no data, a version (/healthz)
     load_file(data_dir / "oxigraph", empty)
     server = start_server(
         data_dir,

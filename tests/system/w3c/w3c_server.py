@@ -15,6 +15,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import start_server
 
+from kb.rdf import META_GRAPH
+from kb.store.client import VERSION_PREDICATE, VERSION_SUBJECT
 from kb.store.managed import load_file
 
 W3C_TOKEN = "w3c-protocol-secret"
@@ -33,7 +35,24 @@ def _quads(path: Path, graph_name: str):
         yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
 
 
+def version_quad(version: str) -> ox.Quad:
+    """The dataset version hairkg records (in its meta graph, which the suites never see)."""
+    return ox.Quad(
+        VERSION_SUBJECT, VERSION_PREDICATE, ox.Literal(version), ox.NamedNode(META_GRAPH)
+    )
+
+
 def build_w3c_dataset(target: Path) -> int:
+    """The suites' data loaded into a fresh Oxigraph directory ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nquads = target.parent / "w3c.nq"
+    count = write_w3c_nquads(nquads)
+    load_file(target, nquads)
+    return count
+
+
+def write_w3c_nquads(nquads: Path) -> int:
+    """Every data file of the suites as a named graph, and a dataset version, as N-Quads."""
     graphs: dict[str, Path] = {}
     for test in manifests.query_tests():
         for iri in test.data_files:
@@ -42,10 +61,8 @@ def build_w3c_dataset(target: Path) -> int:
         for name, iri in test.graph_data.items():
             graphs[name] = manifests.iri_path(iri)
     quads = [quad for name, path in sorted(graphs.items()) for quad in _quads(path, name)]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nquads = target.parent / "w3c.nq"
+    quads.append(version_quad("w3c"))  # a store that holds no version is not ready (/healthz)
     ox.serialize(quads, output=str(nquads), format=ox.RdfFormat.N_QUADS)
-    load_file(target, nquads)
     return len(graphs)
 
 
