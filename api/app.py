@@ -20,6 +20,7 @@ from api.tracing import request_id
 from api.views.admin import bp as admin_bp
 from api.views.dataset import bp as dataset_bp
 from api.views.editing import bp as editing_bp
+from api.views.editorial.curation import bp as curation_bp
 from api.views.editorial.proposals import bp as proposals_bp
 from api.views.editorial.proposals import page_bp as proposals_page_bp
 from api.views.editorial.releases import bp as releases_bp
@@ -90,6 +91,7 @@ def _blueprints():
         query_ui_bp,
         admin_bp,
         editing_bp,
+        curation_bp,
         feed_bp,
         proposals_bp,
         proposals_page_bp,

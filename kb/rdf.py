@@ -43,6 +43,12 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 IAO_DEFINITION = OBO.IAO_0000115
 IAO_DEFINITION_SOURCE = OBO.IAO_0000119
 IAO_TERM_REPLACED_BY = OBO.IAO_0100001
+# A deprecated term's successor: Dublin Core's property and OBO's "term replaced by". hairkg
+# writes both (Linked Data clients read the first, OBO tools the second) and reads either.
+REPLACED_BY = (str(DCTERMS.isReplacedBy), str(IAO_TERM_REPLACED_BY))
+OWL_DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"
+# Why a deprecated term was retired (required when it has no successor: ontology/shapes.ttl).
+DEPRECATION_REASON = HK.deprecationReason
 
 # Prefixes used in files we write, in the query UI and in CLI output.
 PREFIXES: dict[str, str] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from api.openapi.editing import SECURITY_SCHEMES, editing_paths
+from api.openapi.editing import SECURITY_SCHEMES, curation_paths, editing_paths
 from api.openapi.editorial import proposal_paths, release_paths
 from api.openapi.feed import FEED_SCHEMAS, feed_paths
 from api.openapi.parts import get_operation, param, ref
@@ -111,6 +111,12 @@ def openapi_document() -> dict:
                     "Only entities of this class (local name, e.g. `Treatment`, `Condition`, "
                     "`Article`; case-insensitive). A class with no entities gives an empty page.",
                     {"type": "string", "pattern": "^(hk:)?[A-Za-z][A-Za-z0-9]{0,63}$"},
+                ),
+                param(
+                    "includeDeprecated",
+                    "query",
+                    "`true`: deprecated terms too (marked `deprecated`); left out by default.",
+                    {"type": "string", "enum": ["true", "false"]},
                 ),
                 *_page_params(10, 50, 1000),
             ],
@@ -256,6 +262,7 @@ def openapi_document() -> dict:
         "paths": {
             **paths,
             **editing_paths(),
+            **curation_paths(),
             **proposal_paths(),
             **release_paths(),
             **feed_paths(),

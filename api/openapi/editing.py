@@ -259,3 +259,90 @@ def editing_paths() -> dict:
 
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
+
+
+# -- curation (issue 17, parts 2 and 3: api.views.editorial.curation) ---------------------------
+
+ARTICLE_ID = param(
+    "id",
+    "path",
+    "Article id (the name after `https://w3id.org/hairkg/id/`).",
+    {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,119}$"},
+)
+TARGET_ID = param(
+    "target",
+    "path",
+    "Id of the entity that takes over the merged one's content.",
+    {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,119}$"},
+)
+ARTICLE_IDS = {
+    "type": "array",
+    "maxItems": 50,
+    "uniqueItems": True,
+    "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,119}$"},
+}
+PICKS = {
+    "type": "object",
+    "required": ["article", "pinned", "blocked"],
+    "properties": {
+        "article": {"type": "string"},
+        "pinned": {"type": "array", "items": {"type": "string"}},
+        "blocked": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def curation_paths() -> dict:
+    return {
+        "/api/v1/edit/entities/{id}/merge-into/{target}": {
+            "post": _write(
+                "mergeEntity",
+                "Merge an entity into another",
+                "Moves every triple pointing at the entity (links, article tags, claims' "
+                "subjects and objects), its synonyms (its label as an exact synonym), "
+                "cross-references and links to the target, and deprecates it with the target "
+                "as its successor: one validated change, recorded and revertible. 404: unknown "
+                "id; 409: either term is deprecated; 422: into itself, or incompatible types.",
+                [ENTITY_ID, TARGET_ID, MESSAGE],
+                None,
+                {
+                    "200": {"description": "The change, what moved, and the target's document."},
+                    "404": _problem("No such entity."),
+                },
+            )
+        },
+        "/api/v1/edit/articles/{id}/related": {
+            **get_operation(
+                "getRelatedPicks",
+                "The editors' picks of an article's related content",
+                "The articles pinned first (in order) and those never shown.",
+                [ARTICLE_ID],
+                {
+                    "200": {
+                        "description": "The picks.",
+                        "content": {"application/json": {"schema": PICKS}},
+                    },
+                    "404": _problem("No such article."),
+                },
+                "editing",
+            ),
+            "put": _write(
+                "putRelatedPicks",
+                "Set the editors' picks of an article's related content",
+                "Replaces the picks: the related answer shows the pinned articles first, in "
+                "order, with the reason 'chosen by the editors', never the blocked ones, and "
+                "fills the rest from the ranking. 422 (nothing stored): an unknown article id, "
+                "an article pinned and blocked, the article itself, a duplicate.",
+                [ARTICLE_ID, MESSAGE],
+                {
+                    "type": "object",
+                    "properties": {
+                        "pinned": ARTICLE_IDS,
+                        "blocked": ARTICLE_IDS,
+                        "message": {"type": "string"},
+                    },
+                },
+                {"200": CHANGE_OK, "404": _problem("No such article.")},
+            ),
+        },
+    }

@@ -125,6 +125,10 @@ SCHEMAS = {
             },
             "score": {"type": "number"},
             "url": {"type": "string", "description": "Articles only: the article's URL."},
+            "deprecated": {
+                "type": "boolean",
+                "description": "Only with includeDeprecated=true: the term is deprecated.",
+            },
         },
     },
     "SearchResult": _page_schema(
@@ -175,6 +179,14 @@ SCHEMAS = {
             "sources": {"type": "array", "items": ref("Claim")},
             "corrections": {"type": "array", "items": LOOSE_OBJECT},
             "articles": LOOSE_OBJECT,
+            "deprecated": {"type": "boolean"},
+            "replacedBy": {
+                "oneOf": [ref("EntityRef"), {"type": "null"}],
+                "description": "A deprecated term's successor (also sent as "
+                '`Link: <iri>; rel="successor-version"`); its articles count as the '
+                "successor's in related content.",
+            },
+            "deprecationReason": NULLABLE_STRING,
         },
         "description": "The card of a concept; for an article id, the article (as in "
         "/articles/{id}) with `type: Article`.",
@@ -225,9 +237,15 @@ SCHEMAS = {
     "RelatedItem": {
         "allOf": [ARTICLE],
         "type": "object",
-        "required": ["score", "reasons"],
+        "required": ["score", "pinned", "reasons"],
         "properties": {
-            "score": {"type": "number", "exclusiveMinimum": 0},
+            "score": {
+                "type": ["number", "null"],
+                "exclusiveMinimum": 0,
+                "description": "null for an article the editors pinned (`pinned`: true), "
+                "which comes first with the reason 'chosen by the editors'.",
+            },
+            "pinned": {"type": "boolean"},
             "reasons": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         },
     },

@@ -23,11 +23,13 @@ from api.render.terms import (
     xref_link,
 )
 from kb.rdf import (
+    DEPRECATION_REASON,
     HK,
     INFERRED_GRAPH,
     KB,
     OBO,
     OBOINOWL,
+    REPLACED_BY,
     SCHEMA,
     SKOS,
 )
@@ -116,6 +118,9 @@ class EntityView:
     comments: list[Term] = field(default_factory=list)
     picture: Markup | None = None
     deprecated: bool = False
+    successor: Term | None = None  # dcterms:isReplacedBy / obo:IAO_0100001 (kb.rdf.REPLACED_BY)
+    successor_iri: str | None = None
+    deprecation_reason: Term | None = None
 
 
 def _graph_is_inferred(graph: ox.NamedNode | None) -> bool:
@@ -198,6 +203,11 @@ def _fill_outgoing(view: EntityView, rows: list, labeller: Labeller) -> None:
             view.xrefs.append((XREF_IRI_PREDICATES[p], _fallback_label(o.value), o.value))
         elif p == OWL_NS + "deprecated":
             view.deprecated = isinstance(o, ox.Literal) and o.value in ("true", "1")
+        elif p in REPLACED_BY and isinstance(o, ox.NamedNode):
+            if view.successor_iri is None or p == REPLACED_BY[0]:
+                view.successor, view.successor_iri = labeller.term(o), o.value
+        elif p == str(DEPRECATION_REASON) and isinstance(o, ox.Literal):
+            view.deprecation_reason = labeller.term(o)
         else:
             statement = Statement(labeller.term(fact["p"]), labeller.term(o), inferred)
             if p == str(OBO.IAO_0000119) and isinstance(o, ox.Literal) and not statement.value.href:
@@ -353,3 +363,17 @@ def describe_entity(store: SparqlStore, iri: str) -> list[ox.Triple]:
         f"UNION {{ {{ ?c {subject} {node} }} UNION {{ ?c {object_} {node} }} ?c ?cp ?co }} "
         "}"
     )
+
+
+def successor_of(triples: list[ox.Triple], iri: str) -> str | None:
+    """The successor a deprecated entity's description names (None when it is live)."""
+    mine = [t for t in triples if isinstance(t.subject, ox.NamedNode) and t.subject.value == iri]
+    deprecated = any(
+        t.predicate.value == OWL_NS + "deprecated" and t.object.value in ("true", "1") for t in mine
+    )
+    found = sorted(
+        (REPLACED_BY.index(t.predicate.value), t.object.value)
+        for t in mine
+        if t.predicate.value in REPLACED_BY and isinstance(t.object, ox.NamedNode)
+    )
+    return found[0][1] if deprecated and found else None

@@ -80,7 +80,7 @@ for _error in EDITOR_ERRORS:
 # -- JSON editor API -------------------------------------------------------------------------
 
 
-def _json_body() -> dict:
+def json_body() -> dict:
     settings = current_settings()
     if request.content_length is not None and request.content_length > settings.max_write_bytes:
         raise ChangeError(f"the body is larger than {settings.max_write_bytes} bytes", status=413)
@@ -155,7 +155,7 @@ def get_entity_document(identifier: str):
 def create_entity():
     token = require("write")
     _too_large_guard()
-    body = _json_body()
+    body = json_body()
     document = {k: v for k, v in body.items() if k != "message"}
     identifier = document.get("id") or editor.slug(str(document.get("label") or ""))
     document["id"] = identifier
@@ -180,7 +180,7 @@ def create_entity():
 def put_entity(identifier: str):
     token = require("write")
     _too_large_guard()
-    body = _json_body()
+    body = json_body()
     document = {k: v for k, v in body.items() if k != "message"}
     if document.get("id", identifier) != identifier:
         raise editor.EditError("id in the body differs from the id in the URL", "id")
@@ -208,7 +208,7 @@ def put_entity(identifier: str):
 def patch_entity(identifier: str):
     token = require("write")
     _too_large_guard()
-    body = _json_body()
+    body = json_body()
     document = {k: v for k, v in body.items() if k != "message"}
     s = editor.entity_iri(identifier)
 
@@ -230,7 +230,7 @@ def patch_entity(identifier: str):
 def deprecate_entity(identifier: str):
     token = require("write")
     _too_large_guard()
-    body = _json_body()
+    body = json_body()
     s = editor.entity_iri(identifier)
     replaced_by = body.get("replacedBy")
     target = editor.expand(replaced_by, "replacedBy") if replaced_by else None
@@ -258,7 +258,7 @@ def deprecate_entity(identifier: str):
 def register_article():
     require("write")
     _too_large_guard()
-    return register_article_document(_json_body())
+    return register_article_document(json_body())
 
 
 def register_article_document(body: dict) -> Response:
@@ -358,7 +358,7 @@ def revert(number: int):
         return problem_response(404, f"there is no change {number}")
     body = {}
     if request.get_data(cache=True):
-        body = _json_body()
+        body = json_body()
     message = change_message(body) or f"revert change {number}"
     result = gate().apply(inverse_edit(record), author=token.name, message=message, reverts=number)
     response = Response(json.dumps(change_summary(result)), 200, mimetype=JSON)

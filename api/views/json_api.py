@@ -32,7 +32,9 @@ from kb.read.entities import iri_for_id
 from kb.read.indexes import (
     Indexes,
 )
+from kb.read.picks import related_with_picks
 from kb.read.related_model import ABOUT, MENTIONS, Article
+from kb.read.successors import is_deprecated, successor
 from kb.read.views import adverse_effects_of, mechanisms_of, treatments_for
 
 log = logging.getLogger(__name__)
@@ -165,8 +167,18 @@ def search():
         by_fold = {t.casefold(): t for t in indexes.search.types}
         type_ = by_fold.get(name.casefold(), name)
 
+    include_deprecated = request.args.get("includeDeprecated", "false")
+    if include_deprecated not in ("true", "false"):
+        raise ApiError(422, "includeDeprecated must be true or false", "includeDeprecated")
+
     def build():
-        total, hits = indexes.search.search(q, type_=type_, limit=limit, offset=offset)
+        total, hits = indexes.search.search(
+            q,
+            type_=type_,
+            limit=limit,
+            offset=offset,
+            include_deprecated=include_deprecated == "true",
+        )
         return {
             "query": q,
             "type": type_,
@@ -205,7 +217,10 @@ def entity(identifier: str):
         )
         return json_ld(card) if media_type == JSON_LD else card
 
-    return cached(indexes, build, media_type=media_type)
+    response = cached(indexes, build, media_type=media_type)
+    if is_deprecated(indexes.graph, iri) and (nxt := successor(indexes.graph, iri)):
+        response.headers["Link"] = f'<{nxt}>; rel="successor-version"'
+    return response
 
 
 def entity_articles(identifier: str):
@@ -333,7 +348,7 @@ def _related(indexes: Indexes, source: Article) -> Response:
     limit, offset = page_params(5, 50, 200)
 
     def build():
-        ranked = indexes.related.related(source, offset + limit + 1)
+        ranked = related_with_picks(indexes.related, source, offset + limit + 1)
         window = ranked[offset : offset + limit]
         return {
             "article": article_ref(source),
@@ -342,7 +357,12 @@ def _related(indexes: Indexes, source: Article) -> Response:
             "count": len(window),
             "hasMore": len(ranked) > offset + limit,
             "items": [
-                {**article_ref(a), "score": round(score, 6), "reasons": reasons}
+                {
+                    **article_ref(a),
+                    "score": None if score is None else round(score, 6),
+                    "pinned": score is None,
+                    "reasons": reasons,
+                }
                 for a, score, reasons in window
             ],
         }

@@ -35,7 +35,7 @@ from api.http import (
     rdf_response,
     split_extension,
 )
-from api.render.entity import describe_entity, load_entity
+from api.render.entity import describe_entity, load_entity, successor_of
 from api.render.rdf_formats import (
     ALIASES,
     HTML,
@@ -116,7 +116,7 @@ def entity(name: str):
         if view is None:
             return not_found(f"the entity “{stem}”")
         structured = script_json(page_json_ld(describe_entity(store, iri), iri, store))
-        return cached(
+        response = cached(
             etag,
             lambda: html_page(
                 "entity.html",
@@ -125,12 +125,21 @@ def entity(name: str):
                 json_ld=structured,
             ),
         )
+        return _successor_link(response, view.successor_iri if view.deprecated else None)
     triples = describe_entity(store, iri)
     if not triples:
         return not_found(f"the entity “{stem}”")
+    successor = successor_of(triples, iri)
     triples = triples + schema_view(triples, iri, store)
     body = serialise(triples, chosen)
-    return cached(etag, lambda: rdf_response(body, chosen, alias=alias))
+    return _successor_link(cached(etag, lambda: rdf_response(body, chosen, alias=alias)), successor)
+
+
+def _successor_link(response: Response, successor: str | None) -> Response:
+    """A deprecated entity's answer names its successor (RFC 5829 ``successor-version``)."""
+    if successor:
+        response.headers.add("Link", f'<{successor}>; rel="successor-version"')
+    return response
 
 
 # ============================================================================================

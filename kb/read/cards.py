@@ -4,6 +4,7 @@ references, attributes, relations, claims, sources and corrections)."""
 from __future__ import annotations
 
 from kb.rdf import (
+    DEPRECATION_REASON,
     HK,
     compact,
 )
@@ -11,7 +12,6 @@ from kb.read.entities import (
     CLAIM,
     CORRECTION,
     DEFINITION_PROPERTIES,
-    IAO_REPLACED_BY,
     INCOMING_SKIP,
     LABEL_PROPERTIES,
     OWL,
@@ -27,6 +27,7 @@ from kb.read.entities import (
     entity_id,
     local_name,
 )
+from kb.read.successors import is_deprecated, successor
 
 # Shown in their own sections of a card, not again under "relations".
 CARD_SECTIONS = {
@@ -42,7 +43,6 @@ def entity_card(
     graph: EntityGraph, iri: str, article_counts: tuple[int, int] | None = None
 ) -> dict:
     """The card of one entity: identity, definition, synonyms, xrefs, relations, sources."""
-    props = graph.spo.get(iri, {})
     types = graph.all_types(iri)
     card: dict = {
         "id": entity_id(iri),
@@ -53,12 +53,11 @@ def entity_card(
         "definition": graph.definition(iri),
         "synonyms": [{"text": text, "scope": scope} for text, scope in graph.synonyms(iri)],
         "xrefs": _xrefs(graph, iri),
-        "deprecated": any(
-            isinstance(v, Lit) and v.value.lower() in ("true", "1")
-            for v in props.get(OWL_DEPRECATED, [])
-        ),
-        "replacedBy": next(
-            (graph.ref(v) for v in props.get(IAO_REPLACED_BY, []) if not isinstance(v, Lit)), None
+        "deprecated": is_deprecated(graph, iri),
+        "replacedBy": graph.ref(nxt) if (nxt := successor(graph, iri)) else None,
+        "deprecationReason": next(
+            (v.value for v in graph.values(iri, str(DEPRECATION_REASON)) if isinstance(v, Lit)),
+            None,
         ),
         "relations": relations(graph, iri),
         "attributes": _attributes(graph, iri),
@@ -93,7 +92,7 @@ def _attributes(graph: EntityGraph, iri: str) -> list[dict]:
     """Literal-valued properties outside the card's own sections (e.g. needle length)."""
     out = []
     for prop, values in sorted(graph.spo.get(iri, {}).items()):
-        if prop in CARD_SECTIONS or prop == OWL_DEPRECATED:
+        if prop in CARD_SECTIONS or prop == OWL_DEPRECATED or prop == str(DEPRECATION_REASON):
             continue
         literals = [v for v in values if isinstance(v, Lit)]
         if literals:

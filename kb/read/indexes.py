@@ -59,6 +59,7 @@ from kb.read.related import RelatedIndex
 from kb.read.related_model import Article, Link, RelatedWeights
 from kb.read.search import Entry, SearchIndex
 from kb.read.snapshots import Indexes, SnapshotFiles
+from kb.read.successors import is_deprecated, live_successors, with_successors
 from kb.store.client import SparqlStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,8 @@ def build_indexes(
     started = time.perf_counter()
     titles = {a.iri: a.title for a in articles}
     graph = EntityGraph(triples, article_titles=titles)
+    live = live_successors(graph)
+    articles = [with_successors(a, live) for a in articles]  # retired tags count as successors
     search = SearchIndex(
         search_entries(graph) + [e for e in map(article_entry, articles) if e is not None]
     )
@@ -165,6 +168,7 @@ def search_entries(graph: EntityGraph) -> list[Entry]:
                 type=local_name(primary),
                 types=frozenset(local_name(t) for t in types),
                 synonyms=tuple(text for text, _scope in graph.synonyms(iri)),
+                deprecated=is_deprecated(graph, iri),
             )
         )
     return entries
@@ -349,25 +353,27 @@ class IndexHolder:
         """Brings ``current`` to version ``target`` in place when the history says the
         changes in between touched only articles; False when a full rebuild is needed."""
         from kb.rdf import ONTOLOGY_GRAPH
+        from kb.writes.curation.picks import pick_owner
         from kb.writes.history import changes_since
 
         started = time.perf_counter()
         since = changes_since(self.store, current.version, target, limit=MAX_INCREMENTAL_CHANGES)
         if since is None or str(ONTOLOGY_GRAPH) in since.graphs:
             return False
-        articles, present = articles_with_triples(self.store, since.subjects)
-        for iri in since.subjects:
+        subjects = {pick_owner(iri) for iri in since.subjects}  # a pick is its article's
+        articles, present = articles_with_triples(self.store, subjects)
+        for iri in subjects:
             if iri in articles:
                 continue
             if iri in current.articles and iri not in present:
                 continue  # an article that was deleted
             return False  # a concept, claim, ...: cards and search change too
-        self.refresh_articles(since.subjects, current)
+        self.refresh_articles(subjects, current)
         current.version = target
         log.info(
             "indexes updated in place to version %s: %d article(s) from %d change(s) in %.3f s",
             target,
-            len(since.subjects),
+            len(subjects),
             len(since.numbers),
             time.perf_counter() - started,
         )
@@ -379,7 +385,8 @@ class IndexHolder:
         (``apply_changes`` moves it)."""
         current = current or self.get()
         iris = sorted(set(iris))
-        fresh = {a.iri: a for a in load_articles(self.store, iris)}
+        live = live_successors(current.graph)
+        fresh = {a.iri: with_successors(a, live) for a in load_articles(self.store, iris)}
         for iri in iris:
             entry = article_entry(fresh[iri]) if iri in fresh else None
             if iri in fresh:

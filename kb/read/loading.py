@@ -136,6 +136,7 @@ def load_articles(store: SparqlStore, iris: Iterable[str] | None = None) -> list
         for row in _select_iri_pairs(store, f"SELECT ?a ?o WHERE {{ {restrict} {pattern} }}"):
             if len(row) == 2 and row[0] in wanted:
                 table.setdefault(row[0], set()).add(row[1])
+    pinned, blocked = _editors_picks(store, restrict, wanted)
     articles = []
     empty: set = set()
     for iri in sorted(wanted):
@@ -152,17 +153,47 @@ def load_articles(store: SparqlStore, iris: Iterable[str] | None = None) -> list
                 date=dates.get(iri, ""),
                 about=tuple(sorted(tagged_about)),
                 mentions=tuple(sorted(mentions.get(iri, empty) - tagged_about)),
+                pinned=pinned.get(iri, ()),
+                blocked=tuple(sorted(blocked.get(iri, empty))),
             )
         )
     return articles
 
 
-def load_entity_triples(store: SparqlStore) -> list[tuple]:
-    """Every triple whose subject is not an article (ontology, concepts, claims...)."""
-    article_cls = sparql_term(ox.NamedNode(ARTICLE))
+def _editors_picks(
+    store: SparqlStore, restrict: str, wanted: set[str]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, set[str]]]:
+    """(article -> the articles pinned on it, by rank; article -> the articles blocked on it)."""
+    has_pick, picked, rank, blocked_by = (
+        sparql_term(ox.NamedNode(str(p)))
+        for p in (HK.hasEditorsPick, HK.pickedArticle, HK.pickRank, HK.blockedRelated)
+    )
     rows = _select_json(
         store,
-        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o MINUS {{ ?s a {article_cls} }} }}",
+        f"SELECT ?a ?b ?r WHERE {{ {restrict} ?a {has_pick} ?n . ?n {picked} ?b ; {rank} ?r }}",
+    )
+    ranked: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        subject = row["a"]["value"]
+        if subject in wanted and row["b"]["type"] == "uri" and row["r"]["value"].isdigit():
+            ranked.setdefault(subject, []).append((int(row["r"]["value"]), row["b"]["value"]))
+    pinned = {a: tuple(b for _r, b in sorted(picks)) for a, picks in ranked.items()}
+    blocked: dict[str, set[str]] = {}
+    for row in _select_iri_pairs(store, f"SELECT ?a ?o WHERE {{ {restrict} ?a {blocked_by} ?o }}"):
+        if len(row) == 2 and row[0] in wanted:
+            blocked.setdefault(row[0], set()).add(row[1])
+    return pinned, blocked
+
+
+def load_entity_triples(store: SparqlStore) -> list[tuple]:
+    """Every triple whose subject is not an article nor an article's editors' pick (those
+    are read with the articles) (ontology, concepts, claims...)."""
+    article_cls = sparql_term(ox.NamedNode(ARTICLE))
+    pick_cls = sparql_term(ox.NamedNode(str(HK.EditorsPick)))
+    rows = _select_json(
+        store,
+        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o MINUS {{ ?s a {article_cls} }} "
+        f"MINUS {{ ?s a {pick_cls} }} }}",
     )
     out = []
     for row in rows:

@@ -21,6 +21,10 @@ class Article:
     date: str = ""
     about: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
+    # The editors' picks of this article's related content (kb.read.picks): the articles
+    # pinned first, in order, and those never shown.
+    pinned: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

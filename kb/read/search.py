@@ -82,6 +82,7 @@ class Entry:
     types: frozenset[str]  # every class local name, for the type filter
     synonyms: tuple[str, ...]
     url: str = ""  # articles: the page's URL
+    deprecated: bool = False  # left out of answers unless asked for (kb.read.successors)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Hit:
         }
         if self.entry.url:
             body["url"] = self.entry.url
+        if self.entry.deprecated:
+            body["deprecated"] = True
         return body
 
 
@@ -246,12 +249,23 @@ class SearchIndex:
 
     # -- queries --------------------------------------------------------------------------
 
-    def search(self, query: str, *, type_: str | None = None, limit: int = 10, offset: int = 0):
-        """(total, hits): the ranked page and how many entries matched in all."""
+    def search(
+        self,
+        query: str,
+        *,
+        type_: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        include_deprecated: bool = False,
+    ):
+        """(total, hits): the ranked page and how many entries matched in all; deprecated
+        entries only with ``include_deprecated``."""
         with self._lock:
-            return self._search(query, type_, limit, offset)
+            return self._search(query, type_, limit, offset, include_deprecated)
 
-    def _search(self, query: str, type_: str | None, limit: int, offset: int):
+    def _search(
+        self, query: str, type_: str | None, limit: int, offset: int, include_deprecated: bool
+    ):
         q = normalise(query[:MAX_QUERY_CHARS])
         if not q:
             return 0, []
@@ -259,7 +273,9 @@ class SearchIndex:
 
         def offer(index: int, tier: int, score: float, matched: str):
             entry = self.entries[index]
-            if type_ and type_ not in entry.types:
+            if (type_ and type_ not in entry.types) or (
+                entry.deprecated and not include_deprecated
+            ):
                 return
             rank = (tier, -score, len(entry.label), entry.label.casefold(), entry.id)
             current = best.get(index)

@@ -21,7 +21,7 @@ duplicate_label_synonym     error    a synonym of one term is the label of anoth
 dangling_reference          error    an ``hk:``/``kb:`` IRI used but never declared (typed)
 deprecated_reference        warning  use of an ``owl:deprecated`` term (hairkg: warning)
 missing_obsolete_label      warning  a deprecated term whose label lacks "obsolete "
-misused_replaced_by         error    ``IAO:0100001`` on a term that is not deprecated
+misused_replaced_by         error    ``IAO:0100001``/``dcterms:isReplacedBy`` on a live term
 deprecated_boolean_datatype error    ``owl:deprecated`` not an ``xsd:boolean``
 claim_without_provenance    error    an ``hk:Claim`` without ``hk:statedIn`` (hairkg)
 claim_without_evidence      warning  a claim with no supporting, consistent or disputing
@@ -79,7 +79,7 @@ _SYNONYMS = (
 )
 _MAPPINGS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 # Pointing at a deprecated term is how deprecation is recorded, not a use of it.
-_DEPRECATION_LINKS = {IAO_TERM_REPLACED_BY, OBOINOWL.consider, OWL.deprecated}
+_DEPRECATION_LINKS = {IAO_TERM_REPLACED_BY, DCTERMS.isReplacedBy, OBOINOWL.consider, OWL.deprecated}
 # A claim's evidence: a study that supports or disputes it, or the evidence of the
 # hk:Correction that corrects it. Without any, an editorial note must say why.
 _CLAIM_EVIDENCE = (HK.supportedBy, HK.consistentWith, HK.disputedBy)
@@ -320,7 +320,8 @@ class _Checker:
                     f"deprecated {short(term)} should have a label starting with 'obsolete '",
                     term,
                 )
-        for term in sorted(set(self.g.subjects(IAO_TERM_REPLACED_BY, None))):
+        successors = (IAO_TERM_REPLACED_BY, DCTERMS.isReplacedBy)
+        for term in sorted({t for p in successors for t in self.g.subjects(p, None)}):
             if term not in self.deprecated:
                 self.add(
                     "error",

@@ -42,12 +42,13 @@ import pyoxigraph as ox
 
 from kb.rdf import (
     DCTERMS,
+    DEPRECATION_REASON,
     HK,
     IAO_DEFINITION,
     IAO_DEFINITION_SOURCE,
-    IAO_TERM_REPLACED_BY,
     KB,
     OBOINOWL,
+    REPLACED_BY,
     SCHEMA,
     SKOS,
     compact,
@@ -260,19 +261,19 @@ def describe(store: ox.Store, s: ox.NamedNode) -> dict | None:
     doc["deprecated"] = any(
         q.predicate.value == DEPRECATED and q.object.value in ("true", "1") for q in quads
     )
-    replaced = [q.object.value for q in quads if q.predicate.value == str(IAO_TERM_REPLACED_BY)]
-    doc["replacedBy"] = compact(replaced[0]) if replaced else None
+    replaced = sorted(
+        (REPLACED_BY.index(q.predicate.value), q.object.value)
+        for q in quads
+        if q.predicate.value in REPLACED_BY
+    )
+    doc["replacedBy"] = compact(replaced[0][1]) if replaced else None
     doc["claims"] = [describe_claim(store, c) for c in claims_of(store, s)]
     return doc
 
 
 def replace_entity(store: ox.Store, s: ox.NamedNode, document: dict) -> None:
     """PUT: the entity's KB description becomes exactly the document (deprecation kept)."""
-    keep = [
-        q
-        for q in subject_quads(store, s)
-        if q.predicate.value in (DEPRECATED, str(IAO_TERM_REPLACED_BY))
-    ]
+    keep = [q for q in subject_quads(store, s) if q.predicate.value in _DEPRECATION]
     for q in subject_quads(store, s):
         store.remove(q)
     if "claims" in document:
@@ -318,14 +319,19 @@ def patch_entity(store: ox.Store, s: ox.NamedNode, document: dict) -> None:
             store.add(q)
 
 
+_DEPRECATION = {DEPRECATED, *REPLACED_BY, str(DEPRECATION_REASON)}
+
+
 def deprecate_entity(
     store: ox.Store, s: ox.NamedNode, replaced_by: ox.NamedNode | None, note: str | None
 ) -> None:
-    """``owl:deprecated true``, ``IAO:0100001`` (term replaced by) and an "obsolete " label,
-    as OBO does; the IRI and everything else about the term stay, so it keeps resolving."""
+    """``owl:deprecated true``, the successor (``dcterms:isReplacedBy`` and OBO's
+    ``IAO:0100001``, ``kb.rdf.REPLACED_BY``), the reason (``hk:deprecationReason``) and an
+    "obsolete " label, as OBO does; the IRI and everything else about the term stay, so it keeps
+    resolving."""
     g = kb_graph()
     for q in subject_quads(store, s):
-        if q.predicate.value in (DEPRECATED, str(IAO_TERM_REPLACED_BY)):
+        if q.predicate.value in _DEPRECATION:
             store.remove(q)
         elif q.predicate.value in (
             RDFS_LABEL,
@@ -338,9 +344,10 @@ def deprecate_entity(
     boolean = ox.NamedNode(XSD + "boolean")
     store.add(ox.Quad(s, ox.NamedNode(DEPRECATED), ox.Literal("true", datatype=boolean), g))
     if replaced_by is not None:
-        store.add(ox.Quad(s, ox.NamedNode(str(IAO_TERM_REPLACED_BY)), replaced_by, g))
+        for prop in REPLACED_BY:
+            store.add(ox.Quad(s, ox.NamedNode(prop), replaced_by, g))
     if note:
-        store.add(ox.Quad(s, ox.NamedNode(str(SKOS.editorialNote)), english(note, "reason"), g))
+        store.add(ox.Quad(s, ox.NamedNode(str(DEPRECATION_REASON)), english(note, "reason"), g))
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -16,7 +16,7 @@ from api.auth import require
 from api.errors import problem_response
 from api.http import secure_html
 from api.state import current_store
-from api.views.editing import EDITOR_ERRORS, _json_body, editor_error_response
+from api.views.editing import EDITOR_ERRORS, editor_error_response, json_body
 from api.views.sparql_update import UpdateRequestError, update_edit, vetted_update
 from api.views.writes import change_headers, change_message, change_summary, gate
 from kb.writes import documents as editor
@@ -78,7 +78,7 @@ def _update_change(update: object):
 @bp.post("/proposals")
 def submit_proposal():
     token = require("propose")
-    body = _json_body()
+    body = json_body()
     kinds = [k for k in proposals.KINDS if k in body]
     if len(kinds) != 1:
         raise ChangeError(
@@ -157,7 +157,7 @@ def approve_proposal(identifier: str):
 @bp.post("/proposals/<identifier>/reject")
 def reject_proposal(identifier: str):
     token = require("review")
-    body = _json_body()
+    body = json_body()
     proposal = proposals.reject(gate(), identifier, reviewer=token.name, reason=body.get("reason"))
     return _answer(proposal.summary())
 

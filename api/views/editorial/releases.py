@@ -11,7 +11,7 @@ from api.auth import require
 from api.errors import problem_response
 from api.http import choose, html_page, open_to_every_origin, prefers_html
 from api.state import current_settings, current_store
-from api.views.editing import EDITOR_ERRORS, _json_body, editor_error_response
+from api.views.editing import EDITOR_ERRORS, editor_error_response, json_body
 from kb.releases.dated import (
     ReleaseError,
     create_release,
@@ -72,7 +72,7 @@ def _negotiated(json_body: dict, template: str, **context) -> Response:
 @bp.post("/api/v1/releases")
 def make_release():
     token = require("admin")
-    body = _json_body() if request.get_data(cache=True) else {}
+    body = json_body() if request.get_data(cache=True) else {}
     version = body.get("version")
     if version is not None and not isinstance(version, str):
         raise ReleaseError("version must be a string such as 2026-12-04 or 2026-12-04.2")
