@@ -7,6 +7,7 @@ so every server starts from the same validated data without re-running the reaso
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -126,12 +127,13 @@ def server_fixture(
     return fixture
 
 
-@pytest.fixture
-def release_store(tmp_path, release_dir):
-    """A managed Oxigraph of its own holding the release graph (dataset version "seed")."""
+@contextlib.contextmanager
+def release_engine(location: Path, release_dir: Path):
+    """A managed Oxigraph at ``location`` holding the release graph (dataset version "seed"),
+    stopped on exit: (engine, store)."""
     from kb.store.managed import ManagedOxigraph
 
-    engine = ManagedOxigraph(tmp_path / "release-store", timeout_cap_s=60)
+    engine = ManagedOxigraph(location, timeout_cap_s=60)
     engine.start()
     try:
         store = engine.store(timeout_s=60)
@@ -140,6 +142,25 @@ def release_store(tmp_path, release_dir):
         yield engine, store
     finally:
         engine.stop()
+
+
+@contextlib.contextmanager
+def release_app(data_dir: Path, release_dir: Path, **settings):
+    """The app `hairkg serve` runs, in process, on an Oxigraph of its own in ``data_dir``
+    holding the release; ``settings`` override :class:`kb.settings.Settings`: (app, store)."""
+    from api.app import create_app
+    from kb.settings import Settings
+
+    with release_engine(data_dir / "oxigraph", release_dir) as (_engine, store):
+        settings = Settings(**{"data_dir": data_dir, "index_snapshots": False, **settings})
+        yield create_app(settings, store), store
+
+
+@pytest.fixture
+def release_store(tmp_path, release_dir):
+    """A managed Oxigraph of its own holding the release graph (dataset version "seed")."""
+    with release_engine(tmp_path / "release-store", release_dir) as engine_and_store:
+        yield engine_and_store
 
 
 @pytest.fixture(scope="session")
@@ -236,21 +257,8 @@ class InProcessServer:
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory, release_dir) -> InProcessServer:
     """One shared read-only app in process on the shipped data (tests must not write to it)."""
-    from api.app import create_app
-    from kb.settings import Settings
-    from kb.store.managed import ManagedOxigraph
-
-    data_dir = tmp_path_factory.mktemp("app")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        app = create_app(Settings(data_dir=data_dir, index_snapshots=False), store)
+    with release_app(tmp_path_factory.mktemp("app"), release_dir) as (app, _store):
         yield InProcessServer(app.test_client())
-    finally:
-        engine.stop()
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import release_app
 from helpers import wait_until
 from rdflib.compare import isomorphic
 
@@ -54,28 +55,16 @@ def feed(tmp_path_factory, release_dir):
     """A writable app of its own (full validation: the reasoner's output changes too) with
     four changes: a condition, an article, a comment on an existing article through SPARQL
     Update, and the revert of the article."""
-    from api.app import create_app
-    from kb.settings import Settings
-    from kb.store.managed import ManagedOxigraph
-
-    data_dir = tmp_path_factory.mktemp("feed")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        settings = Settings(
-            data_dir=data_dir,
-            index_snapshots=False,
-            tokens="alice:alice-secret:write",
-            tokens_file="",
-            rate_limit=False,
-            feed_max_streams=1,
-            feed_max_stream_s=1.0,
-            feed_heartbeat_s=0.3,
-        )
-        client = create_app(settings, store).test_client()
+    settings = {
+        "tokens": "alice:alice-secret:write",
+        "tokens_file": "",
+        "rate_limit": False,
+        "feed_max_streams": 1,
+        "feed_max_stream_s": 1.0,
+        "feed_heartbeat_s": 0.3,
+    }
+    with release_app(tmp_path_factory.mktemp("feed"), release_dir, **settings) as (app, store):
+        client = app.test_client()
         answers = [
             client.post("/api/v1/edit/entities", json=CONDITION, headers=ALICE),
             client.post("/api/v1/edit/articles", json=ARTICLE, headers=ALICE),
@@ -91,8 +80,6 @@ def feed(tmp_path_factory, release_dir):
         for answer in answers:
             assert answer.status_code in (200, 201, 204), answer.get_data(as_text=True)
         yield client, store
-    finally:
-        engine.stop()
 
 
 def get_json(client, path, headers=None):

@@ -12,6 +12,7 @@ import json
 import urllib.parse
 
 import pytest
+from conftest import release_app
 from helpers import wait_until
 
 TOKENS = "alice:alice-secret:write,reader:reader-secret:read"
@@ -65,21 +66,8 @@ TAGGED = {
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, release_dir):
     """A writable app of this module's own, in process, on a real Oxigraph with the release."""
-    from api.app import create_app
-    from kb.settings import Settings
-    from kb.store.managed import ManagedOxigraph
-
-    data_dir = tmp_path_factory.mktemp("curation")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        settings = Settings(data_dir=data_dir, index_snapshots=False, tokens=TOKENS)
-        yield create_app(settings, store).test_client()
-    finally:
-        engine.stop()
+    with release_app(tmp_path_factory.mktemp("curation"), release_dir, tokens=TOKENS) as (app, _):
+        yield app.test_client()
 
 
 def call(client, method, path, body=None, headers=None):

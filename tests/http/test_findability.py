@@ -185,28 +185,12 @@ def test_past_its_page_size_the_sitemap_is_an_index_of_pages(app_server):
 
 @pytest.fixture(scope="module")
 def writable_app(tmp_path_factory, release_dir):
-    from conftest import InProcessServer
-
-    from api.app import create_app
-    from kb.settings import Settings
-    from kb.store.managed import ManagedOxigraph
+    from conftest import InProcessServer, release_app
 
     data_dir = tmp_path_factory.mktemp("findability")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        settings = Settings(
-            data_dir=data_dir,
-            index_snapshots=False,
-            tokens="alice:alice-secret:write",
-            write_validation="shapes",
-        )
-        yield InProcessServer(create_app(settings, store).test_client())
-    finally:
-        engine.stop()
+    settings = {"tokens": "alice:alice-secret:write", "write_validation": "shapes"}
+    with release_app(data_dir, release_dir, **settings) as (app, _store):
+        yield InProcessServer(app.test_client())
 
 
 def test_a_reviewed_article_shows_its_review_and_lastmod_and_is_found_by_title(writable_app):

@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from kb.settings import Settings
+from conftest import release_app
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 BODY_LIMIT = 4096
@@ -17,28 +16,15 @@ BODY_LIMIT = 4096
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, release_dir):
-    from api.app import create_app
-    from kb.store.managed import ManagedOxigraph
-
-    data_dir = tmp_path_factory.mktemp("mcp-app")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        settings = Settings(
-            data_dir=data_dir,
-            index_snapshots=False,
-            max_body_bytes=BODY_LIMIT,
-            rate_limit=True,
-            rate_limit_exempt=(),
-            rate_limit_per_minute=0.001,
-            rate_limit_burst=4,
-        )
-        yield create_app(settings, store).test_client()
-    finally:
-        engine.stop()
+    settings = {
+        "max_body_bytes": BODY_LIMIT,
+        "rate_limit": True,
+        "rate_limit_exempt": (),
+        "rate_limit_per_minute": 0.001,
+        "rate_limit_burst": 4,
+    }
+    with release_app(tmp_path_factory.mktemp("mcp-app"), release_dir, **settings) as (app, _):
+        yield app.test_client()
 
 
 def rpc(client, method: str, params: dict | None = None, *, address: str = "192.0.2.1"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import release_app
 
 KB_GRAPH = "https://w3id.org/hairkg/graph/kb"
 META_GRAPH = "https://w3id.org/hairkg/graph/meta"
@@ -40,23 +41,12 @@ def entity(identifier: str, label: str) -> dict:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, release_dir):
     """A writable app of this module's own, in process, on a real Oxigraph with the release."""
-    from api.app import create_app
-    from kb.settings import Settings
-    from kb.store.managed import ManagedOxigraph
-
-    data_dir = tmp_path_factory.mktemp("proposals")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        settings = Settings(data_dir=data_dir, index_snapshots=False, tokens=TOKENS)
-        application = create_app(settings, store)
+    with release_app(tmp_path_factory.mktemp("proposals"), release_dir, tokens=TOKENS) as (
+        application,
+        store,
+    ):
         application.config["store"] = store
         yield application
-    finally:
-        engine.stop()
 
 
 @pytest.fixture

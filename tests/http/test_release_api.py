@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 import pytest
+from conftest import release_app
 
 TOKENS = "ops:ops-secret:admin,carol:carol-secret:write"
 OPS = {"Authorization": "Bearer ops-secret"}
@@ -20,21 +21,11 @@ HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, release_dir):
-    from api.app import create_app
-    from kb.settings import Settings
-    from kb.store.managed import ManagedOxigraph
-
-    data_dir = tmp_path_factory.mktemp("releases-app")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-        settings = Settings(data_dir=data_dir, index_snapshots=False, tokens=TOKENS)
-        yield create_app(settings, store).test_client()
-    finally:
-        engine.stop()
+    with release_app(tmp_path_factory.mktemp("releases-app"), release_dir, tokens=TOKENS) as (
+        app,
+        _store,
+    ):
+        yield app.test_client()
 
 
 def test_releases_are_made_listed_and_served(client):

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, server_fixture
+from conftest import ROOT, release_engine, server_fixture
 from helpers import fetch
 from mcp import Client, StdioServerParameters
 
@@ -89,17 +89,9 @@ async def _session(target) -> dict:
 @pytest.fixture(scope="module")
 def stdio_target(tmp_path_factory, release_dir):
     """`hairkg mcp --data-dir D`, D holding the release (the command starts its own Oxigraph)."""
-    from kb.store.managed import ManagedOxigraph
-
     data_dir = tmp_path_factory.mktemp("mcp-stdio")
-    engine = ManagedOxigraph(data_dir / "oxigraph", timeout_cap_s=60)
-    engine.start()
-    try:
-        store = engine.store(timeout_s=60)
-        store.load_nquads((release_dir / "release.nq").read_bytes())
-        store.update(store.set_version_update("seed"))
-    finally:
-        engine.stop()
+    with release_engine(data_dir / "oxigraph", release_dir):
+        pass  # the data dir now holds the release; the command opens it
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "api.cli", "mcp", "--data-dir", str(data_dir), "--quiet"],
