@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 from conftest import start_server
+from helpers import wait_until
 
 TOKEN = "cache-secret"
 URLS = "PREFIX schema: <http://schema.org/> SELECT ?u WHERE { ?a schema:url ?u } ORDER BY ?u"
@@ -109,7 +110,20 @@ def from_front(headers) -> bool:
     return "desc=front" in headers["Server-Timing"]
 
 
+def settled(server) -> None:
+    """Waits (bounded) until both workers answer another query under one ETag (the dataset
+    version is in it; FRONT_QUERY itself must stay unasked for the tests). After the write
+    of an earlier test a worker was once seen answering under the previous version for a
+    moment (a fresh clone's parallel run); the tests below are about the front, not that."""
+
+    def one_etag():
+        return len({get(server, URLS)[1]["ETag"] for _ in range(8)}) == 1
+
+    wait_until(one_etag, 30, 0.2, "one ETag from every worker")
+
+
 def test_a_repeated_get_gets_the_same_answer_from_the_front(server):
+    settled(server)
     answers = [get(server, FRONT_QUERY) for _ in range(8)]
     assert {status for status, _h, _b in answers} == {200}
     assert len({body for _s, _h, body in answers}) == 1
@@ -136,6 +150,7 @@ def test_the_front_echoes_a_request_id_and_answers_head(server):
 
 
 def test_the_front_keeps_one_answer_per_format_and_leaves_conditionals_to_flask(server):
+    settled(server)
     for _ in range(6):
         get(server, FRONT_QUERY)
         get(server, FRONT_QUERY, {"Accept": "application/sparql-results+xml"})

@@ -51,6 +51,7 @@ def test_paste_suggest_accept_save_then_related(browser, writable_server, tmp_pa
 
     base = writable_server.url
     text = (CORPUS / "alopecia-areata.md").read_text(encoding="utf-8")
+    severe_console_errors(browser)  # the session browser's log so far: earlier modules' pages
     browser.get(base + "/editor/suggest")
     wait = WebDriverWait(browser, 30)
     area = wait.until(ec.presence_of_element_located((By.ID, "suggest-text")))
