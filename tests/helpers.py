@@ -122,3 +122,18 @@ def wait_closed_by_peer(sock, timeout_s: float) -> bool:
         except OSError:  # reset by the peer
             return True
     return False
+
+
+def with_disjoint_individual(graph, ns):
+    """A copy of ``graph`` plus an individual of two disjoint classes of ``ns``: an
+    inconsistency HermiT must report."""
+    from rdflib import OWL, RDF, Graph
+
+    bad = Graph()
+    bad += graph
+    bad.add((ns.A, RDF.type, OWL.Class))
+    bad.add((ns.B, RDF.type, OWL.Class))
+    bad.add((ns.A, OWL.disjointWith, ns.B))
+    bad.add((ns.i, RDF.type, ns.A))
+    bad.add((ns.i, RDF.type, ns.B))
+    return bad

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from helpers import wait_until
+from helpers import wait_until, with_disjoint_individual
 from rdflib import OWL, RDF, Graph, Namespace
 
 from kb.files.sources import load_asserted, union_graph
@@ -52,17 +52,6 @@ def remote(reasoner):
     client.stop_using()
 
 
-def _inconsistent(graph: Graph) -> Graph:
-    bad = Graph()
-    bad += graph
-    bad.add((X.A, RDF.type, OWL.Class))
-    bad.add((X.B, RDF.type, OWL.Class))
-    bad.add((X.A, OWL.disjointWith, X.B))
-    bad.add((X.i, RDF.type, X.A))
-    bad.add((X.i, RDF.type, X.B))
-    return bad
-
-
 def test_socket_and_key_are_private(reasoner):
     assert stat.S_ISSOCK(os.stat(reasoner.socket_path).st_mode)
     assert stat.S_IMODE(os.stat(reasoner.socket_path).st_mode) == 0o600
@@ -83,7 +72,7 @@ def test_answers_are_the_in_process_ones(remote, kb_graph):
 
 
 def test_inconsistency_crosses_the_socket_as_such(remote, kb_graph):
-    result = infer(_inconsistent(kb_graph))
+    result = infer(with_disjoint_individual(kb_graph, X))
     assert not result.consistent
     assert result.conflicts == [(str(X.i), str(X.A), str(X.B))]
 
@@ -99,7 +88,7 @@ def test_hermit_errors_and_the_time_limit_cross_the_socket(remote, kb_graph):
 
 def test_runs_from_several_threads_at_once(remote, kb_graph):
     expected = set(infer(kb_graph).inferred)
-    bad = _inconsistent(kb_graph)
+    bad = with_disjoint_individual(kb_graph, X)
     results: dict[int, object] = {}
 
     def run(number: int) -> None:

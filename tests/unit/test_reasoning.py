@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
+from helpers import wait_until, with_disjoint_individual
 from rdflib import OWL, RDF, Dataset, Graph, Namespace
 
 from kb.files.sources import load_asserted, union_graph
@@ -52,17 +52,6 @@ def _triples(graph: Graph) -> set:
     return set(graph)
 
 
-def _with_disjoint_individual(graph: Graph) -> Graph:
-    bad = Graph()
-    bad += graph
-    bad.add((X.A, RDF.type, OWL.Class))
-    bad.add((X.B, RDF.type, OWL.Class))
-    bad.add((X.A, OWL.disjointWith, X.B))
-    bad.add((X.i, RDF.type, X.A))
-    bad.add((X.i, RDF.type, X.B))
-    return bad
-
-
 def test_warm_jvm_and_subprocess_give_the_same_result(kb_graph, monkeypatch):
     warm = infer(kb_graph)
     assert hermit.last_producer == "jvm"
@@ -88,7 +77,7 @@ def test_a_second_call_is_served_by_the_same_warm_jvm(kb_graph):
 def test_inconsistency_is_reported_with_its_conflicts(kb_graph, monkeypatch, producer):
     if producer == "subprocess":
         monkeypatch.setenv("HAIRKG_REASONER", "subprocess")
-    result = infer(_with_disjoint_individual(kb_graph))
+    result = infer(with_disjoint_individual(kb_graph, X))
     assert hermit.last_producer == producer
     assert not result.consistent
     assert len(result.inferred) == 0
@@ -98,7 +87,7 @@ def test_inconsistency_is_reported_with_its_conflicts(kb_graph, monkeypatch, pro
 
 
 def test_an_unsatisfiable_class_is_named(kb_graph):
-    graph = _with_disjoint_individual(kb_graph)
+    graph = with_disjoint_individual(kb_graph, X)
     graph.remove((X.i, None, None))
     graph.add((X.C, RDF.type, OWL.Class))
     graph.add((X.C, OWL.equivalentClass, X.A))
