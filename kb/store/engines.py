@@ -53,7 +53,7 @@ class Engine:
     # The words by which the engine says it stopped a query at its time limit, in an error
     # answer or written after the part of a 200 answer it had already sent (Oxigraph's are
     # looked for whatever the kind: a generic endpoint may be an Oxigraph).
-    timed_out_text: bytes | None = None
+    timed_out_texts: tuple[bytes, ...] = ()
     # Blank node labels the engine writes in SPARQL results that are not valid labels.
     blank_node_prefix: str | None = None
     # Booleans written as 1 and 0 (Virtuoso): made canonical ("true", as Oxigraph writes
@@ -73,9 +73,7 @@ class Engine:
     def stopped_at_limit(self, text: bytes) -> bool:
         """Whether ``text`` (an error answer, or the last bytes of a 200 answer) says that the
         engine stopped the query at its time limit."""
-        return _OXIGRAPH_CANCELLED in text or bool(
-            self.timed_out_text and self.timed_out_text in text
-        )
+        return any(marker in text for marker in (_OXIGRAPH_CANCELLED, *self.timed_out_texts))
 
     def standard_results(self, body: bytes) -> bytes:
         """SPARQL JSON results or N-Triples with the engine's blank node labels made valid
@@ -130,12 +128,17 @@ ENGINES = {
     ),
     # Fuseki (jena-fuseki-main 5): /ds/query, /ds/update, /ds/data (the dataset's quads with
     # no ?graph=). ?timeout= in whole seconds (a fraction is ignored with a warning); a query
-    # stopped there is 503 "Query timed out" in text/plain, or, once the 200 answer had
-    # begun, those words after its start. Read from Fuseki's source (SPARQLQueryProcessor,
-    # ActionExecLib, ServletOps, GSP_RW), not yet seen on a running Fuseki: none installs
-    # from the registries this project reaches (docs/deployment.md).
+    # stopped there before its answer began is 503 "Query timed out" in text/plain; one
+    # stopped while its results were being written gets "##  Query cancelled due to timeout
+    # during execution   ##" after them (and a 503 if the status was not sent yet). Read from
+    # Fuseki's source (SPARQLQueryProcessor, ActionExecLib, ServletOps, ResponseResultSet),
+    # not seen on a running Fuseki: none installs from the registries this project reaches
+    # (docs/deployment.md).
     "fuseki": Engine(
-        "fuseki", timeout_field="timeout", bulk_load="dataset", timed_out_text=b"Query timed out"
+        "fuseki",
+        timeout_field="timeout",
+        bulk_load="dataset",
+        timed_out_texts=(b"Query timed out", b"Query cancelled due to timeout during execution"),
     ),
     # Amazon Neptune: /sparql for both, the graph store at /sparql/gsp/
     "neptune": Engine("neptune"),

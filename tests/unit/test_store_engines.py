@@ -118,17 +118,24 @@ def test_engine_differences():
 
 
 def test_fuseki_asks_whole_seconds_and_its_timed_out_answers_are_timeouts():
-    """Fuseki reads ?timeout= as whole seconds (a fraction is ignored) and says "Query timed
-    out": as the whole 503 answer, or after the part of a 200 answer it had already sent
-    (as read from its source: ``kb/store/engines.py``)."""
+    """Fuseki reads ?timeout= as whole seconds (a fraction is ignored); a query it stopped is
+    503 "Query timed out", or its results cut and followed by its "## Query cancelled" lines
+    (with a 200 already sent, or a 503): as read from its source (``kb/store/engines.py``)."""
     fuseki = ENGINES["fuseki"]
     assert fuseki.timeout_fields(0.2) == [("timeout", "1")]  # never 0 (no limit), never "0.2"
     assert fuseki.timeout_fields(30) == [("timeout", "30")]
     urls = ("http://127.0.0.1:3030/ds/query",)
     stopped = store_error(503, b"Query timed out\n", "text/plain", fuseki, urls)
     assert isinstance(stopped, QueryTimeout) and stopped.status == 503
-    cut = b'{ "head": { "vars": [ "s" ] },\n  "results": { "bindings": [\n Query timed out\n'
-    assert fuseki.stopped_at_limit(cut[-200:])
+    cut = (
+        b'{ "head": { "vars": [ "s" ] },\n  "results": { "bindings": [\n      { "s": { "type": '
+        b'"uri" , "value": "https://example.org/a" } },\n'
+        b"\n##  Query cancelled due to timeout during execution   ##\n"
+        b"##  ****          Incomplete results           ****   ##\n"
+    )
+    assert fuseki.stopped_at_limit(cut[-200:])  # a 200 whose results were cut
+    assert not ENGINES["generic"].stopped_at_limit(cut[-200:])  # Fuseki's words, its preset
+    assert isinstance(store_error(503, cut, "application/json", fuseki, urls), QueryTimeout)
     assert not fuseki.stopped_at_limit(b'{"head": {"vars": []}, "boolean": true}')
     # another engine's 503 with those words is not taken for its time limit
     other = store_error(503, b"Query timed out\n", "text/plain", ENGINES["generic"], urls)
