@@ -47,9 +47,6 @@ from kb.store.guard import query_form
 
 log = logging.getLogger(__name__)
 
-# Oxigraph answers 200 and then cuts the body with this text when --timeout-s expires.
-_OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"
-
 SOLUTIONS_JSON = "application/sparql-results+json"
 GRAPH_NTRIPLES = "application/n-triples"
 DATASET_NQUADS = "application/n-quads"
@@ -199,7 +196,7 @@ class SparqlStore:
         body = response.content
         if response.status_code >= 400:
             self._raise_for(response.status_code, body, response.headers)
-        if _OXIGRAPH_CANCELLED in body[-200:] or self._partial(response):
+        if self.engine.stopped_at_limit(body[-200:]) or self._partial(response):
             raise QueryTimeout(limit)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type in (SOLUTIONS_JSON, GRAPH_NTRIPLES):
