@@ -2,15 +2,17 @@
 state (the Linked Data page) rather than the read indexes' snapshot.
 
 Three fixed queries, the entity's IRI bound through ``kb.store.client.sparql_term`` (a name
-from a request never reaches SPARQL text any other way), each over the content graphs only
-(ontology, kb, inferred; never the history or proposals):
+from a request never reaches SPARQL text any other way); the first two keep what the content
+graphs hold (ontology, kb, inferred; never the history or proposals, whose records are
+literals about their own nodes):
 
 1. the entity's statements both ways, its blank-node values' statements, the claims whose
    subject or object it is and the corrections of it or of those claims, with their graphs
    (a statement only the inferred graph holds is marked inferred);
 2. the class hierarchy, the inverse and the symmetric properties of the ontology (to order
    types and show a link and its inverse once);
-3. the labels and types of every IRI those mention, 400 at a time.
+3. the labels and types of every IRI those mention, 400 at a time (in the default graph: a
+   look-up per IRI and property, many times faster than naming the graph).
 
 They fill a small ``EntityGraph``: ``describe`` reads it exactly as it reads the indexes'.
 ``entity_triples`` is the entity's RDF description (Turtle, JSON-LD, ...).
@@ -24,7 +26,10 @@ import pyoxigraph as ox
 
 from kb.rdf import CONTENT_GRAPHS, HK, INFERRED_GRAPH, REPLACED_BY
 from kb.read.entities import (
+    ABOUT,
+    ARTICLE,
     LABEL_PROPERTIES,
+    MENTIONS,
     OWL,
     OWL_DEPRECATED,
     RDF_OBJECT,
@@ -38,6 +43,7 @@ from kb.read.entities import (
 from kb.store.client import SparqlStore, sparql_term, values_clause
 
 BATCH = 400
+TAGS = (ABOUT, MENTIONS)
 
 
 def _iri(value: str) -> str:
@@ -62,19 +68,21 @@ def read_neighbourhood(store: SparqlStore, iri: str) -> tuple[EntityGraph, set[t
     """(the entity's neighbourhood as a graph, the triples only the reasoner stated), or None
     when the store holds no statement about ``iri`` either way."""
     node = _iri(iri)
-    reified = values_clause("r", [ox.NamedNode(RDF_SUBJECT), ox.NamedNode(RDF_OBJECT)])
+    subject, object_ = _iri(RDF_SUBJECT), _iri(RDF_OBJECT)
     correction = _iri(str(HK.Correction))
+    # Every branch starts from the entity's IRI written in a triple pattern (an index look-up
+    # in any engine); the graphs are kept to the content graphs below.
     rows = store.select(
-        "SELECT DISTINCT ?g ?s ?p ?o WHERE { { "
-        f"{{ BIND({node} AS ?s) }} "
-        f"UNION {{ GRAPH ?h {{ {node} ?p0 ?s }} FILTER(isBlank(?s)) {_in_content('h')} }} "
-        f"UNION {{ {reified} GRAPH ?h {{ ?s ?r {node} }} {_in_content('h')} }} "
-        f"UNION {{ {{ BIND({node} AS ?t) }} UNION {{ {reified} GRAPH ?k {{ ?t ?r {node} }} "
-        f"{_in_content('k')} }} GRAPH ?h {{ ?s ?q ?t }} {_in_content('h')} "
-        f"GRAPH ?j {{ ?s a {correction} }} {_in_content('j')} }} "
-        f"GRAPH ?g {{ ?s ?p ?o }} {_in_content('g')} }} "
-        f"UNION {{ GRAPH ?g {{ ?s ?p {node} }} BIND({node} AS ?o) {_in_content('g')} }} }}"
+        "SELECT DISTINCT ?g ?s ?p ?o WHERE { "
+        f"{{ GRAPH ?g {{ {node} ?p ?o }} BIND({node} AS ?s) }} "
+        f"UNION {{ GRAPH ?g {{ ?s ?p {node} }} BIND({node} AS ?o) }} "
+        f"UNION {{ {node} ?p0 ?s FILTER(isBlank(?s)) GRAPH ?g {{ ?s ?p ?o }} }} "
+        f"UNION {{ {{ ?s {subject} {node} }} UNION {{ ?s {object_} {node} }} "
+        "GRAPH ?g { ?s ?p ?o } } "
+        f"UNION {{ {{ ?s ?q {node} }} UNION {{ {{ ?c {subject} {node} }} UNION "
+        f"{{ ?c {object_} {node} }} ?s ?q ?c }} ?s a {correction} GRAPH ?g {{ ?s ?p ?o }} }} }}"
     )
+    rows = [row for row in rows if row["g"].value in CONTENT_GRAPHS]
     if not rows:
         return None
     graphs: dict[tuple, set[str]] = defaultdict(set)
@@ -99,29 +107,44 @@ def read_neighbourhood(store: SparqlStore, iri: str) -> tuple[EntityGraph, set[t
         if isinstance(cls, str) and cls not in mentioned | {iri}:
             mentioned.add(cls)
         todo += [c for c in hierarchy.get(cls, ()) if c not in mentioned]
-    triples += _labels_and_types(store, sorted(mentioned))
-    return EntityGraph(triples), inferred
+    about_them = _labels_and_types(store, sorted(mentioned))
+    # An article's own statements are read with the articles, as the indexes read them: of
+    # its links to the entity only its tags (about, mentions) are kept, so that a link and
+    # its inverse are shown the same way here and on the card.
+    articles = {s for s, p, o in about_them if p == RDF_TYPE and o == ARTICLE} - {iri}
+    triples = [
+        (s, p, o) for s, p, o in triples if not (s in articles and o == iri and p not in TAGS)
+    ]
+    return EntityGraph(triples + about_them), inferred
 
 
 def _ontology_structure(store: SparqlStore) -> list[tuple]:
-    properties = values_clause("p", [ox.NamedNode(RDFS_SUBCLASS), ox.NamedNode(OWL + "inverseOf")])
+    sub_class, inverse = _iri(RDFS_SUBCLASS), _iri(OWL + "inverseOf")
+    rdf_type, symmetric = _iri(RDF_TYPE), _iri(OWL + "SymmetricProperty")
     rows = store.select(
-        "SELECT DISTINCT ?s ?p ?o WHERE { "
-        f"{{ {properties} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s) && isIRI(?o)) }} UNION "
-        f"{{ BIND({_iri(RDF_TYPE)} AS ?p) BIND({_iri(OWL + 'SymmetricProperty')} AS ?o) "
-        f"GRAPH ?g {{ ?s ?p ?o }} }} {_in_content('g')} }}"
+        "SELECT DISTINCT ?g ?s ?p ?o WHERE { "
+        f"{{ GRAPH ?g {{ ?s {sub_class} ?o }} BIND({sub_class} AS ?p) }} "
+        f"UNION {{ GRAPH ?g {{ ?s {inverse} ?o }} BIND({inverse} AS ?p) }} "
+        f"UNION {{ GRAPH ?g {{ ?s {rdf_type} {symmetric} }} "
+        f"BIND({rdf_type} AS ?p) BIND({symmetric} AS ?o) }} "
+        "FILTER(isIRI(?s) && isIRI(?o)) }"
     )
-    return [(row["s"].value, row["p"].value, row["o"].value) for row in rows]
+    return [
+        (row["s"].value, row["p"].value, row["o"].value)
+        for row in rows
+        if row["g"].value in CONTENT_GRAPHS
+    ]
 
 
 def _labels_and_types(store: SparqlStore, iris: list[str]) -> list[tuple]:
-    wanted = values_clause("p", [ox.NamedNode(p) for p in (*LABEL_PROPERTIES, RDF_TYPE)])
+    branches = " UNION ".join(
+        f"{{ ?x {_iri(p)} ?o BIND({_iri(p)} AS ?p) }}" for p in (*LABEL_PROPERTIES, RDF_TYPE)
+    )
     out = []
     for start in range(0, len(iris), BATCH):
         batch = [ox.NamedNode(i) for i in iris[start : start + BATCH]]
         rows = store.select(
-            f"SELECT DISTINCT ?x ?p ?o WHERE {{ {values_clause('x', batch)} {wanted} "
-            f"GRAPH ?g {{ ?x ?p ?o }} {_in_content('g')} }}"
+            f"SELECT DISTINCT ?x ?p ?o WHERE {{ {values_clause('x', batch)} {branches} }}"
         )
         for row in rows:
             value = _term(row["o"])
