@@ -6,7 +6,7 @@ from __future__ import annotations
 from api.render.graph_picture import Neighbour, neighbourhood_svg
 from api.render.terms import is_local, local_href
 from kb.rdf import HK
-from kb.read.description.model import Correction, EntityDescription, Statement
+from kb.read.description.model import Claim, Correction, EntityDescription, Ref, Statement
 from kb.read.description.terms import obo_compact
 
 # Shown in their own rows of a claim, not again among its other statements.
@@ -20,13 +20,13 @@ def href(iri_or_url: str) -> str | None:
     )
 
 
-def claim_statements(claim) -> list[Statement]:
+def claim_statements(claim: Claim) -> list[Statement]:
     """A claim's statements beyond its status, sources and corrections."""
     fixes = {c.ref.iri for c in claim.corrections}
     return [
         s
         for s in claim.others(*CLAIM_ROWS)
-        if not (hasattr(s.value, "iri") and s.value.iri in fixes)
+        if not (isinstance(s.value, Ref) and s.value.iri in fixes)
     ]
 
 

@@ -183,3 +183,18 @@ def test_unknown_entities_and_hostile_iris(store):
     assert read_neighbourhood(store, str(KB["no-such-entity-anywhere"])) is None
     with pytest.raises(ValueError):
         read_neighbourhood(store, str(KB) + "x> ?p ?o } #")
+
+
+def test_a_correction_citing_a_study_is_a_relation_of_the_study(store, kb_graph):
+    cited = [
+        (correction, study)
+        for correction in kb_graph.subjects(RDF.type, HK.Correction)
+        for study in kb_graph.objects(correction, HK.supportedBy)
+        if (None, HK.corrects, study) not in kb_graph
+    ]
+    assert cited, "the seed records corrections supported by studies"
+    correction, study = cited[0]
+    description = from_store(store, str(study))
+    assert str(correction) not in [c.ref.iri for c in description.corrections]
+    links = {(r.property.iri, r.direction, r.other.iri) for r in description.relations}
+    assert (str(HK.supportedBy), "incoming", str(correction)) in links

@@ -35,7 +35,7 @@ from kb.read.description.model import (
     Value,
     Xref,
 )
-from kb.read.description.terms import RDFS_SEE_ALSO, iri_text, xref_link
+from kb.read.description.terms import KNOWN_LABELS, RDFS_SEE_ALSO, iri_text, xref_link
 from kb.read.entities import (
     ABOUT,
     ARTICLE,
@@ -55,6 +55,7 @@ from kb.read.entities import (
     EntityGraph,
     Lit,
     entity_id,
+    humanise,
 )
 from kb.read.successors import is_deprecated, successor
 
@@ -136,9 +137,12 @@ class _Builder:
                 kind = graph.primary_type(iri) if graph.has(iri) else None
                 if iri in graph.article_titles:
                     kind = ARTICLE
+                label = graph.label(iri)
+                if label == humanise(iri):  # nothing labels it
+                    label = KNOWN_LABELS.get(iri, label)
                 found = Ref(
                     iri,
-                    graph.label(iri),
+                    label,
                     entity_id(iri),
                     kind.rsplit("#", 1)[-1] if kind else None,
                     external=not iri.startswith(BASE),
@@ -182,7 +186,7 @@ class _Builder:
         claims = [self.claim(c, self._role(c, iri)) for c in claims_about(graph, iri)]
         corrections = self.corrections_of(iri, [c.ref.iri for c in claims])
         nxt = successor(graph, iri)
-        reasons = [v for v in graph.values(iri, str(DEPRECATION_REASON)) if isinstance(v, Lit)]
+        reasons = self.texts(iri, (str(DEPRECATION_REASON),))
         relations, tagged_by = self.relations(
             iri, skip={c.ref.iri for c in claims} | {c.ref.iri for c in corrections}, nxt=nxt
         )
@@ -200,7 +204,7 @@ class _Builder:
             corrections=corrections,
             deprecated=is_deprecated(graph, iri),
             successor=self.ref(nxt) if nxt else None,
-            deprecation_reason=self.value(reasons[0]) if reasons else None,  # type: ignore[arg-type]
+            deprecation_reason=reasons[0] if reasons else None,
         )
 
     def types(self, iri: str) -> list[TypeOf]:
@@ -370,11 +374,11 @@ class _Builder:
         )
 
     def corrections_of(self, iri: str, claims: list[str]) -> list[Correction]:
-        """Corrections that point at the entity itself or at one of the claims about it."""
-        found = {
-            subject
-            for target in (iri, *claims)
-            for _prop, subject in self.graph.incoming.get(target, [])
-            if self.graph.is_a(subject, CORRECTION)
-        }
+        """Corrections of the entity itself (hk:corrects it) or of one of the claims about it
+        (pointing at the claim). A correction that only cites the entity (a study it is
+        hk:supportedBy) corrects something else: it is a relation."""
+        graph = self.graph
+        found = {s for p, s in graph.incoming.get(iri, []) if p == str(HK.corrects)}
+        found |= {s for claim in claims for _p, s in graph.incoming.get(claim, [])}
+        found = {s for s in found if graph.is_a(s, CORRECTION)}
         return [self.correction(c) for c in sorted(found)]

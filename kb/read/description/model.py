@@ -90,9 +90,6 @@ class Correction:
     definition: str | None
     statements: list[Statement]  # every property but its type, labels and definitions
 
-    def values(self, property_iri: str) -> list[Value]:
-        return [s.value for s in self.statements if s.property.iri == property_iri]
-
 
 @dataclass
 class Claim:
