@@ -142,8 +142,9 @@ def test_claims_carry_status_sources_and_only_their_own_corrections(store, kb_gr
     assert [c.ref.iri for c in claim.corrections] == [str(correction)]
     assert claim.values(str(HK.statedIn))
     assert str(correction) in [c.ref.iri for c in description.corrections]
-    # a claim stated in the correction is not corrected by it
+    # the claim it puts in place, and a claim stated in it, are not corrected by it
     stated_in_it = [c for c in kb_graph.subjects(HK.statedIn, correction)]
+    stated_in_it += list(kb_graph.objects(correction, HK.replacementClaim))
     assert stated_in_it
     for other in stated_in_it:
         about = next(kb_graph.objects(other, RDF.subject))

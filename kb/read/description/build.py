@@ -345,10 +345,7 @@ class _Builder:
             if prop not in (*REIFICATION, RDF_TYPE, *LABEL_PROPERTIES)
             for v in values
         ]
-        # corrections that point at it (hk:corrects, hk:replacementClaim); a claim stated in a
-        # correction (hk:statedIn) is not corrected by it
-        linked = {s for _p, s in graph.incoming.get(claim, [])}
-        fixes = sorted(c for c in linked if graph.is_a(c, CORRECTION))
+        fixes = self.correcting(claim)
         return Claim(
             ref=self.ref(claim),
             role=role,
@@ -373,12 +370,16 @@ class _Builder:
             ],
         )
 
-    def corrections_of(self, iri: str, claims: list[str]) -> list[Correction]:
-        """Corrections of the entity itself (hk:corrects it) or of one of the claims about it
-        (pointing at the claim). A correction that only cites the entity (a study it is
-        hk:supportedBy) corrects something else: it is a relation."""
+    def correcting(self, iri: str) -> list[str]:
+        """The corrections of ``iri``: those that hk:corrects it (or that it is hk:correctedBy).
+        A correction that only cites it (a study it is hk:supportedBy, the replacement claim
+        it names, a claim stated in it) corrects something else: that is a relation."""
         graph = self.graph
         found = {s for p, s in graph.incoming.get(iri, []) if p == str(HK.corrects)}
-        found |= {s for claim in claims for _p, s in graph.incoming.get(claim, [])}
-        found = {s for s in found if graph.is_a(s, CORRECTION)}
+        found |= {v for v in graph.values(iri, str(HK.correctedBy)) if isinstance(v, str)}
+        return sorted(c for c in found if graph.is_a(c, CORRECTION))
+
+    def corrections_of(self, iri: str, claims: list[str]) -> list[Correction]:
+        """Corrections of the entity itself or of one of the claims about it."""
+        found = {c for target in (iri, *claims) for c in self.correcting(target)}
         return [self.correction(c) for c in sorted(found)]
