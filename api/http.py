@@ -167,7 +167,7 @@ def open_to_every_origin(response: Response) -> Response:
 
 # The Linked Data pages' plumbing: pages, ETags, negotiation by extension, RDF answers.
 
-CODE_VERSION = "ld-2"  # part of every ETag: bump when the pages change shape
+CODE_VERSION = "ld-3"  # part of every ETag: bump when the pages change shape
 
 
 def html_page(template: str, status: int = 200, **context) -> Response:

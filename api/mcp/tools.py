@@ -19,7 +19,7 @@ from api.views.json_api import TYPE_PATTERN
 from api.views.ontology import load_ontology
 from api.views.query_ui import load_examples
 from kb.rdf import PREFIXES
-from kb.read.cards import entity_card
+from kb.read.description.card import entity_card
 from kb.read.related_model import ABOUT, MENTIONS
 from kb.read.search import MAX_QUERY_CHARS
 from kb.store.errors import StoreError
@@ -100,7 +100,7 @@ def describe(backend: Backend, id: str) -> dict:
 
 
 def read_as(claim: dict) -> str:
-    """How an agent may repeat ``claim`` (a ``kb.read.cards.claim_json`` document)."""
+    """How an agent may repeat ``claim`` (a ``kb.read.description.card.claim_json`` document)."""
     status = claim.get("status")
     text = claim.get("text") or claim.get("label") or claim.get("iri")
     negated = any(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from kb.rdf import HK, KB, SCHEMA
-from kb.read.cards import claim_json
+from kb.read.description.card import claim_json
 from kb.read.entities import CLAIM, entity_id, local_name
 from kb.read.indexes import (
     Indexes,
@@ -99,8 +99,12 @@ def json_ld(card: dict) -> dict:
         doc["description"] = card["definition"]
     if card["synonyms"]:
         doc["alternateName"] = [s["text"] for s in card["synonyms"]]
-    same = [x["id"] for x in card["xrefs"] if x["id"].startswith(("http://", "https://"))]
+    links = [x for x in card["xrefs"] if x["id"].startswith(("http://", "https://"))]
+    same = [x["id"] for x in links if x["property"] != "rdfs:seeAlso"]
+    see_also = [{"@id": x["id"]} for x in links if x["property"] == "rdfs:seeAlso"]
     codes = [x["id"] for x in card["xrefs"] if not x["id"].startswith(("http://", "https://"))]
+    if see_also:
+        doc["rdfs:seeAlso"] = see_also
     if same:
         doc["sameAs"] = same
     if codes:

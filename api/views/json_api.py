@@ -27,7 +27,7 @@ from api.render.api_json import (
 )
 from api.state import current_index_holder
 from kb.rdf import HK, ID_PATTERN, KB
-from kb.read.cards import entity_card
+from kb.read.description.card import entity_card
 from kb.read.entities import iri_for_id
 from kb.read.indexes import (
     Indexes,

@@ -35,7 +35,7 @@ from api.http import (
     rdf_response,
     split_extension,
 )
-from api.render.entity import describe_entity, load_entity, successor_of
+from api.render.entity import entity_page
 from api.render.rdf_formats import (
     ALIASES,
     HTML,
@@ -56,6 +56,8 @@ from kb.rdf import (
     ID_PATTERN,
     KB,
 )
+from kb.read.description.build import describe
+from kb.read.description.neighbourhood import entity_triples, read_neighbourhood, successor_in
 
 bp = Blueprint("linked_data", __name__)
 
@@ -112,27 +114,32 @@ def entity(name: str):
         return cached(etag, lambda: Response(status=304))
 
     if chosen == HTML:
-        view = load_entity(store, iri)
-        if view is None:
+        found = read_neighbourhood(store, iri)
+        if found is None:
             return not_found(f"the entity “{stem}”")
-        structured = script_json(page_json_ld(describe_entity(store, iri), iri, store))
+        graph, inferred = found
+        description = describe(graph, iri, inferred)
+        structured = script_json(page_json_ld(entity_triples(store, iri), iri, store))
         response = cached(
             etag,
             lambda: html_page(
                 "entity.html",
-                entity=view,
+                **entity_page(description),
                 alternates=alternates_for(f"/id/{stem}"),
                 json_ld=structured,
             ),
         )
-        return _successor_link(response, view.successor_iri if view.deprecated else None)
-    triples = describe_entity(store, iri)
+        successor = description.successor if description.deprecated else None
+        return _successor_link(response, successor.iri if successor else None)
+    triples = entity_triples(store, iri)
     if not triples:
         return not_found(f"the entity “{stem}”")
-    successor = successor_of(triples, iri)
+    successor_iri = successor_in(triples, iri)
     triples = triples + schema_view(triples, iri, store)
     body = serialise(triples, chosen)
-    return _successor_link(cached(etag, lambda: rdf_response(body, chosen, alias=alias)), successor)
+    return _successor_link(
+        cached(etag, lambda: rdf_response(body, chosen, alias=alias)), successor_iri
+    )
 
 
 def _successor_link(response: Response, successor: str | None) -> Response:

@@ -21,7 +21,6 @@ from api.http import (
     not_modified,
     rdf_response,
 )
-from api.render.entity import _is_iri
 from api.render.rdf_formats import (
     BY_EXTENSION,
     HTML,
@@ -33,6 +32,7 @@ from api.render.terms import (
     RDFS_NS,
     Labeller,
     Term,
+    is_iri,
     pick_label,
 )
 from api.state import current_store
@@ -89,7 +89,7 @@ def load_ontology(store: SparqlStore) -> dict:
         + hk
         + ")) }"
     )
-    iris = {r["t"].value for r in rows} | {r["o"].value for r in rows if _is_iri(r["o"])}
+    iris = {r["t"].value for r in rows} | {r["o"].value for r in rows if is_iri(r["o"])}
     iris |= {r["x"].value for r in instance_rows}
     labeller = Labeller(store)
     labeller.fetch(iris)
@@ -121,17 +121,17 @@ def load_ontology(store: SparqlStore) -> dict:
                 term.characteristics.append(characteristics[o.value])
         elif p == str(OBO.IAO_0000115) and isinstance(o, ox.Literal):
             term.definition = term.definition or o.value
-        elif p in (RDFS_NS + "subClassOf", RDFS_NS + "subPropertyOf") and _is_iri(o):
+        elif p in (RDFS_NS + "subClassOf", RDFS_NS + "subPropertyOf") and is_iri(o):
             (term.parents if o.value.startswith(str(HK)) else term.aligned).append(labeller.term(o))
         elif p in (str(SKOS.closeMatch), str(SKOS.exactMatch), OWL_NS + "equivalentClass") and (
-            _is_iri(o)
+            is_iri(o)
         ):
             term.aligned.append(labeller.term(o))
-        elif p == RDFS_NS + "domain" and _is_iri(o):
+        elif p == RDFS_NS + "domain" and is_iri(o):
             term.domain.append(labeller.term(o))
-        elif p == RDFS_NS + "range" and _is_iri(o):
+        elif p == RDFS_NS + "range" and is_iri(o):
             term.range.append(labeller.term(o))
-        elif p == OWL_NS + "inverseOf" and _is_iri(o):
+        elif p == OWL_NS + "inverseOf" and is_iri(o):
             term.inverse.append(labeller.term(o))
         elif p == OWL_NS + "deprecated":
             term.deprecated = isinstance(o, ox.Literal) and o.value in ("true", "1")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from kb.rdf import (
     HK,
 )
-from kb.read.cards import claim_json, claims_about
+from kb.read.description.build import claims_about
+from kb.read.description.card import claim_json
 from kb.read.entities import RDF_OBJECT, RDF_PREDICATE, RDF_SUBJECT, EntityGraph
 
 

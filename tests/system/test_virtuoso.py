@@ -98,6 +98,19 @@ def test_entity_iris_in_rdf_formats(served, accept, fmt):
     assert any("//schema.org/" in t.predicate.value for t in triples)
 
 
+def test_entity_page_in_html(served):
+    """The page's neighbourhood queries (kb.read.description.neighbourhood) on Virtuoso: the
+    entity's relations, the articles tagging it and the claims about it are there."""
+    status, _, body = served.get("/id/microneedling", {"Accept": "text/html"})
+    assert status == 200, body[:500]
+    page = body.decode()
+    assert "<h1>microneedling" in page
+    assert 'href="/id/androgenetic-alopecia"' in page  # hk:treats
+    assert 'href="/id/microneedling-for-hair-loss"' in page  # hk:about, from an article
+    assert "Claims, sources and corrections" in page
+    assert "inferred</span>" in page  # which statements only the reasoner made
+
+
 def test_the_whole_dump(served, release_dir):
     status, _, body = served.get("/dump.nq")
     assert status == 200, body[:500]
