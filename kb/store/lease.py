@@ -155,10 +155,13 @@ class StoreLease:
                 self.claim, self.lost = mine, False
                 return True
             self._delete(mine)
+            holders = ", ".join(sorted({c.holder for c in live}))
             left = deadline - time.monotonic()
             if left <= 0:
-                log.info("write lease held by %s", ", ".join(sorted({c.holder for c in live})))
+                log.info("the write lease is still held by %s: giving up", holders)
                 return False
+            if pause == FIRST_PAUSE_S:
+                log.info("the write lease is held by %s: waiting up to %.1f s", holders, left)
             time.sleep(min(left, random.uniform(pause / 2, pause)))
             pause = min(pause * 2, LONGEST_PAUSE_S)
 
