@@ -83,6 +83,7 @@ class ReasoningUnavailable(ChangeError):
     (kb.validation.shared_reasoner): refused, nothing written; try again shortly."""
 
     status = 503
+    headers = {"Retry-After": "5"}  # noqa: RUF012 - read only
 
 
 @contextlib.contextmanager

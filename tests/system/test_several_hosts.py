@@ -27,7 +27,9 @@ from conftest import ROOT
 from helpers import call, wait_until
 from remote_hosts import oxigraph_server, remote_host
 
+from kb.settings import Settings
 from kb.store.client import SparqlStore
+from kb.store.engines import endpoints_of
 from kb.store.lease import StoreLease
 
 TOKENS = "alice:alice-secret:write,bob:bob-secret:write"
@@ -37,38 +39,49 @@ KB = "https://w3id.org/hairkg/id/"
 LOCK_TIMEOUT_S = 10  # how long a write waits for the lock before its 503
 # The holder the test kills: its lease is this long, renewed while it lives.
 HOLDER_LEASE_S = 3
+# A third "host" that takes the lease through kb's API (the store from HAIRKG_STORE_*, the
+# lease length from HAIRKG_WRITE_LEASE_S) and holds it until it is killed.
 HOLDER = """
-import sys, time
+import time
 from kb.settings import Settings
 from kb.store.client import SparqlStore
+from kb.store.engines import endpoints_of
 from kb.store.lease import StoreLease
 
-lease = StoreLease(SparqlStore.for_server(sys.argv[1]), "killed-host:/srv/hairkg/write.lock",
-                   Settings.from_env().write_lease_s)
+settings = Settings.from_env()
+store = SparqlStore.for_endpoints(endpoints_of(settings))
+lease = StoreLease(store, "killed-host:/srv/hairkg/write.lock", settings.write_lease_s)
 with lease.held(60):
     while True:
         time.sleep(1)
 """
+HOST_ENV = {
+    "HAIRKG_TOKENS": TOKENS,
+    "HAIRKG_TOKENS_FILE": "",
+    "HAIRKG_WRITE_VALIDATION": "shapes",
+    "HAIRKG_WRITE_LOCK_TIMEOUT_S": str(LOCK_TIMEOUT_S),
+    "HAIRKG_RATE_LIMIT": "off",
+}
 
 
 @pytest.fixture(scope="module")
-def store_url(tmp_path_factory):
+def store_env(tmp_path_factory):
+    """The store the hosts share, as HAIRKG_STORE_* variables (another engine: override)."""
     with oxigraph_server(tmp_path_factory.mktemp("hosts-store")) as url:
-        yield url
+        yield {"HAIRKG_STORE_URL": url}
 
 
 @pytest.fixture(scope="module")
-def hosts(tmp_path_factory, release_dir, store_url):
-    env = {
-        "HAIRKG_TOKENS": TOKENS,
-        "HAIRKG_TOKENS_FILE": "",
-        "HAIRKG_WRITE_VALIDATION": "shapes",
-        "HAIRKG_WRITE_LOCK_TIMEOUT_S": str(LOCK_TIMEOUT_S),
-        "HAIRKG_RATE_LIMIT": "off",
-    }
-    a = remote_host(tmp_path_factory.mktemp("host-a"), release_dir, store_url, env)
+def store(store_env) -> SparqlStore:
+    return SparqlStore.for_endpoints(endpoints_of(Settings.from_env(store_env)))
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory, release_dir, store_env):
+    env, url = {**HOST_ENV, **store_env}, store_env["HAIRKG_STORE_URL"]
+    a = remote_host(tmp_path_factory.mktemp("host-a"), release_dir, url, env)
     try:
-        b = remote_host(tmp_path_factory.mktemp("host-b"), release_dir, store_url, env)
+        b = remote_host(tmp_path_factory.mktemp("host-b"), release_dir, url, env)
         try:
             yield a, b
         finally:
@@ -89,15 +102,30 @@ def sparql_ask(host, query: str):
     return json.loads(body)["boolean"], headers.get("ETag")
 
 
-def history(host) -> list[dict]:
-    status, _, body = get_json(host, "/api/v1/history?limit=200")
-    assert status == 200
-    return sorted(body["items"], key=lambda item: int(item["id"]))
+HISTORY_QUERY = """PREFIX hist: <https://w3id.org/hairkg/history#>
+SELECT ?number ?versionBefore ?versionAfter ?added ?removed
+WHERE { GRAPH <https://w3id.org/hairkg/graph/history> {
+  ?c a hist:Change ; hist:number ?number ; hist:versionBefore ?versionBefore ;
+     hist:versionAfter ?versionAfter ; hist:addedCount ?added ; hist:removedCount ?removed } }"""
 
 
-def assert_history_runs_on(host) -> list[dict]:
+NAMES = ("number", "versionBefore", "versionAfter", "added", "removed")
+
+
+def history(store) -> list[dict]:
+    """Every change record in the store, oldest first (one row per record: a number recorded
+    twice shows as two rows)."""
+    rows = [{name: row[name].value for name in NAMES} for row in store.select(HISTORY_QUERY)]
+    items = [
+        {**row, "id": row["number"], "added": int(row["added"]), "removed": int(row["removed"])}
+        for row in rows
+    ]
+    return sorted(items, key=lambda item: int(item["id"]))
+
+
+def assert_history_runs_on(store) -> list[dict]:
     """Numbers 1..n, no gap, no duplicate; each change starts from the version before it."""
-    items = history(host)
+    items = history(store)
     assert [int(item["id"]) for item in items] == list(range(1, len(items) + 1))
     for before, after in itertools.pairwise(items):
         assert after["versionBefore"] == before["versionAfter"]
@@ -199,14 +227,14 @@ def at_once(*requests) -> list[tuple[int, dict]]:
 APPLIED, REFUSED = {200, 201}, {409, 412, 503}
 
 
-def test_the_same_entity_relabelled_through_both_hosts_at_once(hosts):
+def test_the_same_entity_relabelled_through_both_hosts_at_once(hosts, store):
     a, b = hosts
     entity = source_document("several-hosts-source", "several hosts worked example page")
     status, _, body = call(a.url, "POST", "/api/v1/edit/entities", entity, ALICE, timeout=120)
     assert status == 201, body
     path = f"/api/v1/edit/entities/{entity['id']}"
     for round_ in range(3):
-        before = len(history(a))
+        before = len(history(store))
         etag = a.get(path)[1]["ETag"]
         labels = {"a": f"relabelled through host A {round_}", "b": f"relabelled through B {round_}"}
         answers = at_once(
@@ -220,12 +248,12 @@ def test_the_same_entity_relabelled_through_both_hosts_at_once(hosts):
         winner = labels["a"] if statuses[0] in APPLIED else labels["b"]
         for host in hosts:
             assert json.loads(host.get(path)[2])["label"] == winner
-        items = assert_history_runs_on(a)
+        items = assert_history_runs_on(store)
         assert len(items) == before + 1
         assert items[-1]["id"] == next(body for s, body in answers if s in APPLIED)["change"]
 
 
-def test_an_add_and_a_delete_of_one_triple_through_both_hosts_at_once(hosts):
+def test_an_add_and_a_delete_of_one_triple_through_both_hosts_at_once(hosts, store):
     a, b = hosts
     triple = (
         f"<{KB}several-hosts-source> <http://www.w3.org/2000/01/rdf-schema#comment> "
@@ -233,10 +261,9 @@ def test_an_add_and_a_delete_of_one_triple_through_both_hosts_at_once(hosts):
     )
     graph = "GRAPH <https://w3id.org/hairkg/graph/kb>"
     count = f"SELECT (COUNT(*) AS ?n) WHERE {{ {graph} {{ {triple} }} }}"
-    headers = {"Accept": "application/sparql-results+json"}
     for round_ in range(3):
-        before = len(history(a))
-        present_before = number_of(a, count, headers)
+        before = len(history(store))
+        present_before = number_of(store, count)
         answers = at_once(
             (a, "POST", "/sparql", f"INSERT DATA {{ {graph} {{ {triple} }} }}", ALICE),
             (b, "POST", "/sparql", f"DELETE DATA {{ {graph} {{ {triple} }} }}", BOB),
@@ -245,20 +272,14 @@ def test_an_add_and_a_delete_of_one_triple_through_both_hosts_at_once(hosts):
         # held the lease for longer than this one would wait), never lost.
         statuses = [status for status, _ in answers]
         assert all(s in APPLIED | REFUSED for s in statuses) and APPLIED & set(statuses), answers
-        items = assert_history_runs_on(b)
+        items = assert_history_runs_on(store)
         new = items[before:]
         # Every change recorded once; the triple is there exactly as the records say.
         assert len(new) == len({item["id"] for item in new}) <= 2
-        present = number_of(b, count, headers)
+        present = number_of(store, count)
         assert present in (0, 1)
         expected = present_before + sum(item["added"] - item["removed"] for item in new)
         assert present == expected, (round_, new)
-
-
-def number_of(host, query: str, headers) -> int:
-    status, _, body = host.get("/sparql?" + urllib.parse.urlencode({"query": query}), headers)
-    assert status == 200, body
-    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
 
 
 def source_document(identifier: str, label: str) -> dict:
@@ -274,13 +295,16 @@ def source_document(identifier: str, label: str) -> dict:
     }
 
 
+def number_of(store, query: str) -> int:
+    return int(store.select(query)[0]["n"].value)
+
+
 def note(n: int) -> dict:
     return source_document(f"several-hosts-lease-{n}", f"several hosts lease worked example {n}")
 
 
-def test_writes_through_both_hosts_wait_while_a_third_host_holds_the_lease(hosts, store_url):
+def test_writes_through_both_hosts_wait_while_a_third_host_holds_the_lease(hosts, store):
     a, b = hosts
-    store = SparqlStore.for_server(store_url)
     version = store.version(max_age_s=0)
     third = StoreLease(store, "third-host:/srv/hairkg/write.lock", length_s=30)
     with third.held(timeout_s=30):
@@ -304,7 +328,7 @@ def test_writes_through_both_hosts_wait_while_a_third_host_holds_the_lease(hosts
         )
         assert store.version(max_age_s=0) == version
     assert waiting() == 201
-    assert_history_runs_on(b)
+    assert_history_runs_on(store)
 
 
 def at_once_later(host, document):
@@ -324,13 +348,14 @@ def at_once_later(host, document):
     return status
 
 
-def test_a_holder_killed_with_minus_9_is_taken_over_after_its_lease_expires(hosts, store_url):
+def test_a_holder_killed_with_minus_9_is_taken_over_after_its_lease_expires(
+    hosts, store, store_env
+):
     a, b = hosts
-    store = SparqlStore.for_server(store_url)
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, store_url],
+        [sys.executable, "-c", HOLDER],
         cwd=ROOT,
-        env={**os.environ, "HAIRKG_WRITE_LEASE_S": str(HOLDER_LEASE_S)},
+        env={**os.environ, **store_env, "HAIRKG_WRITE_LEASE_S": str(HOLDER_LEASE_S)},
     )
     try:
         lease = StoreLease(store, "observer")
@@ -351,4 +376,4 @@ def test_a_holder_killed_with_minus_9_is_taken_over_after_its_lease_expires(host
     status, _, body = call(b.url, "POST", "/api/v1/edit/entities", note(4), BOB, timeout=120)
     assert status == 201, body
     assert not any(c.holder.startswith("killed-host") for c in lease.claims())
-    assert_history_runs_on(a)
+    assert_history_runs_on(store)
