@@ -147,10 +147,12 @@ class StoreLease:
         while True:
             mine = CLAIM_PREFIX + uuid.uuid4().hex
             self._insert(mine)
-            live, dead = self.rivals(self.claims(), mine)
-            if not live and dead:
-                self._take_over(dead)
-                live, dead = self.rivals(self.claims(), mine)  # a renewal got in first?
+            try:
+                live = self._rivals_after_takeover(mine)
+            except Exception:
+                with contextlib.suppress(Exception):  # else it blocks other hosts until it expires
+                    self._delete(mine)
+                raise
             if not live:
                 self.claim, self.lost = mine, False
                 return True
@@ -164,6 +166,15 @@ class StoreLease:
                 log.info("the write lease is held by %s: waiting up to %.1f s", holders, left)
             time.sleep(min(left, random.uniform(pause / 2, pause)))
             pause = min(pause * 2, LONGEST_PAUSE_S)
+
+    def _rivals_after_takeover(self, mine: str) -> list[Claim]:
+        """The live claims besides ``mine``, after deleting the dead ones (then read again: a
+        holder whose renewal got in before the deletion is live after all)."""
+        live, dead = self.rivals(self.claims(), mine)
+        if not live and dead:
+            self._take_over(dead)
+            live, _ = self.rivals(self.claims(), mine)
+        return live
 
     def renew(self) -> bool:
         """Moves the held claim's expiry to ``length_s`` from now; False (and ``lost``) when the

@@ -115,3 +115,31 @@ def test_the_gate_answers_busy_while_another_host_holds_the_lease(store, tmp_pat
     assert other_host.claims() == []
     quads = store.dump()
     assert not any(q.subject.value.startswith(CLAIM_PREFIX) for q in quads)
+
+
+def test_claimants_racing_on_the_store_never_hold_it_together(store):
+    """Four holders (threads, as four hosts would be) take the lease five times each."""
+    inside, most, taken = [0], [0], []
+    count = threading.Lock()
+
+    def host(n: int) -> None:
+        lease = StoreLease(store, f"racing-host-{n}:/lock")
+        for _ in range(5):
+            assert lease.acquire(timeout_s=60)
+            with count:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            store.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1")  # the "write"
+            with count:
+                inside[0] -= 1
+            taken.append(n)
+            lease.release()
+
+    threads = [threading.Thread(target=host, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(taken) == sorted(list(range(4)) * 5)
+    assert most[0] == 1
+    assert StoreLease(store, "observer").claims() == []
