@@ -102,25 +102,30 @@ def sparql_ask(host, query: str):
     return json.loads(body)["boolean"], headers.get("ETag")
 
 
-HISTORY_QUERY = """PREFIX hist: <https://w3id.org/hairkg/history#>
-SELECT ?number ?versionBefore ?versionAfter ?added ?removed
-WHERE { GRAPH <https://w3id.org/hairkg/graph/history> {
-  ?c a hist:Change ; hist:number ?number ; hist:versionBefore ?versionBefore ;
-     hist:versionAfter ?versionAfter ; hist:addedCount ?added ; hist:removedCount ?removed } }"""
-
-
-NAMES = ("number", "versionBefore", "versionAfter", "added", "removed")
+HIST = "https://w3id.org/hairkg/history#"
+FIELDS = {"number": "id", "versionBefore": "versionBefore", "versionAfter": "versionAfter"}
+FIELDS |= {"addedCount": "added", "removedCount": "removed"}
+# One triple pattern, no join: Virtuoso's cost estimate of the joined form overflows at times
+# ("The estimated execution time -222219264 (sec) exceeds the limit").
+HISTORY_QUERY = (
+    "SELECT ?c ?p ?o WHERE { GRAPH <https://w3id.org/hairkg/graph/history> { VALUES ?p { "
+    + " ".join(f"<{HIST}{name}>" for name in FIELDS)
+    + " } ?c ?p ?o } }"
+)
 
 
 def history(store) -> list[dict]:
-    """Every change record in the store, oldest first (one row per record: a number recorded
-    twice shows as two rows)."""
-    rows = [{name: row[name].value for name in NAMES} for row in store.select(HISTORY_QUERY)]
-    items = [
-        {**row, "id": row["number"], "added": int(row["added"]), "removed": int(row["removed"])}
-        for row in rows
-    ]
-    return sorted(items, key=lambda item: int(item["id"]))
+    """Every change record in the store, oldest first. A number recorded twice would give its
+    record (the change IRI holds the number) two values of a field: asserted against."""
+    records: dict[str, dict] = {}
+    for row in store.select(HISTORY_QUERY):
+        field = FIELDS[row["p"].value.removeprefix(HIST)]
+        record = records.setdefault(row["c"].value, {})
+        assert field not in record, f"{row['c'].value} holds two {field}: recorded twice"
+        record[field] = row["o"].value
+    for record in records.values():
+        record["added"], record["removed"] = int(record["added"]), int(record["removed"])
+    return sorted(records.values(), key=lambda item: int(item["id"]))
 
 
 def assert_history_runs_on(store) -> list[dict]:
@@ -230,9 +235,10 @@ APPLIED, REFUSED = {200, 201}, {409, 412, 503}
 def test_the_same_entity_relabelled_through_both_hosts_at_once(hosts, store):
     a, b = hosts
     entity = source_document("several-hosts-source", "several hosts worked example page")
-    status, _, body = call(a.url, "POST", "/api/v1/edit/entities", entity, ALICE, timeout=120)
-    assert status == 201, body
     path = f"/api/v1/edit/entities/{entity['id']}"
+    # created, or replaced as a whole (the add-and-delete test may have described it first)
+    status, _, body = call(a.url, "PUT", path, entity, ALICE, timeout=120)
+    assert status in (200, 201), body
     for round_ in range(3):
         before = len(history(store))
         etag = a.get(path)[1]["ETag"]
