@@ -86,6 +86,10 @@ class Settings:
     max_write_bytes: int = 2 * 1024 * 1024
     load_allowlist: tuple[str, ...] = ()
     write_lock_timeout_s: float = 120.0
+    # The store's write lease (kb/store/lease.py): one writer at a time across the hosts that
+    # share a store. A holder renews it every third of this while its write runs; the lease
+    # of a holder that died is taken over this long after its last renewal.
+    write_lease_s: float = 30.0
     # The host's shared reasoner process (kb/validation/shared_reasoner): set by `hairkg serve`
     # to its Unix socket (DATA_DIR/run/reasoner.sock) when writes run HermiT; the workers send
     # their HermiT runs there and never start a JVM. Empty: HermiT runs in this process (CLI).

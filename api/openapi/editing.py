@@ -123,11 +123,20 @@ def _write(op_id, summary, description, params, body_schema, ok: dict) -> dict:
         "413": _problem("The body is over the write limit."),
         "415": _problem("Send application/json."),
         "422": _problem("Validation rejected the change; `errors` lists rule, node, message."),
-        "503": _problem(
-            "Nothing was written; try again shortly: another write held the write lock too "
-            "long, the store is unavailable, or the host's reasoner process (HermiT, shared "
-            "by the workers) could not be reached."
-        ),
+        "503": {
+            **_problem(
+                "Nothing was written; try again after Retry-After: another write (through "
+                "this host or another host on the same store: the store's write lease) held "
+                "the write lock too long, the store is unavailable, or the host's reasoner "
+                "process (HermiT, shared by the workers) could not be reached."
+            ),
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
     }
     op = {
         "operationId": op_id,

@@ -179,7 +179,7 @@ def graph_store(rest: str | None = None):
     except ValidationFailed as error:
         return change_error_response(error)
     except ChangeError as error:
-        return text_error(error.status, error.message)
+        return text_error(error.status, error.message, error.headers)
     except StoreError as error:
         return store_error_plain(error)
 

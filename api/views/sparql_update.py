@@ -90,7 +90,7 @@ def sparql_update_response(params: dict, base: str) -> Response:
     except ValidationFailed as error:
         return change_error_response(error)
     except ChangeError as error:
-        return text_error(error.status, error.message)
+        return text_error(error.status, error.message, error.headers)
     except StoreError as error:
         return store_error_plain(error)
     summary = change_summary(result)

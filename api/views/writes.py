@@ -29,6 +29,7 @@ def gate() -> WriteGate:
             settings.data_dir,
             settings.write_validation,
             lock_timeout_s=settings.write_lock_timeout_s,
+            lease_s=settings.write_lease_s,
             default_graph_writes=settings.default_graph_writes == "allow",
         )
         current_app.extensions["hairkg.gate"] = existing
@@ -105,7 +106,7 @@ def change_error_response(error: ChangeError) -> Response:
             errors=findings,
             counts=report.counts(),
         )
-    return problem_response(error.status, error.message, **error.extra)
+    return problem_response(error.status, error.message, headers=error.headers, **error.extra)
 
 
 def auth_error_response(error: AuthError, *, text: bool = False) -> Response:

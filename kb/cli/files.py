@@ -127,7 +127,12 @@ def cmd_load(args: argparse.Namespace) -> int:
         _say(args, f"applying the difference ({len(quads)} quads in the release)")
         try:
             result = load_release(
-                gate_for(store, data_dir, lock_timeout_s=settings.write_lock_timeout_s),
+                gate_for(
+                    store,
+                    data_dir,
+                    lock_timeout_s=settings.write_lock_timeout_s,
+                    lease_s=settings.write_lease_s,
+                ),
                 quads,
                 author=f"cli:{getpass.getuser()}",
                 message=message,

@@ -171,7 +171,10 @@ def cmd_revert(args: argparse.Namespace) -> int:
             if record is None:
                 print(f"hairkg: there is no change {args.change}", file=sys.stderr)
                 return 1
-            gate = gate_for(store, data_dir, Settings.from_env().write_validation)
+            settings = Settings.from_env()
+            gate = gate_for(
+                store, data_dir, settings.write_validation, lease_s=settings.write_lease_s
+            )
             try:
                 result = gate.apply(
                     inverse_edit(record),

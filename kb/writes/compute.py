@@ -3,15 +3,28 @@ touches, quads in canonical order, and graphs for the validators."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
 from rdflib import Graph
 
 from kb.rdf import to_rdflib
+from kb.store.client import SparqlStore
 from kb.writes.history import MAX_RECORDED_SUBJECTS
 from kb.writes.update_text import _graph_key
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an edit reads and writes, so that the gate loads only that: every quad (in the
+    named graphs) of ``subjects`` and of ``reads``, and the quads ``extra`` returns. The edit
+    may change quads of ``subjects`` only; a change outside them is redone unscoped."""
+
+    subjects: frozenset[str]
+    reads: frozenset[str] = frozenset()
+    extra: Callable[[SparqlStore], Iterable[ox.Quad]] | None = None
 
 
 def now_iso() -> str:

@@ -2,16 +2,16 @@
 
 ``WriteGate.apply(edit, ...)``:
 
-1. takes the write lock (an ``fcntl`` lock file in the data dir: one writer at a time across
-   all worker processes of this host);
+1. takes the write lock: an ``fcntl`` lock file in the data dir (one writer at a time across
+   the worker processes of this host), then the store's write lease (``kb.store.lease``: one
+   writer at a time across the hosts that share the store), renewed while the write runs;
 2. reads the dataset version and every asserted quad from the store (the service graphs —
    inferred, meta, history — are left out) into an in-memory pyoxigraph store;
 3. runs ``edit`` on that copy (a SPARQL Update, a Graph Store Protocol operation, an entity
    edit, the inverse of an earlier change) and compares the copy with what was read: the
    change is the quads added and removed, per graph;
 4. validates the whole candidate graph with ``kb.validation.validate.validate_graph`` (SHACL,
-quality and
-   reference checks, OWL consistency with HermiT); any error rejects the change
+   quality and reference checks, OWL consistency with HermiT); any error rejects the change
    (``ValidationFailed``) and nothing is written;
    A *scoped* edit (``apply(..., scope=Scope(...))``: the entity and article edits of the write
    API) names the subjects it reads and writes; the gate then reads only their quads (and
@@ -37,13 +37,10 @@ all take the same lock and leave the same history record.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +55,11 @@ from kb.rdf import (
     to_oxigraph,
 )
 from kb.store.client import SparqlStore, sparql_term
-from kb.store.locks import flock_exclusive, unlock
+from kb.store.lease import StoreLease, host_holder
+from kb.store.locks import WriteLock
 from kb.store.signals import announce_write, write_signal
 from kb.writes.compute import (
+    Scope,
     apply_in_memory,
     canonical_quads,
     now_iso,
@@ -89,50 +88,9 @@ ASSERTED_GRAPHS = (str(ONTOLOGY_GRAPH), str(KB_GRAPH))
 VALIDATION_MODES = ("full", "shapes", "off")
 
 
-# -- the lock ----------------------------------------------------------------------------
-
-
-class WriteLock:
-    """An exclusive lock across the processes of one host (``flock`` on a file) and the
-    threads of one process."""
-
-    def __init__(self, path: Path, timeout_s: float = 120.0):
-        self.path = path
-        self.timeout_s = timeout_s
-        self._thread_lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def hold(self):
-        deadline = time.monotonic() + self.timeout_s
-        if not self._thread_lock.acquire(timeout=self.timeout_s):
-            raise GateBusy("another write is in progress; try again shortly")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a+b") as handle:
-                if not flock_exclusive(handle, max(0.0, deadline - time.monotonic())):
-                    raise GateBusy("another write is in progress; try again shortly")
-                try:
-                    yield
-                finally:
-                    unlock(handle)
-        finally:
-            self._thread_lock.release()
-
-
 # -- the gate ----------------------------------------------------------------------------
 
 Edit = Callable[[ox.Store], Any]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What an edit reads and writes, so that the gate loads only that: every quad (in the
-    named graphs) of ``subjects`` and of ``reads``, and the quads ``extra`` returns. The edit
-    may change quads of ``subjects`` only; a change outside them is redone unscoped."""
-
-    subjects: frozenset[str]
-    reads: frozenset[str] = frozenset()
-    extra: Callable[[SparqlStore], Iterable[ox.Quad]] | None = None
 
 
 class _Unscoped(Exception):
@@ -148,13 +106,15 @@ class WriteGate:
         validation: str = "full",
         attempts: int = 5,
         lock_timeout_s: float = 120.0,
+        lease_s: float = 30.0,
         commit_timeout_s: float = 120.0,
         default_graph_writes: bool = False,
     ):
         if validation not in VALIDATION_MODES:
             raise ValueError(f"validation must be one of {VALIDATION_MODES}, not {validation!r}")
         self.store = store
-        self.lock = WriteLock(lock_path, lock_timeout_s)
+        lease = StoreLease(store, host_holder(Path(lock_path).resolve()), lease_s)
+        self.lock = WriteLock(lock_path, lock_timeout_s, lease, busy=GateBusy)
         self.validation = validation
         self.attempts = attempts
         self.commit_timeout_s = commit_timeout_s

@@ -19,6 +19,7 @@ class ChangeError(Exception):
     """A change that is not accepted; ``status`` is the HTTP status to answer."""
 
     status = 400
+    headers: dict[str, str] = {}  # noqa: RUF012 - read only: extra response headers
 
     def __init__(self, message: str, *, status: int | None = None, **extra):
         super().__init__(message)
@@ -70,7 +71,11 @@ class Conflict(ChangeError):
 
 
 class GateBusy(ChangeError):
+    """The write lock (this host's, or the store's write lease held by another host) could
+    not be had in time: nothing was written; try again after ``Retry-After`` seconds."""
+
     status = 503
+    headers = {"Retry-After": "5"}  # noqa: RUF012 - read only
 
 
 class ReasoningUnavailable(ChangeError):
@@ -78,6 +83,7 @@ class ReasoningUnavailable(ChangeError):
     (kb.validation.shared_reasoner): refused, nothing written; try again shortly."""
 
     status = 503
+    headers = {"Retry-After": "5"}  # noqa: RUF012 - read only
 
 
 @contextlib.contextmanager

@@ -5,55 +5,26 @@ store's dataset version (``feed_store_poll_s``)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 
 import pytest
-from conftest import start_server
-from helpers import call, wait_until
+from helpers import call
+from remote_hosts import oxigraph_server, remote_host
 from test_change_feed_stream import ALICE, SOURCES, TOKENS, open_stream
-
-from kb.store.client import SparqlStore
-from kb.store.managed import free_port, oxigraph_binary
 
 
 @pytest.fixture(scope="module")
 def remote_url(tmp_path_factory):
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            oxigraph_binary(),
-            "serve",
-            "--location",
-            str(tmp_path_factory.mktemp("feed-remote-store")),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        store = SparqlStore.for_server(url)
-        wait_until(lambda: store.ping(timeout_s=1), 20, 0.1, "oxigraph to start")
+    with oxigraph_server(tmp_path_factory.mktemp("feed-remote-store")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def host(tmp_path_factory, release_dir, remote_url, name):
-    data_dir = tmp_path_factory.mktemp(name)
-    shutil.copytree(release_dir, data_dir / "build")
-    for path in (data_dir / "build").iterdir():
-        path.touch()  # newer than the sources: used as built
-    return start_server(
-        data_dir,
-        extra_args=("--store-url", remote_url),
-        env={
-            "HAIRKG_DATA_DIR": str(data_dir),
+    return remote_host(
+        tmp_path_factory.mktemp(name),
+        release_dir,
+        remote_url,
+        {
             "HAIRKG_TOKENS": TOKENS,
             "HAIRKG_TOKENS_FILE": "",
             "HAIRKG_WRITE_VALIDATION": "shapes",
