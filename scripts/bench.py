@@ -692,11 +692,14 @@ def start_oxigraph(location: Path, port: int, logs: Path) -> Server:
     )
 
 
-def start_hairkg(args: list[str], port: int, logs: Path, cache_mb: int | None = None) -> Server:
+def start_hairkg(
+    args: list[str], port: int, logs: Path, cache_mb: int | None = None, command: str = ""
+) -> Server:
+    """``hairkg serve`` (``command``: another installation's ``hairkg``, e.g. a baseline)."""
     return Server(
         "hairkg",
         [
-            str(VENV_BIN / "hairkg"),
+            command or str(VENV_BIN / "hairkg"),
             "serve",
             *args,
             "--host",
