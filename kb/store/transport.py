@@ -108,9 +108,13 @@ class Transport:
             self._forget(key)
             raise _unreachable(url, error) from error
         sock = connection.sock
-        content = self._read(
-            response.read, lambda: sock.shutdown(socket.SHUT_RDWR), url, limit, deadline
-        )
+        try:
+            content = self._read(
+                response.read, lambda: sock.shutdown(socket.SHUT_RDWR), url, limit, deadline
+            )
+        except StoreUnavailable:
+            self._forget(key)  # never reused with part of an answer unread
+            raise
         if content is None:
             self._forget(key)
             raise QueryTimeout(limit)
@@ -168,9 +172,13 @@ class Transport:
         except requests.exceptions.RequestException as error:
             raise _unreachable(url, error) from error
         raw = response.raw
-        content = self._read(
-            lambda: raw.read(decode_content=True), raw.shutdown, url, limit, deadline
-        )
+        try:
+            content = self._read(
+                lambda: raw.read(decode_content=True), raw.shutdown, url, limit, deadline
+            )
+        except StoreUnavailable:
+            raw.close()
+            raise
         if content is None:
             raw.close()
             raise QueryTimeout(limit)

@@ -46,8 +46,15 @@ class _Peer(BaseHTTPRequestHandler):
                     self.wfile.write(b"x")
                     self.wfile.flush()
                     time.sleep(0.05)
-        elif self.mode == "close":  # answers, then closes the kept connection
-            self._answer(200, b"{}", {"Content-Type": "application/json"})
+        elif self.mode == "cut":  # promises 100 bytes, sends 10 and hangs up
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.close_connection = True
+        elif self.mode == "close":  # answers, then closes the connection, as it says
+            self._answer(200, b"{}", {"Content-Type": "application/json", "Connection": "close"})
             self.close_connection = True
         else:
             self._answer(200, b"{}", {"Content-Type": "application/json"})
@@ -109,6 +116,16 @@ def test_a_long_answer_is_stopped_at_the_deadline(peer):
     with pytest.raises(QueryTimeout):
         _post(Transport(), url, limit=1.0)
     assert time.monotonic() - started < 10  # 1 s + 0.5 s, far from the 5,000 s of bytes
+
+
+def test_an_answer_cut_short_is_a_failure_and_the_next_request_goes_on(peer):
+    handler, url = peer
+    transport = Transport()
+    handler.mode = "cut"
+    with pytest.raises(StoreUnavailable, match="failed while answering"):
+        _post(transport, url)
+    handler.mode = "ok"
+    assert _post(transport, url).content == b"{}"
 
 
 def test_a_redirect_is_refused(peer):
