@@ -23,7 +23,7 @@ from kb.feed.events import MAX_PAGE, change_events, latest_number
 from kb.feed.patch import MEDIA_TYPE as RDF_PATCH
 from kb.feed.patch import rdf_patch, read_patched_change
 from kb.feed.watch import ChangeWatch
-from kb.writes.gate import changed_marker
+from kb.store.signals import write_signal
 
 bp = Blueprint("feed", __name__, url_prefix=API_PREFIX)
 
@@ -137,7 +137,7 @@ def _shared() -> tuple[StreamSlots, ChangeWatch]:
                 StreamSlots(settings.feed_max_streams),
                 ChangeWatch(
                     current_store(),
-                    changed_marker(settings.data_dir),
+                    write_signal(settings.data_dir),
                     settings.feed_store_poll_s,
                 ),
             )

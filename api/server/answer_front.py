@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from api.tracing import request_id
 from kb.store import guard as sparql_guard
 from kb.store.errors import StoreError
-from kb.writes.gate import changed_marker
+from kb.store.signals import SignalWatch, write_signal
 
 KEEP = "hairkg.sparql.keep"
 """Set in the WSGI environ by the endpoint, to the dataset version, when its answer may be kept."""
@@ -177,7 +177,7 @@ def answer_version(settings, store) -> str:
     """The dataset version answers are cached under. A write through this host's write
     gate touches its marker, and the next request on every worker drops the cached answers
     and asks the store again; otherwise the store's version check (cached for a second)."""
-    if settings.sparql_cache_mb > 0 and ANSWERS.outdated(changed_marker(settings.data_dir)):
+    if settings.sparql_cache_mb > 0 and ANSWERS.outdated(write_signal(settings.data_dir)):
         store.forget_version()
     return store.version()
 
@@ -195,28 +195,25 @@ def answer_cacheable(query: str) -> bool:
 class AnswerCache(BoundedAnswers):
     """Rendered answers of this worker by ETag (dataset version, query, dataset, format and
     row cap) and base IRI. The version in the key makes a write invalidate them; a write
-    through this host's write gate also touches ``run/dataset-changed``, and the next request
-    drops everything and reads the version afresh (other hosts' writes against a shared
+    through this host's write gate also announces itself (``kb.store.signals``), and the next
+    request drops everything and reads the version afresh (other hosts' writes against a shared
     remote store are seen within the version check's second, as for ETags). Queries with
     RAND, NOW, UUID, STRUUID, BNODE or SERVICE are not kept. LRU, bounded in bytes; an
     answer larger than a sixteenth of the bound is not kept."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._marker_seen: int | None = None
+        self._watch: SignalWatch | None = None
 
-    def outdated(self, marker) -> bool:
-        """True (and emptied) when the host's write marker moved since the last look."""
-        try:
-            stamp = marker.stat().st_mtime_ns
-        except OSError:
-            stamp = 0
-        if stamp == self._marker_seen:
+    def outdated(self, signal) -> bool:
+        """True (and emptied) when this host announced a write since the last look
+        (``kb.store.signals``)."""
+        if self._watch is None or self._watch.path != signal:
+            self._watch = SignalWatch(signal)
+        if not self._watch.moved():
             return False
-        first = self._marker_seen is None
-        self._marker_seen = stamp
         self.clear()
-        return not first
+        return True
 
 
 ANSWERS = AnswerCache()

@@ -1,8 +1,8 @@
 """The newest change number, watched cheaply for every event stream of a process.
 
 A stream asks :meth:`ChangeWatch.latest` every tick (a tenth of a second). That costs a
-``stat`` of the changed-marker file (``kb.writes.gate.changed_marker``, touched after every
-commit made on this host) and, when the marker moved or ``store_poll_s`` passed since the last
+read of the host's write signal (``kb.store.signals``, replaced after every commit made on
+this host) and, when the marker moved or ``store_poll_s`` passed since the last
 look, one lookup of the dataset version (a single triple; every write changes it). Only when
 the version changed is the history asked for its newest number. One watch is shared by the
 streams of a process, so the store sees at most one version lookup per ``store_poll_s`` per
@@ -11,22 +11,21 @@ remote store are seen within ``store_poll_s``."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
 
 from kb.feed.events import latest_number
 from kb.store.client import SparqlStore
+from kb.store.signals import SignalWatch
 
 
 class ChangeWatch:
     def __init__(self, store: SparqlStore, marker: Path, store_poll_s: float = 0.5):
         self.store = store
-        self.marker = Path(marker)
+        self.signal = SignalWatch(Path(marker))
         self.store_poll_s = store_poll_s
         self._lock = threading.Lock()
-        self._marker_seen: int | None = None
         self._looked_at = float("-inf")
         self._version: str | None = None
         self._latest = 0
@@ -34,18 +33,11 @@ class ChangeWatch:
     def latest(self) -> int:
         """The number of the newest change (0: none), at most ``store_poll_s`` old."""
         with self._lock:
-            marker = self._marker_time()
             now = time.monotonic()
-            if marker != self._marker_seen or now - self._looked_at >= self.store_poll_s:
-                self._marker_seen, self._looked_at = marker, now
+            if self.signal.moved() or now - self._looked_at >= self.store_poll_s:
+                self._looked_at = now
                 version = self.store.version(max_age_s=0)
                 if version != self._version:
                     self._latest = latest_number(self.store)
                     self._version = version
             return self._latest
-
-    def _marker_time(self) -> int | None:
-        try:
-            return os.stat(self.marker).st_mtime_ns
-        except OSError:
-            return None

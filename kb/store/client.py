@@ -43,9 +43,6 @@ from kb.store.transport import EngineAnswer, Transport
 
 log = logging.getLogger(__name__)
 
-# Oxigraph answers 200 and then cuts the body with this text when --timeout-s expires.
-_OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"
-
 SOLUTIONS_JSON = "application/sparql-results+json"
 GRAPH_NTRIPLES = "application/n-triples"
 DATASET_NQUADS = "application/n-quads"
@@ -136,7 +133,8 @@ class SparqlStore:
         self.store_url = store_url  # Graph Store Protocol endpoint, for bulk loads
         self.timeout_s = timeout_s
         self._transport = Transport(auth=auth, max_connections=max_connections)
-        self._version: tuple[float, str] | None = None
+        self._version: tuple[float, str, int] | None = None
+        self._version_epoch = 0
         self._version_lock = threading.Lock()
 
     @classmethod
@@ -193,7 +191,7 @@ class SparqlStore:
         body = response.content
         if response.status_code >= 400:
             self._raise_for(response.status_code, body, response.headers)
-        if _OXIGRAPH_CANCELLED in body[-200:] or self._partial(response):
+        if self.engine.stopped_at_limit(body[-200:]) or self._partial(response):
             raise QueryTimeout(limit)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type in (SOLUTIONS_JSON, GRAPH_NTRIPLES):
@@ -218,7 +216,7 @@ class SparqlStore:
         )
         if response.status_code >= 400:
             self._raise_for(response.status_code, response.content, response.headers)
-        self._version = None
+        self.forget_version()
 
     # -- typed helpers for internal queries ---------------------------------------------
 
@@ -253,7 +251,7 @@ class SparqlStore:
                     self.update(text, timeout_s=timeout_s)
         else:
             raise StoreError("this store has no update or graph store endpoint configured")
-        self._version = None
+        self.forget_version()
 
     def _graph_store_post(self, url: str, body: bytes, media_type: str, limit: float) -> None:
         response = self._request(
@@ -294,22 +292,27 @@ class SparqlStore:
         return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]
 
     def version(self, max_age_s: float = 1.0) -> str:
-        """The dataset version: changes with every write hairkg makes. Cached ``max_age_s``."""
+        """The dataset version: changes with every write hairkg makes. Cached ``max_age_s``.
+        A lookup that was under way when ``forget_version`` was called is not cached: it may
+        have read the store before the write that made someone forget."""
         cached = self._version
         now = time.monotonic()
-        if cached and now - cached[0] < max_age_s:
+        if cached and cached[2] == self._version_epoch and now - cached[0] < max_age_s:
             return cached[1]
         with self._version_lock:
+            epoch = self._version_epoch
             rows = self.select(
                 f"SELECT ?v WHERE {{ GRAPH {sparql_term(ox.NamedNode(str(META_GRAPH)))} "
                 f"{{ {sparql_term(VERSION_SUBJECT)} {sparql_term(VERSION_PREDICATE)} ?v }} }}"
             )
             version = rows[0]["v"].value if rows else UNVERSIONED
-            self._version = (now, version)
+            if epoch == self._version_epoch:
+                self._version = (now, version, epoch)
             return version
 
     def forget_version(self) -> None:
         """The next ``version()`` asks the store (another process wrote)."""
+        self._version_epoch += 1
         self._version = None
 
     def set_version_update(self, version: str) -> str:

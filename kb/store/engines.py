@@ -10,7 +10,8 @@ the :class:`Engine` profile. The profile says
   knowledge base is loaded";
 - how a time limit is asked for (a form field and its unit), and how an engine says that it
   stopped at its limit and sent what it had (Virtuoso's "anytime" answers: ``X-SQL-State:
-  S1TAT``), which is a timeout, never an answer;
+  S1TAT``; the words Oxigraph and Fuseki write after the part of an answer already sent),
+  which is a timeout, never an answer;
 - how a bulk load is done: N-Quads to the graph store (Oxigraph), N-Triples graph by graph to
   the graph store, or SPARQL Update when there is no graph store endpoint;
 - how its errors look: Virtuoso writes ``Virtuoso 37000 Error SP030: ...`` and echoes the
@@ -49,6 +50,10 @@ class Engine:
     # A response header (name, value) by which the engine says it stopped at its own limit
     # and sent a partial answer with a 200.
     partial_answer: tuple[str, str] | None = None
+    # The words by which the engine says it stopped a query at its time limit, in an error
+    # answer or written after the part of a 200 answer it had already sent (Oxigraph's are
+    # looked for whatever the kind: a generic endpoint may be an Oxigraph).
+    timed_out_texts: tuple[bytes, ...] = ()
     # Blank node labels the engine writes in SPARQL results that are not valid labels.
     blank_node_prefix: str | None = None
     # Booleans written as 1 and 0 (Virtuoso): made canonical ("true", as Oxigraph writes
@@ -67,6 +72,11 @@ class Engine:
             return []
         value = max(1, round(limit_s * 1000)) if self.timeout_in_ms else max(1, round(limit_s))
         return [(self.timeout_field, str(value))]
+
+    def stopped_at_limit(self, text: bytes) -> bool:
+        """Whether ``text`` (an error answer, or the last bytes of a 200 answer) says that the
+        engine stopped the query at its time limit."""
+        return any(marker in text for marker in (_OXIGRAPH_CANCELLED, *self.timed_out_texts))
 
     def standard_results(self, body: bytes) -> bytes:
         """SPARQL JSON results or N-Triples with the engine's blank node labels made valid
@@ -89,6 +99,9 @@ class Engine:
                 return found.group("message").strip(), found.group("state") in self.rejected_states
         return text, False
 
+
+# Oxigraph answers 200 and then cuts the body with this text when --timeout-s expires.
+_OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"
 
 _XSD_BOOLEAN = rb"http://www\.w3\.org/2001/XMLSchema#boolean"
 _JSON_BOOLEAN = re.compile(
@@ -116,8 +129,20 @@ ENGINES = {
         # 37000 syntax and compilation errors, 22023 invalid arguments, 42S22 unknown names
         rejected_states=("37000", "22023", "42S22"),
     ),
-    # Fuseki: /ds/query, /ds/update, /ds/data; ?timeout= in seconds
-    "fuseki": Engine("fuseki", timeout_field="timeout", bulk_load="dataset"),
+    # Fuseki (jena-fuseki-main 5): /ds/query, /ds/update, /ds/data (the dataset's quads with
+    # no ?graph=). ?timeout= in whole seconds (a fraction is ignored with a warning); a query
+    # stopped there before its answer began is 503 "Query timed out" in text/plain; one
+    # stopped while its results were being written gets "##  Query cancelled due to timeout
+    # during execution   ##" after them (and a 503 if the status was not sent yet). Read from
+    # Fuseki's source (SPARQLQueryProcessor, ActionExecLib, ServletOps, ResponseResultSet),
+    # not seen on a running Fuseki: none installs from the registries this project reaches
+    # (docs/deployment.md).
+    "fuseki": Engine(
+        "fuseki",
+        timeout_field="timeout",
+        bulk_load="dataset",
+        timed_out_texts=(b"Query timed out", b"Query cancelled due to timeout during execution"),
+    ),
     # Amazon Neptune: /sparql for both, the graph store at /sparql/gsp/
     "neptune": Engine("neptune"),
     "generic": Engine("generic"),

@@ -121,7 +121,7 @@ def store_error(
     if status in (400, 406, 415) or rejected:
         # about the client's text (which may name any IRI): only the store's own address
         return QueryRejected(public_message(message, urls, thorough=False))
-    if status in (408, 504) or "timeout" in message.lower():
+    if status in (408, 504) or "timeout" in message.lower() or engine.stopped_at_limit(body):
         return QueryTimeout(None)
     if status >= 500:
         log.warning("the triple store answered %s: %s", status, message[:2000])

@@ -59,6 +59,7 @@ from kb.rdf import (
 )
 from kb.store.client import SparqlStore, sparql_term
 from kb.store.locks import flock_exclusive, unlock
+from kb.store.signals import announce_write, write_signal
 from kb.writes.compute import (
     apply_in_memory,
     canonical_quads,
@@ -161,16 +162,10 @@ class WriteGate:
         # that are not a hairkg knowledge base, such as the W3C test suites').
         self.default_graph_writes = default_graph_writes
 
-    @property
-    def changed_marker(self) -> Path:
-        """Touched after every commit: the processes of this host drop what they cached for
-        the old version at once (``/sparql`` answers), without waiting for a version check."""
-        return changed_marker(self.lock.path.parent)
-
     def mark_changed(self) -> None:
-        with contextlib.suppress(OSError):
-            self.changed_marker.parent.mkdir(parents=True, exist_ok=True)
-            self.changed_marker.touch()
+        """After every commit: the processes of this host drop what they cached for the old
+        version at once (``kb.store.signals``), without waiting for a version check."""
+        announce_write(write_signal(self.lock.path.parent))
 
     # reading
 
@@ -440,10 +435,6 @@ class WriteGate:
             value=value,
             validated=validated,
         )
-
-
-def changed_marker(data_dir: Path) -> Path:
-    return Path(data_dir) / "run" / "dataset-changed"
 
 
 def gate_for(store: SparqlStore, data_dir: Path, validation: str = "full", **kwargs) -> WriteGate:

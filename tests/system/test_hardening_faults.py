@@ -218,7 +218,7 @@ def test_killing_the_oxigraph_child_during_writes_loses_no_acknowledged_write(fa
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     try:
-        wait_until(lambda: len(acknowledged) >= 5, 60, 0.05, "five acknowledged writes")
+        wait_until(lambda: len(acknowledged) >= 5, 180, 0.05, "five acknowledged writes")
         os.kill(engine_pid(faulty), signal.SIGKILL)
         reads = []
         until = time.monotonic() + 4

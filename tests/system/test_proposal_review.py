@@ -34,7 +34,12 @@ def entity(identifier: str, label: str) -> dict:
 
 def propose(server, document, message="worked example") -> dict:
     status, _, body = call(
-        server.url, "POST", "/api/v1/proposals", {"message": message, "entity": document}, ALICE
+        server.url,
+        "POST",
+        "/api/v1/proposals",
+        {"message": message, "entity": document},
+        ALICE,
+        timeout=180,  # validated with the reasoner: slow on a loaded machine
     )
     assert status == 202, body
     return json.loads(body)

@@ -10,6 +10,7 @@ from requests_toolbelt.auth.guess import GuessAuth
 from kb.settings import Settings
 from kb.store.bulk import insert_updates
 from kb.store.engines import ENGINES, StoreConfigError, endpoints_for, endpoints_of
+from kb.store.errors import QueryTimeout, StoreUnavailable, store_error
 
 
 def layout(url, **kwargs):
@@ -114,6 +115,33 @@ def test_engine_differences():
     assert rejected and message.startswith("SP030: SPARQL compiler")
     assert "SPARQL query" not in message
     assert virtuoso.error_message("Virtuoso 42000 Error SR186: no permission")[1] is False
+
+
+def test_fuseki_asks_whole_seconds_and_its_timed_out_answers_are_timeouts():
+    """Fuseki reads ?timeout= as whole seconds (a fraction is ignored); a query it stopped is
+    503 "Query timed out", or its results cut and followed by its "## Query cancelled" lines
+    (with a 200 already sent, or a 503): as read from its source (``kb/store/engines.py``)."""
+    fuseki = ENGINES["fuseki"]
+    assert fuseki.timeout_fields(0.2) == [("timeout", "1")]  # never 0 (no limit), never "0.2"
+    assert fuseki.timeout_fields(30) == [("timeout", "30")]
+    urls = ("http://127.0.0.1:3030/ds/query",)
+    stopped = store_error(503, b"Query timed out\n", "text/plain", fuseki, urls)
+    assert isinstance(stopped, QueryTimeout) and stopped.status == 503
+    cut = (
+        b'{ "head": { "vars": [ "s" ] },\n  "results": { "bindings": [\n      { "s": { "type": '
+        b'"uri" , "value": "https://example.org/a" } },\n'
+        b"\n##  Query cancelled due to timeout during execution   ##\n"
+        b"##  ****          Incomplete results           ****   ##\n"
+    )
+    assert fuseki.stopped_at_limit(cut[-200:])  # a 200 whose results were cut
+    assert not ENGINES["generic"].stopped_at_limit(cut[-200:])  # Fuseki's words, its preset
+    assert isinstance(store_error(503, cut, "application/json", fuseki, urls), QueryTimeout)
+    assert not fuseki.stopped_at_limit(b'{"head": {"vars": []}, "boolean": true}')
+    # another engine's 503 with those words is not taken for its time limit
+    other = store_error(503, b"Query timed out\n", "text/plain", ENGINES["generic"], urls)
+    assert isinstance(other, StoreUnavailable) and not isinstance(other, QueryTimeout)
+    # Oxigraph's words are a timeout whatever the kind (a generic endpoint may be Oxigraph)
+    assert ENGINES["generic"].stopped_at_limit(b"...The SPARQL operation has been cancelled")
 
 
 def test_bulk_updates_keep_blank_nodes_in_one_operation():
