@@ -437,16 +437,26 @@ def measure_latency(cfg: Config, target: Target, samples: dict, restart=None) ->
     return results
 
 
-def wrk_run(cfg: Config, port: int, paths: list[str], accept: str, label: str) -> dict:
+# Appended to a /sparql path by wrk_run(unique=True): a comment line with the request's
+# number ends the query text, so no query text is ever sent twice (no answer cache can help).
+UNIQUE_SUFFIX = "%0A%23"
+
+
+def wrk_run(
+    cfg: Config, port: int, paths: list[str], accept: str, label: str, unique: bool = False
+) -> dict:
+    """wrk cycling over ``paths``; with ``unique``, each request's query text made new by a
+    trailing comment with a request counter (the paths must end with the query parameter)."""
     if not shutil.which("wrk"):
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
     script = cfg.work / f"wrk-{label}.lua"
     quoted = ",\n".join(json.dumps(p) for p in paths)
+    path = f'paths[n % #paths + 1] .. "{UNIQUE_SUFFIX}" .. n' if unique else "paths[n % #paths + 1]"
     script.write_text(
-        "local paths = {\n" + quoted + "\n}\nlocal i = 0\n"
+        "local paths = {\n" + quoted + "\n}\nlocal n = 0\n"
         f'wrk.headers["Accept"] = "{accept}"\n'
-        "request = function()\n  i = i % #paths + 1\n"
-        '  return wrk.format("GET", paths[i])\nend\n'
+        "request = function()\n  n = n + 1\n"
+        f'  return wrk.format("GET", {path})\nend\n'
     )
     rates, errors = [], 0
     for _ in range(cfg.rounds):
@@ -490,11 +500,14 @@ def measure_throughput(cfg: Config, target: Target, samples: dict, latency: dict
     out = {}
     tests = [("sparql", "entity"), ("api", "entity"), ("api", "autocomplete"), ("api", "related")]
     tests.append(("sparql", "related"))
-    for interface, kind in tests:
+    # never-repeated query texts (what real SPARQL clients send): every request a new text
+    tests += [("sparql", "entity_unique"), ("sparql", "twojoin_unique")]
+    for interface, row in tests:
+        kind = row.removesuffix("_unique")
         if interface not in target.interfaces(kind):
             continue
-        key = f"{interface}:{kind}"
-        summary = latency.get(key, {})
+        key = f"{interface}:{row}"
+        summary = latency.get(f"{interface}:{kind}", {})
         if "skipped" in summary:
             out[key] = {"skipped": "latency run did not answer: " + summary["skipped"][:120]}
             continue
@@ -504,7 +517,12 @@ def measure_throughput(cfg: Config, target: Target, samples: dict, latency: dict
         params = samples["related_many"] if kind == "related" else samples[kind][:500]
         requests = [target.request(interface, kind, p) for p in params]
         out[key] = wrk_run(
-            cfg, target.port, [r[0] for r in requests], requests[0][1], f"{target.name}-{key}"
+            cfg,
+            target.port,
+            [r[0] for r in requests],
+            requests[0][1],
+            f"{target.name}-{key}",
+            unique=row != kind,
         )
         log(f"  {target.name}: throughput {key}: {out[key]}")
     return out
@@ -674,11 +692,14 @@ def start_oxigraph(location: Path, port: int, logs: Path) -> Server:
     )
 
 
-def start_hairkg(args: list[str], port: int, logs: Path, cache_mb: int | None = None) -> Server:
+def start_hairkg(
+    args: list[str], port: int, logs: Path, cache_mb: int | None = None, command: str = ""
+) -> Server:
+    """``hairkg serve`` (``command``: another installation's ``hairkg``, e.g. a baseline)."""
     return Server(
         "hairkg",
         [
-            str(VENV_BIN / "hairkg"),
+            command or str(VENV_BIN / "hairkg"),
             "serve",
             *args,
             "--host",
@@ -1347,6 +1368,12 @@ def targets(results: dict) -> list[str]:
             f"| {label}: `/sparql` entity throughput / Oxigraph server's | "
             f"{ratio(rps(name, 'sparql:entity'), rps('oxigraph', 'sparql:entity'))} |"
         )
+        for row in ("entity_unique", "twojoin_unique"):
+            rows.append(
+                f"| {label}: `/sparql` never-repeated {row.removesuffix('_unique')} throughput "
+                f"/ Oxigraph server's | "
+                f"{ratio(rps(name, f'sparql:{row}'), rps('oxigraph', f'sparql:{row}'))} |"
+            )
         for kind, path in (("entity", "entity"), ("autocomplete", "search")):
             rows.append(
                 f"| {label}: {path} p50, throughput | {_ms(lat(name, f'api:{kind}') or 0)} ms, "

@@ -33,6 +33,7 @@ from api.state import current_settings, current_store
 from api.views.query_ui import query_page
 from kb.rdf import PREFIXES, VOID
 from kb.store.checks import QueryRefused, check_query
+from kb.store.client import accept_for_form
 from kb.store.errors import StoreError
 from kb.store.guard import tokenize
 
@@ -248,6 +249,7 @@ def _run_query(query: str, params: dict) -> Response:
             default_graphs=default_graphs,
             named_graphs=named_graphs,
             timeout_s=limit,
+            accept=accept_for_form(form),  # the form is known: no second tokenizing
         )
     except StoreError as error:
         return store_error_text(error, limit, _settings().query_timeout_cap_s, len(prefix))
@@ -263,8 +265,9 @@ def _run_query(query: str, params: dict) -> Response:
             result_format,
             row_cap=row_cap,
             prefixes=PREFIXES,
-            # the managed Oxigraph writes standard results: no need to parse and rewrite them
-            verbatim=settings.managed_store,
+            # Oxigraph (managed or remote) writes standard results: no need to parse and
+            # rewrite them
+            verbatim=settings.managed_store or store.engine.standard_output,
         )
     except (SyntaxError, ValueError, KeyError) as error:
         return text_error(502, f"The triple store returned a result that cannot be read: {error}")

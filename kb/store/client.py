@@ -27,23 +27,19 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from kb.rdf import HK, META_GRAPH
 from kb.store import bulk
-from kb.store.deadlines import DEADLINES
 from kb.store.engines import ENGINES, Engine, StoreEndpoints, oxigraph_endpoints
 from kb.store.errors import (
     QueryTimeout,
     StoreError,
     StoreUnavailable,
-    connection_reason,
     store_error,
 )
 from kb.store.guard import query_form
+from kb.store.transport import EngineAnswer, Transport
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +54,11 @@ _ACCEPT_ANY = f"{SOLUTIONS_JSON}, {GRAPH_NTRIPLES};q=0.9"
 def accept_for(sparql: str) -> str:
     """The Accept header for a query: a graph format for CONSTRUCT and DESCRIBE, SPARQL JSON
     results for SELECT and ASK, never one header mixing the two when the form is known."""
-    form = query_form(sparql)
+    return accept_for_form(query_form(sparql))
+
+
+def accept_for_form(form: str | None) -> str:
+    """:func:`accept_for` of a query whose form is known (``kb.store.checks.CheckedQuery``)."""
     if form in ("CONSTRUCT", "DESCRIBE"):
         return GRAPH_NTRIPLES
     return SOLUTIONS_JSON if form else _ACCEPT_ANY
@@ -109,7 +109,8 @@ class EngineSupervisionLike(Protocol):
 
 
 class SparqlStore:
-    """A SPARQL 1.1 Protocol client with a pooled keep-alive connection per host."""
+    """A SPARQL 1.1 Protocol client; its requests go through ``kb.store.transport`` (kept-alive
+    connections, the deadline of every request)."""
 
     def __init__(
         self,
@@ -131,13 +132,7 @@ class SparqlStore:
         self.update_url = update_url
         self.store_url = store_url  # Graph Store Protocol endpoint, for bulk loads
         self.timeout_s = timeout_s
-        self._http = requests.Session()
-        adapter = HTTPAdapter(pool_maxsize=max_connections, pool_block=False, max_retries=0)
-        self._http.mount("http://", adapter)
-        self._http.mount("https://", adapter)
-        self._http.headers = {"User-Agent": "hairkg"}  # type: ignore[assignment]
-        self._http.auth = auth  # Basic or Digest as the server asks, or a bearer token
-        self._http.trust_env = False  # no proxies or .netrc credentials from the environment
+        self._transport = Transport(auth=auth, max_connections=max_connections)
         self._version: tuple[float, str, int] | None = None
         self._version_epoch = 0
         self._version_lock = threading.Lock()
@@ -203,7 +198,7 @@ class SparqlStore:
             body = self.engine.standard_results(body)
         return RawResult(content_type, body)
 
-    def _partial(self, response: requests.Response) -> bool:
+    def _partial(self, response: EngineAnswer) -> bool:
         """The engine stopped at its own limit and sent what it had, with a 200."""
         marker = self.engine.partial_answer
         return bool(marker and response.headers.get(marker[0], "").startswith(marker[1]))
@@ -351,76 +346,13 @@ class SparqlStore:
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def _request(self, method, url, *, body, headers, limit) -> requests.Response:
-        """Sends a request and reads the whole answer within ``limit`` (+0.5 s) in total.
-
-        A read timeout bounds each wait for bytes, not the whole body: an engine streaming a
-        long answer would keep the caller past its limit. A timer shuts the socket down at
-        the deadline (one shared watcher thread: ``kb.store.deadlines``); the engine then sees the
-        connection close.
-        """
-        deadline = time.monotonic() + limit + 0.5
-        expired = threading.Event()
-        try:
-            response = self._http.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                timeout=(2.0, limit + 0.5),
-                stream=True,
-                allow_redirects=False,
-            )
-        except requests.exceptions.ReadTimeout as error:
-            raise QueryTimeout(limit) from error
-        except requests.exceptions.RequestException as error:
-            log.warning("the triple store at %s is unreachable: %s", url, error)
-            raise StoreUnavailable(
-                f"the triple store is unreachable ({connection_reason(error)})"
-            ) from error
-
-        def _expire():
-            expired.set()
-            with contextlib.suppress(Exception):
-                response.raw.shutdown()
-
-        watch = DEADLINES.add(deadline, _expire)
-        try:
-            response.content  # noqa: B018 -- read now, within the deadline
-        except (
-            requests.exceptions.RequestException,
-            urllib3.exceptions.HTTPError,
-            OSError,
-        ) as error:
-            response.close()
-            if expired.is_set() or _read_timeout(error):
-                raise QueryTimeout(limit) from error
-            log.warning("the triple store at %s failed while answering: %s", url, error)
-            raise StoreUnavailable(
-                f"the triple store failed while answering ({connection_reason(error)})"
-            ) from error
-        finally:
-            DEADLINES.cancel(watch)
-        if expired.is_set():
-            response.close()
-            raise QueryTimeout(limit)
-        if 300 <= response.status_code < 400:  # not followed: a POST must not turn into a GET
-            raise StoreUnavailable(
-                f"the triple store answered with a redirect ({response.status_code}): configure "
-                "the address it redirects to"
-            )
-        return response
+    def _request(self, method, url, *, body, headers, limit) -> EngineAnswer:
+        """The engine's whole answer within ``limit`` (+0.5 s): ``kb.store.transport``."""
+        return self._transport.exchange(method, url, body=body, headers=headers, limit=limit)
 
     def _raise_for(self, status: int, body: bytes, headers) -> None:
         urls = (self.query_url, self.update_url or "", self.store_url or "")
         raise store_error(status, body, headers.get("Content-Type", ""), self.engine, urls)
-
-
-def _read_timeout(error: BaseException) -> bool:
-    """A read timeout, raised as such or wrapped by requests while reading the body."""
-    cause = error.args[0] if error.args else None
-    timeouts = (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout)
-    return isinstance(error, timeouts) or isinstance(cause, timeouts)
 
 
 def dataset_version_for(data: bytes) -> str:

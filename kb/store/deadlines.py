@@ -39,7 +39,10 @@ class DeadlineWatch:
                 self._thread.start()
             token = next(self._tokens)
             heapq.heappush(self._heap, (deadline, token, callback))
-            self._condition.notify()
+            # The thread sleeps until the earliest deadline: woken only when this one is
+            # earlier (a thread switch per store request otherwise, under load).
+            if self._heap[0][1] == token:
+                self._condition.notify()
             return token
 
     def cancel(self, token: int) -> None:

@@ -63,6 +63,9 @@ class Engine:
     # and the states (group "state") that mean the client's request was wrong.
     error_pattern: re.Pattern | None = None
     rejected_states: tuple[str, ...] = ()
+    # Its SPARQL JSON results and N-Triples are standard as written (the same engine as the
+    # managed store): ``/sparql`` may pass them on unparsed when the client asked for them.
+    standard_output: bool = False
 
     def timeout_fields(self, limit_s: float) -> list[tuple[str, str]]:
         if not self.timeout_field:
@@ -112,7 +115,7 @@ _VIRTUOSO_ERROR = re.compile(
 )
 
 ENGINES = {
-    "oxigraph": Engine("oxigraph", bulk_load="dataset"),
+    "oxigraph": Engine("oxigraph", bulk_load="dataset", standard_output=True),
     # Virtuoso 7: /sparql (read-only for the anonymous user), /sparql-auth (Digest, for the
     # SPARQL_UPDATE role), /sparql-graph-crud(-auth) (Graph Store Protocol).
     "virtuoso": Engine(

@@ -105,6 +105,37 @@ def test_healthz_and_queries_through_the_remote_store(fronted, remote):
     assert through_hairkg == direct > 0
 
 
+def test_never_repeated_queries_through_the_remote_oxigraph(fronted, remote):
+    """The lean path to a remote Oxigraph (kept-alive connections, its standard answers passed
+    on unparsed): each new text answered as the engine answers it, in the negotiated format,
+    with the protocol's HEAD, ETag and errors."""
+    from helpers import fetch
+
+    direct = SparqlStore.for_server(remote.url)
+    for n in range(3):  # three texts never sent before, over the same kept connections
+        query = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g #{n}"
+        path = "/sparql?" + urllib.parse.urlencode({"query": query})
+        accept = {"Accept": "application/sparql-results+json"}
+        status, headers, body = fronted.get(path, accept)
+        assert status == 200, body
+        assert headers["Content-Type"] == "application/sparql-results+json"
+        rows = {(r["g"].value, r["n"].value) for r in direct.select(query)}
+        answered = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        assert {(r["g"].value, r["n"].value) for r in answered} == rows
+        csv_status, csv_headers, csv_body = fronted.get(path, {"Accept": "text/csv"})
+        assert csv_status == 200 and csv_headers["Content-Type"].startswith("text/csv")
+        assert csv_body.decode().splitlines()[0] == "g,n"
+        head = fetch(fronted.url + path, accept, method="HEAD")
+        assert head[0] == 200 and head[2] == b"" and head[1]["ETag"] == headers["ETag"]
+        again = fronted.get(path, {**accept, "If-None-Match": headers["ETag"]})
+        assert again[0] == 304 and again[2] == b""
+    status, headers, body = sparql(fronted, "SELECT ?s WHERE { ?s ?p }")
+    assert status == 400 and headers["Content-Type"].startswith("text/plain"), body
+    assert body.startswith(b"SPARQL syntax error at 1:"), body
+    status, _, body = sparql(fronted, "SELECT * WHERE { SERVICE <http://example.org/x> { } }")
+    assert status == 403 and b"SERVICE" in body, body
+
+
 def assert_no_internals(body: bytes, remote, server) -> None:
     """No internal URL, address, port or file path in an answer (issue 16: the 503 named
     ``http://127.0.0.1:<port>/query``)."""
