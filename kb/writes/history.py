@@ -178,55 +178,62 @@ _FIELDS = (
 )
 
 
+# The record's fields by predicate (``added``/``removed``, the changes' N-Quads, only when the
+# triples are asked for).
+_FIELDS = {
+    _h("author").value: "author",
+    _ENDED.value: "time",
+    _COMMENT.value: "message",
+    _h("versionBefore").value: "versionBefore",
+    _h("versionAfter").value: "versionAfter",
+    _h("addedCount").value: "addedCount",
+    _h("removedCount").value: "removedCount",
+    _h("reverts").value: "reverts",
+    _h("proposal").value: "proposal",
+    _h("proposedBy").value: "proposedBy",
+}
+_DELTAS = {_h("added").value: "added", _h("removed").value: "removed"}
+
+
 def _select_records(store: SparqlStore, where_extra: str, *, full: bool, tail: str = ""):
+    """The records matching ``where_extra`` (on ``?number``), ordered and paged by ``tail``: the
+    page, then its fields by ``VALUES``, each one triple pattern (only change records have a
+    number); not a join with a dozen OPTIONALs, whose cost Virtuoso's planner over-estimates
+    (even negative: an overflow) and refuses (``MaxQueryCostEstimationTime``)."""
     g = sparql_term(ox.NamedNode(str(HISTORY_GRAPH)))
-    deltas = "?added ?removed" if full else ""
-    optional_deltas = (
-        f"OPTIONAL {{ ?c {sparql_term(_h('added'))} ?added }} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('removed'))} ?removed }}"
-        if full
-        else ""
+    page = store.select(
+        f"SELECT ?c ?number WHERE {{ GRAPH {g} {{ ?c {sparql_term(_h('number'))} ?number . "
+        f"{where_extra} }} }} {tail}"
     )
-    query = (
-        f"SELECT ?number ?author ?time ?message ?versionBefore ?versionAfter ?addedCount "
-        f"?removedCount ?reverts ?proposal ?proposedBy {deltas} WHERE {{ GRAPH {g} {{ "
-        f"?c a {sparql_term(_h('Change'))} ; {sparql_term(_h('number'))} ?number . "
-        f"{where_extra} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('author'))} ?author }} "
-        f"OPTIONAL {{ ?c {sparql_term(_ENDED)} ?time }} "
-        f"OPTIONAL {{ ?c {sparql_term(_COMMENT)} ?message }} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('versionBefore'))} ?versionBefore }} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('versionAfter'))} ?versionAfter }} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('addedCount'))} ?addedCount }} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('removedCount'))} ?removedCount }} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('reverts'))} ?reverts }} "
-        f"OPTIONAL {{ ?c {sparql_term(_h('proposal'))} ?proposal ; "
-        f"{sparql_term(_h('proposedBy'))} ?proposedBy }} "
-        f"{optional_deltas} }} }} {tail}"
-    )
+    fields = {**_FIELDS, **(_DELTAS if full else {})}
+    values: dict[str, dict[str, str]] = {str(row["c"].value): {} for row in page}
+    predicates = " ".join(sparql_term(ox.NamedNode(p)) for p in fields)
+    for start in range(0, len(values), 200):
+        subjects = " ".join(sparql_term(ox.NamedNode(n)) for n in list(values)[start : start + 200])
+        for row in store.select(
+            f"SELECT ?c ?p ?o WHERE {{ VALUES ?c {{ {subjects} }} VALUES ?p {{ {predicates} }} "
+            f"GRAPH {g} {{ ?c ?p ?o }} }}"
+        ):
+            values[str(row["c"].value)].setdefault(fields[str(row["p"].value)], row["o"].value)
     records = []
-    for row in store.select(query):
-
-        def value(name, row=row):
-            term = row[name]
-            return term.value if term is not None else None
-
-        reverts = value("reverts")
+    for row in page:
+        field_values = values[str(row["c"].value)]
+        reverts = field_values.get("reverts")
         records.append(
             ChangeRecord(
-                number=int(value("number")),
-                author=value("author") or "",
-                time=value("time") or "",
-                message=value("message") or "",
-                version_before=value("versionBefore") or "",
-                version_after=value("versionAfter") or "",
-                added=parse_nquads(value("added") or "") if full else [],
-                removed=parse_nquads(value("removed") or "") if full else [],
+                number=int(row["number"].value),
+                author=field_values.get("author", ""),
+                time=field_values.get("time", ""),
+                message=field_values.get("message", ""),
+                version_before=field_values.get("versionBefore", ""),
+                version_after=field_values.get("versionAfter", ""),
+                added=parse_nquads(field_values.get("added", "")) if full else [],
+                removed=parse_nquads(field_values.get("removed", "")) if full else [],
                 reverts=int(reverts.rsplit("/", 1)[-1]) if reverts else None,
-                added_count=int(value("addedCount") or 0),
-                removed_count=int(value("removedCount") or 0),
-                proposal=value("proposal"),
-                proposed_by=value("proposedBy"),
+                added_count=int(field_values.get("addedCount") or 0),
+                removed_count=int(field_values.get("removedCount") or 0),
+                proposal=field_values.get("proposal"),
+                proposed_by=field_values.get("proposedBy"),
             )
         )
     return records

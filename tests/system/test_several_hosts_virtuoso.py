@@ -11,6 +11,7 @@ from test_several_hosts import (  # the tests, collected here with this module's
     test_a_holder_killed_with_minus_9_is_taken_over_after_its_lease_expires,
     test_a_write_through_one_host_is_seen_by_the_other,
     test_an_add_and_a_delete_of_one_triple_through_both_hosts_at_once,
+    test_each_hosts_history_and_change_feed_list_what_the_store_holds,
     test_the_same_entity_relabelled_through_both_hosts_at_once,
     test_writes_through_both_hosts_wait_while_a_third_host_holds_the_lease,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "test_a_holder_killed_with_minus_9_is_taken_over_after_its_lease_expires",
     "test_a_write_through_one_host_is_seen_by_the_other",
     "test_an_add_and_a_delete_of_one_triple_through_both_hosts_at_once",
+    "test_each_hosts_history_and_change_feed_list_what_the_store_holds",
     "test_the_same_entity_relabelled_through_both_hosts_at_once",
     "test_writes_through_both_hosts_wait_while_a_third_host_holds_the_lease",
 ]
