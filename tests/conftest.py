@@ -1,8 +1,9 @@
 """Fixtures that start the real thing: `hairkg serve` processes on loopback ports, or the
 same app in process (Flask's test client) on a real Oxigraph holding the release.
 
-The release graph is built once per test session and copied into each server's data dir,
-so every server starts from the same validated data without re-running the reasoner.
+The release graph is built once per test run (shared by the xdist processes) and copied into
+each server's data dir, so every server starts from the same validated data without re-running
+the reasoner.
 """
 
 from __future__ import annotations
@@ -23,6 +24,21 @@ from kb.store.managed import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIRKG = [sys.executable, "-m", "api.cli"]
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Modules holding a test marked ``slow`` first, then the others by their number of tests,
+    largest first (a module's tests stay together and in their order). `scripts/test` runs
+    ``--dist loadfile --no-loadscope-reorder``, so xdist deals the modules in this order: the
+    long ones start at once and the processes end together."""
+    by_module: dict[Path, list] = {}
+    for item in items:
+        by_module.setdefault(item.path, []).append(item)
+
+    def dealt_first(tests: list) -> tuple[bool, int]:
+        return (not any(test.get_closest_marker("slow") for test in tests), -len(tests))
+
+    items[:] = [test for tests in sorted(by_module.values(), key=dealt_first) for test in tests]
 
 
 @dataclass
@@ -51,12 +67,26 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def release_dir(tmp_path_factory) -> Path:
-    """The release graph (asserted + inferred), built once with the real reasoner."""
+    """The release graph (asserted + inferred), built once per run with the real reasoner.
+    Under xdist the first process that needs it builds it into the run's temp dir, the
+    others wait on a lock and reuse it (pytest-xdist's pattern for session data): read only."""
+    from kb.store.locks import flock_exclusive
     from kb.validation.release import build_release
 
-    out = tmp_path_factory.mktemp("release")
-    build_release(out)
-    return out
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        out = tmp_path_factory.mktemp("release")
+        build_release(out)
+        return out
+    run_dir = tmp_path_factory.getbasetemp().parent
+    shared = run_dir / "release"
+    with (run_dir / "release.lock").open("ab") as lock:
+        if not flock_exclusive(lock, timeout_s=900):
+            pytest.fail("another test process held the release build lock for 15 minutes")
+        if not shared.is_dir():
+            partial = run_dir / f"release.{os.getpid()}"
+            build_release(partial)
+            partial.rename(shared)  # whole or absent
+    return shared
 
 
 def start_server(

@@ -9,9 +9,6 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from api.mcp.backend import Backend
-from api.mcp.server import build_server
-from api.state import index_holder
 from kb.cli.common import guard, open_store
 from kb.settings import Settings
 
@@ -39,6 +36,12 @@ def add_mcp_command(subparsers) -> None:
 
 @guard
 def run_mcp(args: argparse.Namespace) -> int:
+    # Imported here: every `hairkg` command builds this parser, and the MCP stack (the SDK,
+    # Flask, the app's state) is most of a command's start-up time.
+    from api.mcp.backend import Backend
+    from api.mcp.server import build_server
+    from api.state import index_holder
+
     settings = Settings.from_env(data_dir=args.data_dir, store_url=args.store_url)
     # One short-lived process per agent session: no index snapshots left in the data dir.
     settings = replace(settings, index_snapshots=False)

@@ -169,6 +169,10 @@ def serve(
             reasoner = start_shared_reasoner(settings.data_dir)
             settings = replace(settings, reasoner_socket=str(reasoner.socket_path))
         options = gunicorn_options(settings, host=host, port=port, workers=workers, threads=threads)
+        # The app's modules are imported here, before gunicorn forks: the workers share them
+        # instead of each importing them (each worker still creates its own app).
+        import api.app  # noqa: F401
+
         progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
         _Gunicorn(settings, options).run()
     finally:

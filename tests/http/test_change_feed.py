@@ -20,6 +20,8 @@ from rdflib.compare import isomorphic
 from kb.feed.patch import PatchError, apply_rdf_patch, parse_rdf_patch
 from kb.rdf import CONTENT_GRAPHS, to_rdflib
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 ALICE = {"Authorization": "Bearer alice-secret"}
 KB = "https://w3id.org/hairkg/id/"
 INFERRED = "https://w3id.org/hairkg/graph/inferred"

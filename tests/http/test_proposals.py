@@ -10,6 +10,8 @@ import json
 import pytest
 from conftest import release_app
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 KB_GRAPH = "https://w3id.org/hairkg/graph/kb"
 META_GRAPH = "https://w3id.org/hairkg/graph/meta"
 PREFIXES = (

@@ -23,6 +23,8 @@ from test_trusted_knowledge import (
     whole_graph_errors,
 )
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 PICK = "kb:microneedling-for-hair-loss"
 
 

@@ -21,6 +21,8 @@ from kb.rdf import KB_GRAPH
 from kb.store.client import SparqlStore
 from kb.store.managed import ManagedOxigraph
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 HAIRKG = [sys.executable, "-m", "api.cli"]
 SHIPPED = [ROOT / "ontology" / "hairkg.ttl", *sorted((ROOT / "kb" / "data").glob("*.ttl"))]
 ADMIN, WRITER = "adm1n-secret", "wr1ter-secret"

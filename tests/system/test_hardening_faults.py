@@ -31,6 +31,8 @@ from test_sparql_limits import engine_pid
 
 from kb.store.managed import free_port
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 
 @contextlib.contextmanager
 def tmpfs(path: Path, size: str, read_only: bool = False):

@@ -12,6 +12,8 @@ import pytest
 from conftest import server_fixture
 from helpers import call
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 TOKENS = "alice:alice-secret:propose,bob:bob-secret:review,carol:carol-secret:review"
 ALICE = {"Authorization": "Bearer alice-secret"}
 KB_GRAPH = "https://w3id.org/hairkg/graph/kb"

@@ -18,8 +18,11 @@ import threading
 from pathlib import Path
 
 import psutil
+import pytest
 from conftest import server_fixture
 from helpers import call, wait_until
+
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
 
 TOKEN = "shared-reasoner-editor-secret"
 EDITOR = {"Authorization": f"Bearer {TOKEN}"}

@@ -42,6 +42,8 @@ from helpers import call
 
 from kb.rdf import INFERRED_GRAPH
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 KB = "https://w3id.org/hairkg/id/"
 HK = "https://w3id.org/hairkg/ontology#"
 KB_GRAPH = "https://w3id.org/hairkg/graph/kb"

@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
 import test_editing as editing
 from test_editing import ALICE, TOKENS, call, update
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 # The tests of tests/http/test_editing.py that write through ``writable``, in their order
 # there (they share the server's state). Not here: the kill -9 test (the embedded store's
 # write-ahead log) and the CORS tests (no store involved).

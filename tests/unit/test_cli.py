@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -15,13 +16,17 @@ import pytest
 from rdflib import Dataset, Graph
 
 # rdflib's own N-Quads parser uses its deprecated Dataset API
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# dealt first under xdist (tests/conftest.py: slow)
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.slow]
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "mini"
 VENV_SCRIPT = Path(sys.executable).parent / "hairkg"
 
 
+@functools.cache
 def _command() -> list[str]:
+    """The installed script when it runs, else the module: probed at the first call (not at
+    import, where every test process collecting this module would pay a `hairkg --help`)."""
     if VENV_SCRIPT.exists():
         probe = subprocess.run(
             [str(VENV_SCRIPT), "--help"], capture_output=True, text=True, timeout=60
@@ -31,13 +36,10 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "kb.cli.main"]
 
 
-HAIRKG = _command()
-
-
 def hairkg(*args: str, cwd: Path | None = None, stdin: str | None = None):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run(
-        [*HAIRKG, *args],
+        [*_command(), *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -303,6 +305,6 @@ def test_load_and_history_agree_on_the_data_dir(monkeypatch, tmp_path):
     assert data_dir_of(argparse.Namespace(data_dir=tmp_path / "flag")) == tmp_path / "flag"
     env = {**os.environ, "HAIRKG_DATA_DIR": str(tmp_path / "env")}
     run = subprocess.run(
-        [*HAIRKG, "history"], capture_output=True, text=True, env=env, timeout=60, check=False
+        [*_command(), "history"], capture_output=True, text=True, env=env, timeout=60, check=False
     )
     assert run.returncode == 2 and f"no store in {tmp_path / 'env'}" in run.stderr

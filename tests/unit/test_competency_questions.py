@@ -591,6 +591,7 @@ def test_minoxidil_is_not_said_to_reduce_dht(asserted: ox.Store) -> None:
     assert bool(asserted.query(ask_finasteride))
 
 
+@pytest.mark.slow  # the whole graph through pySHACL: its module is dealt first
 def test_shapes_pass_with_only_missing_date_warnings() -> None:
     pyshacl = pytest.importorskip("pyshacl")
     from rdflib import Graph

@@ -13,6 +13,8 @@ from kb.writes import documents as editor
 from kb.writes.gate import Scope, gate_for
 from kb.writes.results import ValidationFailed
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 KB = "https://w3id.org/hairkg/id/"
 HK = "https://w3id.org/hairkg/ontology#"
 

@@ -27,6 +27,8 @@ from kb.validation.shared_reasoner.supervisor import ReasonerProcess
 from kb.writes.gate import gate_for
 from kb.writes.results import ReasoningUnavailable
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 X = Namespace("https://example.org/shared-reasoner-test#")
 
 

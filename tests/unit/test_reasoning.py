@@ -22,7 +22,10 @@ from kb.validation.reasoning import ReasonerError, infer
 X = Namespace("https://example.org/reasoning-test#")
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(not hermit.in_process_possible(), reason="no in-process JVM")
+pytestmark = [
+    pytest.mark.skipif(not hermit.in_process_possible(), reason="no in-process JVM"),
+    pytest.mark.slow,  # dealt first under xdist (tests/conftest.py)
+]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from kb.suggest.evaluate import evaluate_corpus, local_triples, read_document
 from kb.suggest.html import from_html
 from kb.suggest.text import from_text
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 CORPUS = Path(__file__).parent.parent / "suggest_corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 WRITE_TOKEN = "suggest-editor-secret-token"

@@ -29,6 +29,8 @@ from w3c_server import version_quad
 from kb.store.managed import load_file
 from kb.writes.update_text import quads_block
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 UT = manifests.UT
 MF = manifests.MF
 TOKEN = "w3c-secret"
