@@ -48,6 +48,8 @@ from kb.store.client import SparqlStore
 from kb.store.engines import endpoints_of
 from kb.store.lease import StoreLease
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 settings = Settings.from_env()
 store = SparqlStore.for_endpoints(endpoints_of(settings))
 lease = StoreLease(store, "killed-host:/srv/hairkg/write.lock", settings.write_lease_s)

@@ -17,6 +17,8 @@ from test_several_hosts import (  # the tests, collected here with this module's
 )
 from virtuoso_engine import UPDATE_PASSWORD, UPDATE_USER, Virtuoso
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 __all__ = [
     "hosts",
     "store",
