@@ -342,6 +342,10 @@ class RelatedIndex(RelatedRanking):
 
     # -- look-ups -------------------------------------------------------------------------
 
+    def url_choices(self) -> tuple[dict[str, str], dict[str, str]]:
+        """What ``find_url`` answers, per URL and per normalised URL (for a snapshot)."""
+        return dict(self.by_url), dict(self.by_normal_url)
+
     def find_url(self, url: str) -> Article | None:
         iri = self.by_url.get(url) or self.by_normal_url.get(normalise_url(url))
         return self.articles.get(iri) if iri else None
