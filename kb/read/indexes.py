@@ -19,8 +19,11 @@ same dataset version. ``IndexHolder`` keeps the current snapshot for one process
     requests are answered from the old one meanwhile.
 
 Shared snapshots (``SnapshotFiles``): with a snapshot directory (``DATA_DIR/indexes`` under
-``hairkg serve``), the built indexes are also written there as one pickle per dataset version,
-atomically (a temporary file renamed over). A process that needs indexes first looks for the
+``hairkg serve``), the built indexes are also written there, one directory per dataset version,
+crash-safely (``kb.read.columnar.files``: a temporary directory renamed into place, its manifest
+written last), the related-content index as columns that every worker memory-maps
+(``kb.read.columnar``: one copy per host in the page cache, in-place updates in a small overlay
+per process, folded in at the next snapshot). A process that needs indexes first looks for the
 snapshot of the store's current version and loads it (about a second at 1M triples instead of
 20-50 s of reading the store); else, under an exclusive ``flock`` on ``build.lock`` (so the
 worker processes of a host build once, the others wait and then load), it takes the newest
@@ -28,7 +31,7 @@ snapshot and brings it forward from the change history exactly like a running pr
 (``apply_changes``), or builds from the store, and writes the result. Snapshot names hash the
 dataset version, the weights, the code of the index modules and the Python version, so a code
 upgrade never loads an incompatible snapshot; an unversioned store is never snapshotted.
-Snapshots are pickles: the directory must be as trusted as the store's own database.
+The rest of a snapshot is a pickle: the directory must be as trusted as the store's own database.
 
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
 over the SPARQL protocol; user input never takes part in them. Their default graph is the
@@ -301,13 +304,17 @@ class IndexHolder:
         if newest is not None and newest.version != version:
             try:
                 if self.apply_changes(newest, version):
-                    self.snapshots.write(newest)
-                    return newest
+                    return self._written(newest)
             except StoreError as error:
                 log.info("snapshot not brought forward (%s): rebuilding", error)
-        fresh = load_indexes(self.store, self.weights)
-        self.snapshots.write(fresh)
-        return fresh
+        return self._written(load_indexes(self.store, self.weights))
+
+    def _written(self, built: Indexes) -> Indexes:
+        """``built`` written as the shared snapshot of its version and mapped back (the
+        columns in the page cache, shared with the other workers, instead of this process's
+        own copy; an overlay folded in); ``built`` itself when it could not be written."""
+        self.snapshots.write(built)
+        return self.snapshots.read(built.version) or built
 
     def _maybe_refresh(self, current: Indexes, now: float) -> None:
         with self._state_lock:
