@@ -6,6 +6,7 @@ built it."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import hashlib
 import logging
@@ -16,13 +17,14 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kb.read.columnar.columns import related_arrays
 from kb.read.columnar.files import (
     manifest_time,
     open_directory,
     remove_abandoned,
     write_directory,
 )
-from kb.read.columnar.related import MappedRelatedIndex, related_arrays
+from kb.read.columnar.related import MappedRelatedIndex
 from kb.read.entities import EntityGraph
 from kb.read.related import RelatedRanking
 from kb.read.related_model import Article, RelatedWeights
@@ -48,6 +50,15 @@ def _code_fingerprint() -> str:
         with contextlib.suppress(OSError):
             digest.update(str(module.relative_to(root)).encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()
+
+
+def release_freed_memory() -> None:
+    """Gives the memory of a dropped build back to the system: a collection, then glibc's
+    ``malloc_trim`` (Linux; elsewhere nothing), so that a process that built the indexes and
+    then mapped the snapshot ends about as small as one that only mapped it."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @dataclass

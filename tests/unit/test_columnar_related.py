@@ -10,8 +10,9 @@ import random
 import pytest
 from test_api_related_index import WEIGHTS, brute_force, synthetic
 
+from kb.read.columnar.columns import related_arrays
 from kb.read.columnar.files import open_directory, write_directory
-from kb.read.columnar.related import MappedRelatedIndex, related_arrays
+from kb.read.columnar.related import MappedRelatedIndex
 from kb.read.related import ABOUT, MENTIONS, RelatedIndex
 from kb.read.related_model import Article
 

@@ -8,6 +8,7 @@ the page cache and a restart maps it instead of unpickling it:
   a manifest written last, renamed into place in one step) and opening only complete ones;
 - ``tables``: string tables (one UTF-8 blob plus offsets, looked up through a sorted array of
   64-bit hashes with ``np.searchsorted``);
+- ``columns``: the related-content index's columns, written from either storage;
 - ``related``: the related-content index in that form (``MappedRelatedIndex``: CSR postings,
   per-article columns) with a small in-memory overlay of the articles changed since, folded
   in at the next snapshot.

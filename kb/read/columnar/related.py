@@ -18,74 +18,21 @@ The overlay holds the articles written since (``upsert``/``remove``): base rows 
 removed are dead, its own articles are extra rows after the base ones, and per-concept counts
 and URL choices are corrected. Scores are summed per row in concept IRI order and ties broken
 by key, like the in-memory index, so answers are bit-identical to a ``RelatedIndex`` holding
-the same articles. A new snapshot (``related_arrays`` of this index) folds the overlay in.
+the same articles. A new snapshot (``kb.read.columnar.columns.related_arrays`` of this index)
+folds the overlay in.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from kb.read.columnar.tables import StringTable, table_arrays
+from kb.read.columnar.columns import ARTICLE_TEXT
+from kb.read.columnar.tables import StringTable
 from kb.read.related import RelatedRanking
 from kb.read.related_model import ABOUT, Article, RelatedWeights, normalise_url
-
-ARTICLE_TEXT = ("title", "summary", "date", "pinned", "blocked")
-
-
-def _csr(lists: list[list[int]], name: str) -> dict[str, np.ndarray]:
-    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum([len(items) for items in lists], out=offsets[1:])
-    values = np.fromiter((v for items in lists for v in items), np.int32, int(offsets[-1]))
-    return {f"{name}.offsets": offsets, f"{name}.ids": values}
-
-
-def related_arrays(
-    articles: Iterable[Article], url_choices: tuple[dict[str, str], dict[str, str]], weights
-) -> dict[str, np.ndarray]:
-    """The columns of an index holding ``articles``; ``url_choices`` is what ``find_url``
-    answers per URL and per normalised URL (``url_choices()`` of either storage)."""
-    ordered = sorted(articles, key=lambda a: a.key)
-    row_of = {a.iri: row for row, a in enumerate(ordered)}
-    concepts = sorted({c for a in ordered for c in (*a.about, *a.mentions)})
-    concept_id = {c: i for i, c in enumerate(concepts)}
-    arrays = table_arrays("concept", concepts, lookup=True)
-    arrays |= table_arrays("iri", [a.iri for a in ordered], lookup=True)
-    arrays |= table_arrays("url", [a.url for a in ordered], lookup=True)
-    arrays |= table_arrays("normal_url", [normalise_url(a.url) for a in ordered], lookup=True)
-    for field in ARTICLE_TEXT:
-        values = [getattr(a, field) for a in ordered]
-        texts = [" ".join(v) if isinstance(v, tuple) else v for v in values]
-        arrays |= table_arrays(field, texts, lookup=False)
-    arrays |= _csr([[concept_id[c] for c in a.about] for a in ordered], "about")
-    arrays |= _csr([[concept_id[c] for c in a.mentions] for a in ordered], "mentions")
-    cids, rows, roles = [], [], []
-    for row, article in enumerate(ordered):
-        for concept, role in article.concepts():
-            cids.append(concept_id[concept])
-            rows.append(row)
-            roles.append(0 if role == ABOUT else 1)
-    cid_array = np.array(cids, dtype=np.int64)
-    order = np.argsort(cid_array, kind="stable")  # rows stay ascending within a concept
-    role_array = np.array(roles, dtype=np.uint8)[order]
-    counts = np.bincount(cid_array, minlength=len(concepts))
-    offsets = np.zeros(len(concepts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    arrays["post.offsets"] = offsets
-    arrays["post.rows"] = np.array(rows, dtype=np.int32)[order]
-    arrays["post.roles"] = role_array
-    role_weight = np.array([weights.about, weights.mentions], dtype=np.float64)
-    arrays["post.weights"] = role_weight[role_array]
-    sorted_cids = cid_array[order]
-    arrays["df.about"] = np.bincount(sorted_cids[role_array == 0], minlength=len(concepts))
-    arrays["df.mentions"] = np.bincount(sorted_cids[role_array == 1], minlength=len(concepts))
-    for name, choices in zip(("by_url", "by_normal_url"), url_choices, strict=True):
-        keys = sorted(choices)
-        arrays |= table_arrays(name, keys, lookup=True)
-        arrays[f"{name}.row"] = np.array([row_of[choices[k]] for k in keys], dtype=np.int64)
-    return arrays
 
 
 class _BaseKeys:
@@ -125,10 +72,8 @@ class _Articles(Mapping):
         return self.index._n - len(self.index._dead) + len(self.index._extra)
 
     def values(self) -> list[Article]:  # type: ignore[override]
-        dead, article = self.index._dead, self.index._article
-        return [article(row) for row in range(self.index._n) if row not in dead] + list(
-            self.index._extra.values()
-        )
+        """Every article (base rows decoded column by column, then the overlay's)."""
+        return self.index._all_base_articles() + list(self.index._extra.values())
 
     def items(self) -> list[tuple[str, Article]]:  # type: ignore[override]
         return [(a.iri, a) for a in self.values()]
@@ -196,6 +141,34 @@ class MappedRelatedIndex(RelatedRanking):
             if found is not None:  # only concepts of the base: bounded whatever is asked
                 self._concept_ids[concept] = found
         return found
+
+    def _all_base_articles(self) -> list[Article]:
+        """The live base rows as ``Article``s, decoded a column at a time (the listing of
+        every article: about 30 times faster than one row at a time)."""
+        columns = {field: self._text[field].strings() for field in ("title", "summary", "date")}
+        iris, urls = self._iri.strings(), self._url.strings()
+        pinned, blocked = self._text["pinned"].strings(), self._text["blocked"].strings()
+        concepts = self._concept.strings()
+        tags = {}
+        for name in ("about", "mentions"):
+            offsets = self._a[f"{name}.offsets"].tolist()
+            names = [concepts[i] for i in self._a[f"{name}.ids"].tolist()]
+            tags[name] = [tuple(names[offsets[r] : offsets[r + 1]]) for r in range(self._n)]
+        return [
+            Article(
+                iri=iris[row],
+                url=urls[row],
+                title=columns["title"][row],
+                summary=columns["summary"][row],
+                date=columns["date"][row],
+                about=tags["about"][row],
+                mentions=tags["mentions"][row],
+                pinned=tuple(pinned[row].split()),
+                blocked=tuple(blocked[row].split()),
+            )
+            for row in range(self._n)
+            if row not in self._dead
+        ]
 
     def _live_row(self, iri: str) -> int | None:
         row = self._iri.first(iri)

@@ -48,6 +48,14 @@ class StringTable:
         start, end = int(self.offsets[row]), int(self.offsets[row + 1])
         return bytes(self.blob[start:end]).decode("utf-8", "surrogatepass")
 
+    def strings(self) -> list[str]:
+        """Every string of the table, in row order."""
+        raw, offsets = self.blob.tobytes(), self.offsets.tolist()
+        return [
+            raw[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogatepass")
+            for i in range(len(offsets) - 1)
+        ]
+
     def find(self, text: str) -> list[int]:
         """The rows holding ``text``, ascending (needs a table made with ``lookup``)."""
         wanted = np.uint64(string_hash(text))
