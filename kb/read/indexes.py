@@ -18,17 +18,16 @@ same dataset version. ``IndexHolder`` keeps the current snapshot for one process
     built from the store and replaces the old one in one reference assignment (atomic swap);
     requests are answered from the old one meanwhile.
 
-Shared snapshots (``SnapshotFiles``): with a snapshot directory (``DATA_DIR/indexes`` under
-``hairkg serve``), the built indexes are also written there as one pickle per dataset version,
-atomically (a temporary file renamed over). A process that needs indexes first looks for the
-snapshot of the store's current version and loads it (about a second at 1M triples instead of
-20-50 s of reading the store); else, under an exclusive ``flock`` on ``build.lock`` (so the
-worker processes of a host build once, the others wait and then load), it takes the newest
-snapshot and brings it forward from the change history exactly like a running process does
-(``apply_changes``), or builds from the store, and writes the result. Snapshot names hash the
-dataset version, the weights, the code of the index modules and the Python version, so a code
-upgrade never loads an incompatible snapshot; an unversioned store is never snapshotted.
-Snapshots are pickles: the directory must be as trusted as the store's own database.
+Shared snapshots (``SnapshotFiles``): under ``hairkg serve`` the built indexes are also written to
+``DATA_DIR/indexes``, one directory per dataset version, crash-safely, the related-content index as
+columns every worker memory-maps (``kb.read.columnar``). A process first opens the snapshot of the
+store's version (seconds at 1M triples instead of 20-50 s of reading the store); else, under an
+exclusive ``flock`` on ``build.lock`` (one builder per host, the others wait and open its result),
+it brings the newest snapshot forward from the change history like a running process does
+(``apply_changes``), or builds from the store, writes the result and maps it. Snapshot names hash
+the format, dataset version, weights, code of the index modules and Python version; an
+unversioned store is never snapshotted. The rest of a snapshot is a pickle: the directory must be
+as trusted as the store's own database.
 
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
 over the SPARQL protocol; user input never takes part in them. Their default graph is the
@@ -58,7 +57,7 @@ from kb.read.loading import articles_with_triples, load_articles, load_entity_tr
 from kb.read.related import RelatedIndex
 from kb.read.related_model import Article, Link, RelatedWeights
 from kb.read.search import Entry, SearchIndex
-from kb.read.snapshots import Indexes, SnapshotFiles
+from kb.read.snapshots import Indexes, SnapshotFiles, release_freed_memory
 from kb.read.successors import is_deprecated, live_successors, with_successors
 from kb.store.client import SparqlStore, StoreError
 
@@ -301,13 +300,22 @@ class IndexHolder:
         if newest is not None and newest.version != version:
             try:
                 if self.apply_changes(newest, version):
-                    self.snapshots.write(newest)
-                    return newest
+                    return self._written(newest)
             except StoreError as error:
                 log.info("snapshot not brought forward (%s): rebuilding", error)
-        fresh = load_indexes(self.store, self.weights)
-        self.snapshots.write(fresh)
-        return fresh
+        return self._written(load_indexes(self.store, self.weights))
+
+    def _written(self, built: Indexes) -> Indexes:
+        """``built`` written as the shared snapshot of its version and mapped back (the
+        columns in the page cache, shared with the other workers, instead of this process's
+        own copy; an overlay folded in); ``built`` itself when it could not be written."""
+        self.snapshots.write(built)
+        mapped = self.snapshots.read(built.version)
+        if mapped is None:
+            return built
+        del built
+        release_freed_memory()
+        return mapped
 
     def _maybe_refresh(self, current: Indexes, now: float) -> None:
         with self._state_lock:

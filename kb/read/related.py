@@ -72,7 +72,7 @@ from kb.read.related_model import (
     RelatedWeights,
     normalise_url,
 )
-from kb.read.scoring import _also, _DenseScorer, _InsertSorted
+from kb.read.scoring import _also, _DenseScorer, _InsertSorted, maxscore_top_k
 
 try:  # the vectorised scorer; the pure-Python MaxScore path is the fallback
     import numpy as np
@@ -80,55 +80,20 @@ except ImportError:  # pragma: no cover - numpy is normally installed
     np = None
 
 
-class RelatedIndex:
-    def __init__(
-        self,
-        articles: Iterable[Article],
-        links: Iterable[Link],
-        weights: RelatedWeights,
-        labeller=None,
-        verbs: dict[str, str] | None = None,
-        *,
-        use_numpy: bool = True,
-    ):
+class RelatedRanking:
+    """The ranking shared by every storage of the index: ontology expansion, query terms,
+    the memoised top k with its reasons. A storage provides ``articles`` (a mapping of IRI to
+    ``Article``), ``df``/``df_role``/``idf``, ``_has_concept``, ``_ranked`` (the exact top k as
+    (score, key, IRI)) and ``_score``; it sets ``_out``/``_in`` (``_build_links``)."""
+
+    def _init_ranking(self, weights: RelatedWeights, labeller, verbs) -> None:
         self.weights = weights
         self.labeller = labeller or (lambda iri: iri.rsplit("/", 1)[-1])
         self.verbs = verbs or {}
         self._lock = threading.RLock()
-        self.articles: dict[str, Article] = {}
-        self.by_url: dict[str, str] = {}
-        self.by_normal_url: dict[str, str] = {}
-        # concept -> ([about article keys], [mention article keys]), each sorted
-        self.postings: dict[str, tuple[list[str], list[str]]] = {}
-        self._key_to_iri: dict[str, str] = {}
-        # article key -> ((concept, role weight), ...): what scoring reads per candidate
-        self._vectors: dict[str, tuple[tuple[str, float], ...]] = {}
-        # the most concepts any article has (an upper bound; never lowered by removals)
-        self.max_concepts = 1
         self._memo: OrderedDict = OrderedDict()
         self._memo_size = 4096
         self._neighbours: dict[str, dict[str, tuple[float, Path]]] = {}
-        self._build_links(links)
-        staged: dict[str, tuple[list[str], list[str]]] = {}
-        for article in articles:
-            self._add(article, staged)
-        for about, mentions in staged.values():
-            about.sort()
-            mentions.sort()
-        self.postings = staged
-        self._dense = _DenseScorer(self) if np is not None and use_numpy else None
-
-    # -- pickling (shared index snapshots, kb.read.indexes.SnapshotFiles) -----------------------
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        state["_memo"] = OrderedDict()
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
 
     # -- maintenance ----------------------------------------------------------------------
 
@@ -184,6 +149,140 @@ class RelatedIndex:
                         )
         self._neighbours[concept] = found
         return found
+
+    # -- ranking --------------------------------------------------------------------------
+
+    def idf(self, concept: str) -> float:
+        df = self.df(concept)
+        return math.log(1 + len(self.articles) / df) if df else 0.0
+
+    def query_terms(self, article: Article) -> dict[str, tuple[float, Path, str]]:
+        """concept -> (query weight incl. idf, best path, role of the origin in ``article``)."""
+        role_weight = {ABOUT: self.weights.about, MENTIONS: self.weights.mentions}
+        best: dict[str, tuple[float, Path, str]] = {}
+        for concept, role in article.concepts():
+            for target, (factor, path) in self.neighbours(concept).items():
+                if not self._has_concept(target):
+                    continue
+                value = role_weight[role] * factor
+                current = best.get(target)
+                if current is None or value > current[0] + EPS:
+                    best[target] = (value, path, role)
+        linked = [c for c, (_v, p, _r) in best.items() if p.kind != "self"]
+        if len(linked) > self.weights.max_expansion:
+            # strongest link first; among equals the more widely used concept, then by IRI
+            linked.sort(key=lambda c: (-best[c][0], -self.df(c), c))
+            for dropped in linked[self.weights.max_expansion :]:
+                del best[dropped]
+        return {c: (v * self.idf(c), p, r) for c, (v, p, r) in best.items()}
+
+    def related(self, article: Article, k: int) -> list[tuple[Article, float, list[str]]]:
+        """The ``k`` best other articles, exactly, with their scores and reasons."""
+        with self._lock:
+            memo_key = (article.iri, k)
+            cached = self._memo.get(memo_key)
+            if cached is not None:
+                self._memo.move_to_end(memo_key)
+                return cached
+            terms = self.query_terms(article)
+            top = self._ranked(terms, article, k)
+            result = [
+                (self.articles[iri], score, self._reasons(terms, self.articles[iri]))
+                for score, _key, iri in top
+            ]
+            self._memo[memo_key] = result
+            if len(self._memo) > self._memo_size:
+                self._memo.popitem(last=False)
+            return result
+
+    def _reasons(self, terms, candidate: Article) -> list[str]:
+        about, mentions = self.weights.about, self.weights.mentions
+        contributions = []
+        for concept, role in candidate.concepts():
+            term = terms.get(concept)
+            if not term or term[0] <= 0:
+                continue
+            value = (about if role == ABOUT else mentions) * term[0]
+            contributions.append((-value, concept, self._reason(term[1], term[2], concept, role)))
+        contributions.sort()
+        reasons: list[str] = []
+        for _v, _c, text in contributions:
+            if text not in reasons:
+                reasons.append(text)
+            if len(reasons) >= self.weights.max_reasons:
+                break
+        return reasons
+
+    def _verb(self, prop: str) -> str:
+        return self.verbs.get(prop) or self.labeller(prop)
+
+    def _reason(self, path: Path, source_role: str, concept: str, role: str) -> str:
+        label = self.labeller
+        if path.kind == "self":
+            if source_role == ABOUT and role == ABOUT:
+                return f"both about {label(concept)}"
+            if source_role == MENTIONS and role == MENTIONS:
+                return f"both mention {label(concept)}"
+            # Said from the related article's side.
+            return f"about {label(concept)}" if role == ABOUT else f"mentions {label(concept)}"
+        link = path.link
+        verb = self._verb(link.property)
+        if path.kind == "link":
+            return f"{label(link.subject)} {verb} {label(link.object)}"
+        if path.kind == "sibling":  # concept and origin share the object ``via``
+            return f"{label(concept)} {_also(verb)} {label(path.via)}"
+        # co-target: ``via`` links to both the origin and ``concept``
+        return f"{label(path.via)} {verb} both {label(path.origin)} and {label(concept)}"
+
+
+class RelatedIndex(RelatedRanking):
+    """The related-content index held in Python objects (built from the store; the snapshot
+    of a dataset version is the mapped form, ``kb.read.columnar.related``)."""
+
+    def __init__(
+        self,
+        articles: Iterable[Article],
+        links: Iterable[Link],
+        weights: RelatedWeights,
+        labeller=None,
+        verbs: dict[str, str] | None = None,
+        *,
+        use_numpy: bool = True,
+    ):
+        self._init_ranking(weights, labeller, verbs)
+        self.articles: dict[str, Article] = {}
+        self.by_url: dict[str, str] = {}
+        self.by_normal_url: dict[str, str] = {}
+        # concept -> ([about article keys], [mention article keys]), each sorted
+        self.postings: dict[str, tuple[list[str], list[str]]] = {}
+        self._key_to_iri: dict[str, str] = {}
+        # article key -> ((concept, role weight), ...): what scoring reads per candidate
+        self._vectors: dict[str, tuple[tuple[str, float], ...]] = {}
+        # the most concepts any article has (an upper bound; never lowered by removals)
+        self.max_concepts = 1
+        self._build_links(links)
+        staged: dict[str, tuple[list[str], list[str]]] = {}
+        for article in articles:
+            self._add(article, staged)
+        for about, mentions in staged.values():
+            about.sort()
+            mentions.sort()
+        self.postings = staged
+        self._dense = _DenseScorer(self) if np is not None and use_numpy else None
+
+    # -- pickling (shared index snapshots, kb.read.indexes.SnapshotFiles) -----------------------
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["_memo"] = OrderedDict()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    # -- maintenance ----------------------------------------------------------------------
 
     def _add(self, article: Article, postings) -> None:
         self.articles[article.iri] = article
@@ -243,6 +342,10 @@ class RelatedIndex:
 
     # -- look-ups -------------------------------------------------------------------------
 
+    def url_choices(self) -> tuple[dict[str, str], dict[str, str]]:
+        """What ``find_url`` answers, per URL and per normalised URL (for a snapshot)."""
+        return dict(self.by_url), dict(self.by_normal_url)
+
     def find_url(self, url: str) -> Article | None:
         iri = self.by_url.get(url) or self.by_normal_url.get(normalise_url(url))
         return self.articles.get(iri) if iri else None
@@ -255,10 +358,6 @@ class RelatedIndex:
         lists = self.postings.get(concept)
         return len(lists[0 if role == ABOUT else 1]) if lists else 0
 
-    def idf(self, concept: str) -> float:
-        df = self.df(concept)
-        return math.log(1 + len(self.articles) / df) if df else 0.0
-
     def articles_for(self, concept: str, role: str | None = None) -> list[Article]:
         lists = self.postings.get(concept, ([], []))
         keys = lists[0] + lists[1] if role is None else lists[0] if role == ABOUT else lists[1]
@@ -266,51 +365,17 @@ class RelatedIndex:
 
     # -- ranking --------------------------------------------------------------------------
 
-    def query_terms(self, article: Article) -> dict[str, tuple[float, Path, str]]:
-        """concept -> (query weight incl. idf, best path, role of the origin in ``article``)."""
-        role_weight = {ABOUT: self.weights.about, MENTIONS: self.weights.mentions}
-        best: dict[str, tuple[float, Path, str]] = {}
-        for concept, role in article.concepts():
-            for target, (factor, path) in self.neighbours(concept).items():
-                if target not in self.postings:
-                    continue
-                value = role_weight[role] * factor
-                current = best.get(target)
-                if current is None or value > current[0] + EPS:
-                    best[target] = (value, path, role)
-        linked = [c for c, (_v, p, _r) in best.items() if p.kind != "self"]
-        if len(linked) > self.weights.max_expansion:
-            # strongest link first; among equals the more widely used concept, then by IRI
-            linked.sort(key=lambda c: (-best[c][0], -self.df(c), c))
-            for dropped in linked[self.weights.max_expansion :]:
-                del best[dropped]
-        return {c: (v * self.idf(c), p, r) for c, (v, p, r) in best.items()}
+    def _ranked(self, terms, source: Article, k: int) -> list[tuple[float, str, str]]:
+        if self._dense is None:
+            return maxscore_top_k(self, terms, source, k)
+        weights = {c: v[0] for c, v in terms.items() if v[0] > 0}
+        return [
+            (score, key, self._key_to_iri[key])
+            for score, key in self._dense.top_k(weights, source.key, k)
+        ]
 
-    def related(self, article: Article, k: int) -> list[tuple[Article, float, list[str]]]:
-        """The ``k`` best other articles, exactly, with their scores and reasons."""
-        with self._lock:
-            memo_key = (article.iri, k)
-            cached = self._memo.get(memo_key)
-            if cached is not None:
-                self._memo.move_to_end(memo_key)
-                return cached
-            terms = self.query_terms(article)
-            if self._dense is not None:
-                weights = {c: v[0] for c, v in terms.items() if v[0] > 0}
-                top = [
-                    (score, key, self._key_to_iri[key])
-                    for score, key in self._dense.top_k(weights, article.key, k)
-                ]
-            else:
-                top = self._top_k(terms, article, k)
-            result = [
-                (self.articles[iri], score, self._reasons(terms, self.articles[iri]))
-                for score, _key, iri in top
-            ]
-            self._memo[memo_key] = result
-            if len(self._memo) > self._memo_size:
-                self._memo.popitem(last=False)
-            return result
+    def _has_concept(self, concept: str) -> bool:
+        return concept in self.postings
 
     def _score(self, weights: dict[str, float], candidate: Article) -> float:
         return self._score_key(weights, candidate.key)
@@ -318,96 +383,3 @@ class RelatedIndex:
     def _score_key(self, weights: dict[str, float], key: str) -> float:
         get = weights.get
         return round(sum(rw * get(c, 0.0) for c, rw in self._vectors[key]), 9)
-
-    def _top_k(self, terms, source: Article, k: int) -> list[tuple[float, str, str]]:
-        if k <= 0:
-            return []
-        weights = {c: v[0] for c, v in terms.items() if v[0] > 0}
-        order = sorted(weights, key=lambda c: (-weights[c], self.df(c), c))
-        about_w, mention_w = self.weights.about, self.weights.mentions
-        top_role = max(about_w, mention_w)
-        # An article has at most L concepts, so an article whose first query term (in this
-        # order) is term i scores at most its weight there plus the L-1 largest later term
-        # weights, i.e. the next L-1 in the order: tail[i] = sum of weights[i+1 : i+L].
-        span = max(1, self.max_concepts)
-        bounds = [weights[c] * top_role for c in order]
-        prefix = [0.0]
-        for b in bounds:
-            prefix.append(prefix[-1] + b)
-        n = len(order)
-
-        def tail(i: int) -> float:  # sum of bounds[i+1 : i+span]
-            return prefix[min(n, i + span)] - prefix[min(n, i + 1)]
-
-        seen = {source.key}
-        top: list[tuple[float, str, str]] = []  # (-score, key, iri), sorted, at most k
-        blocks = sorted(((about_w, 0), (mention_w, 1)), key=lambda b: -b[0])
-        score_key = self._score_key
-        for i, concept in enumerate(order):
-            rest = tail(i)
-            if len(top) == k and bounds[i] + rest < -top[-1][0] - EPS:
-                break  # later terms have smaller weights: no unseen article can enter
-            lists = self.postings[concept]
-            for role_w, which in blocks:
-                bound = role_w * weights[concept] + rest
-                if len(top) == k and bound < -top[-1][0] - EPS:
-                    continue
-                for key in lists[which]:
-                    if len(top) == k:
-                        kth_score = -top[-1][0]
-                        if bound < kth_score - EPS or (
-                            bound <= kth_score + EPS and key > top[-1][1]
-                        ):
-                            break
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    score = score_key(weights, key)
-                    if score <= 0:
-                        continue
-                    entry = (-score, key, "")
-                    if len(top) < k:
-                        bisect.insort(top, entry)
-                    elif entry < top[-1]:
-                        top.pop()
-                        bisect.insort(top, entry)
-        return [(-neg, key, self._key_to_iri[key]) for neg, key, _ in top]
-
-    def _reasons(self, terms, candidate: Article) -> list[str]:
-        about, mentions = self.weights.about, self.weights.mentions
-        contributions = []
-        for concept, role in candidate.concepts():
-            term = terms.get(concept)
-            if not term or term[0] <= 0:
-                continue
-            value = (about if role == ABOUT else mentions) * term[0]
-            contributions.append((-value, concept, self._reason(term[1], term[2], concept, role)))
-        contributions.sort()
-        reasons: list[str] = []
-        for _v, _c, text in contributions:
-            if text not in reasons:
-                reasons.append(text)
-            if len(reasons) >= self.weights.max_reasons:
-                break
-        return reasons
-
-    def _verb(self, prop: str) -> str:
-        return self.verbs.get(prop) or self.labeller(prop)
-
-    def _reason(self, path: Path, source_role: str, concept: str, role: str) -> str:
-        label = self.labeller
-        if path.kind == "self":
-            if source_role == ABOUT and role == ABOUT:
-                return f"both about {label(concept)}"
-            if source_role == MENTIONS and role == MENTIONS:
-                return f"both mention {label(concept)}"
-            # Said from the related article's side.
-            return f"about {label(concept)}" if role == ABOUT else f"mentions {label(concept)}"
-        link = path.link
-        verb = self._verb(link.property)
-        if path.kind == "link":
-            return f"{label(link.subject)} {verb} {label(link.object)}"
-        if path.kind == "sibling":  # concept and origin share the object ``via``
-            return f"{label(concept)} {_also(verb)} {label(path.via)}"
-        # co-target: ``via`` links to both the origin and ``concept``
-        return f"{label(path.via)} {verb} both {label(path.origin)} and {label(concept)}"

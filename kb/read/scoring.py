@@ -10,6 +10,8 @@ except ImportError:  # pragma: no cover - numpy is normally installed
 
 import bisect
 
+from kb.read.related_model import EPS
+
 
 def _also(verb: str) -> str:
     """ "treats" -> "also treats"; "is a kind of" -> "is also a kind of"."""
@@ -123,3 +125,58 @@ class _DenseScorer:
         values = np.round(values, 9)
         order = np.lexsort((self.pos[candidates], -values))[:k]
         return [(float(values[i]), self.key_of[candidates[i]]) for i in order]
+
+
+def maxscore_top_k(index, terms, source, k: int) -> list[tuple[float, str, str]]:
+    """The exact top ``k`` of a ``kb.read.related.RelatedIndex`` without numpy (MaxScore,
+    described there): (score, key, IRI)."""
+    if k <= 0:
+        return []
+    weights = {c: v[0] for c, v in terms.items() if v[0] > 0}
+    order = sorted(weights, key=lambda c: (-weights[c], index.df(c), c))
+    about_w, mention_w = index.weights.about, index.weights.mentions
+    top_role = max(about_w, mention_w)
+    # An article has at most L concepts, so an article whose first query term (in this
+    # order) is term i scores at most its weight there plus the L-1 largest later term
+    # weights, i.e. the next L-1 in the order: tail[i] = sum of weights[i+1 : i+L].
+    span = max(1, index.max_concepts)
+    bounds = [weights[c] * top_role for c in order]
+    prefix = [0.0]
+    for b in bounds:
+        prefix.append(prefix[-1] + b)
+    n = len(order)
+
+    def tail(i: int) -> float:  # sum of bounds[i+1 : i+span]
+        return prefix[min(n, i + span)] - prefix[min(n, i + 1)]
+
+    seen = {source.key}
+    top: list[tuple[float, str, str]] = []  # (-score, key, iri), sorted, at most k
+    blocks = sorted(((about_w, 0), (mention_w, 1)), key=lambda b: -b[0])
+    score_key = index._score_key
+    for i, concept in enumerate(order):
+        rest = tail(i)
+        if len(top) == k and bounds[i] + rest < -top[-1][0] - EPS:
+            break  # later terms have smaller weights: no unseen article can enter
+        lists = index.postings[concept]
+        for role_w, which in blocks:
+            bound = role_w * weights[concept] + rest
+            if len(top) == k and bound < -top[-1][0] - EPS:
+                continue
+            for key in lists[which]:
+                if len(top) == k:
+                    kth_score = -top[-1][0]
+                    if bound < kth_score - EPS or (bound <= kth_score + EPS and key > top[-1][1]):
+                        break
+                if key in seen:
+                    continue
+                seen.add(key)
+                score = score_key(weights, key)
+                if score <= 0:
+                    continue
+                entry = (-score, key, "")
+                if len(top) < k:
+                    bisect.insort(top, entry)
+                elif entry < top[-1]:
+                    top.pop()
+                    bisect.insort(top, entry)
+    return [(-neg, key, index._key_to_iri[key]) for neg, key, _ in top]

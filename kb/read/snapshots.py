@@ -1,25 +1,32 @@
 """The snapshot (``Indexes``: one consistent set of indexes for a dataset version) and
-snapshots shared by the processes of one host: a pickle per dataset version in the data dir, tagged
-with the code that built it."""
+snapshots shared by the processes of one host: a directory per dataset version in the data dir
+(the related-content index as memory-mapped columns, the rest pickled), tagged with the code that
+built it."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import hashlib
 import logging
-import os
 import pickle
+import shutil
 import sys
-import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kb.read.entities import (
-    EntityGraph,
+from kb.read.columnar.columns import related_arrays
+from kb.read.columnar.files import (
+    manifest_time,
+    open_directory,
+    remove_abandoned,
+    write_directory,
 )
-from kb.read.related import RelatedIndex
+from kb.read.columnar.related import MappedRelatedIndex
+from kb.read.entities import EntityGraph
+from kb.read.related import RelatedRanking
 from kb.read.related_model import Article, RelatedWeights
 from kb.read.search import SearchIndex
 from kb.store.locks import flock_exclusive
@@ -27,19 +34,31 @@ from kb.store.locks import flock_exclusive
 log = logging.getLogger("kb.read.indexes")
 
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: a directory of memory-mapped columns (kb.read.columnar)
+_REST = "rest.pickle"  # the entity graph, search and the related index's links
 
 
 _SNAPSHOT_KEEP = 3  # newest snapshot files kept in the directory
 
 
 def _code_fingerprint() -> str:
-    """A hash of the modules of ``kb.read``, whose classes a snapshot pickles."""
+    """A hash of the modules of ``kb.read`` (and its subpackages), whose classes a snapshot
+    pickles and whose columns it maps."""
     digest = hashlib.sha256()
-    for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
+    root = Path(__file__).resolve().parent
+    for module in sorted(root.rglob("*.py")):
         with contextlib.suppress(OSError):
-            digest.update(module.name.encode() + b"\0" + module.read_bytes())
+            digest.update(str(module.relative_to(root)).encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()
+
+
+def release_freed_memory() -> None:
+    """Gives the memory of a dropped build back to the system: a collection, then glibc's
+    ``malloc_trim`` (Linux; elsewhere nothing), so that a process that built the indexes and
+    then mapped the snapshot ends about as small as one that only mapped it."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @dataclass
@@ -47,7 +66,7 @@ class Indexes:
     version: str
     graph: EntityGraph
     search: SearchIndex
-    related: RelatedIndex
+    related: RelatedRanking  # kb.read.related.RelatedIndex or its mapped form
     built_in_s: float = 0.0
     generation: int = 0  # bumped by in-place article refreshes (part of the ETag)
 
@@ -57,8 +76,10 @@ class Indexes:
 
 
 class SnapshotFiles:
-    """Built indexes shared by the processes of one host: a pickle per dataset version in
-    ``directory``. ``scope`` separates stores sharing a directory (a remote store's URL)."""
+    """Built indexes shared by the processes of one host: a directory per dataset version in
+    ``directory`` (``kb.read.columnar``: the related-content index as memory-mapped columns,
+    the rest as one pickle). ``scope`` separates stores sharing a directory (a remote store's
+    URL)."""
 
     def __init__(self, directory: Path, weights: RelatedWeights, scope: str = ""):
         self.directory = Path(directory)
@@ -67,72 +88,86 @@ class SnapshotFiles:
 
     def path(self, version: str) -> Path:
         name = hashlib.sha256(version.encode("utf-8", "surrogatepass")).hexdigest()[:20]
-        return self.directory / f"indexes-{self.tag}-{name}.pickle"
+        return self.directory / f"indexes-{self.tag}-{name}"
+
+    def _newest(self, pattern: str) -> list[Path]:
+        found = []
+        for path in self.directory.glob(pattern):
+            completed = manifest_time(path)
+            if completed is not None:
+                found.append((completed, path))
+        return [path for _time, path in sorted(found, reverse=True)]
 
     def read(self, version: str | None = None) -> Indexes | None:
         """The snapshot of ``version``, or the newest one of any version (None: the newest)."""
         if version is not None:
-            candidates = [self.path(version)]
+            path = self.path(version)
         else:
-            found = []
-            for path in self.directory.glob(f"indexes-{self.tag}-*.pickle"):
-                with contextlib.suppress(OSError):
-                    found.append((path.stat().st_mtime, path))
-            candidates = [path for _mtime, path in sorted(found, reverse=True)][:1]
-        for path in candidates:
-            started = time.perf_counter()
+            newest = self._newest(f"indexes-{self.tag}-*")
+            if not newest:
+                return None
+            path = newest[0]
+        started = time.perf_counter()
+        opened = open_directory(path, SNAPSHOT_FORMAT)
+        if opened is None or (version is not None and opened.meta.get("version") != version):
+            return None
+        try:
+            gc_was_on = gc.isenabled()
+            gc.disable()  # many small objects: the collector would triple the time
             try:
-                with path.open("rb") as handle:
-                    gc_was_on = gc.isenabled()
-                    gc.disable()  # a million small objects: the collector would triple the time
-                    try:
-                        indexes = pickle.load(handle)
-                    finally:
-                        if gc_was_on:
-                            gc.enable()
-            except FileNotFoundError:
-                return None
-            except Exception as error:  # a truncated or foreign file: rebuild
-                log.warning("index snapshot %s unreadable (%s); ignoring it", path, error)
-                return None
-            if not isinstance(indexes, Indexes) or (
-                version is not None and indexes.version != version
-            ):
-                return None
-            log.info(
-                "indexes loaded from %s (version %s) in %.2f s",
-                path.name,
-                indexes.version,
-                time.perf_counter() - started,
-            )
-            return indexes
-        return None
+                indexes, related = pickle.loads(opened.files[_REST])
+            finally:
+                if gc_was_on:
+                    gc.enable()
+            indexes.related = MappedRelatedIndex(opened.arrays, **related)
+        except Exception as error:  # a foreign or damaged file: rebuild
+            log.warning("index snapshot %s unreadable (%s); ignoring it", path, error)
+            return None
+        if not isinstance(indexes, Indexes) or indexes.version != opened.meta.get("version"):
+            return None
+        log.info(
+            "indexes loaded from %s (version %s) in %.2f s",
+            path.name,
+            indexes.version,
+            time.perf_counter() - started,
+        )
+        return indexes
 
     def write(self, indexes: Indexes) -> None:
-        """Writes ``indexes`` under its version, atomically; keeps the newest few. Failures
-        (a read-only or full disk) are logged: the snapshot only saves time."""
+        """Writes ``indexes`` under its version, crash-safely (``kb.read.columnar.files``); keeps
+        the newest few. Failures (a read-only or full disk) are logged: the snapshot only saves
+        time. The related index's overlay, if any, is folded into the new columns."""
         if indexes.version == "unversioned":
             return
         target = self.path(indexes.version)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        related = indexes.related
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as handle:
-                pickle.dump(indexes, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, target)
+            remove_abandoned(self.directory)
+            arrays = related_arrays(
+                related.articles.values(), related.url_choices(), related.weights
+            )
+            small = {
+                "links_out": related._out,
+                "links_in": related._in,
+                "weights": related.weights,
+                "labeller": related.labeller,
+                "verbs": related.verbs,
+            }
+            rest = pickle.dumps(
+                (replace(indexes, related=None), small), protocol=pickle.HIGHEST_PROTOCOL
+            )
+            meta = {"version": indexes.version}
+            write_directory(target, arrays, {_REST: rest}, meta, SNAPSHOT_FORMAT)
         except Exception as error:
             log.warning("index snapshot not written to %s: %s", self.directory, error)
-            with contextlib.suppress(OSError):
-                temporary.unlink()
             return
-        found = []
-        for path in self.directory.glob("indexes-*.pickle"):
-            with contextlib.suppress(OSError):
-                found.append((path.stat().st_mtime, path))
-        for _mtime, path in sorted(found, reverse=True)[_SNAPSHOT_KEEP:]:
+        for path in self._newest("indexes-*")[_SNAPSHOT_KEEP:]:
             if path != target:
-                with contextlib.suppress(OSError):
-                    path.unlink()
+                shutil.rmtree(path, ignore_errors=True)
+        for path in self.directory.glob("indexes-*.pickle"):  # the format before columns
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     @contextlib.contextmanager
     def building(self, timeout_s: float = 900.0):

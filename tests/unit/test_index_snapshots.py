@@ -7,7 +7,6 @@ builds (under a lock) and the others load what it wrote. Answers equal a full bu
 from __future__ import annotations
 
 import json
-import pickle
 import threading
 
 import pyoxigraph as ox
@@ -142,9 +141,18 @@ def test_unusable_snapshots_are_rebuilt_not_trusted(store, tmp_path):
     expected = answers(IndexHolder(store, WEIGHTS, snapshots=snapshots).get())
     path = snapshots.path("seed")
 
-    path.write_bytes(b"not a pickle")  # truncated or foreign
+    (path / "manifest.json").write_bytes(b"not a manifest")  # damaged or foreign
     assert answers(IndexHolder(store, WEIGHTS, snapshots=snapshots).get()) == expected
-    assert pickle.loads(path.read_bytes()).version == "seed"  # rewritten
+    assert snapshots.read("seed").version == "seed"  # rewritten
+
+    column = path / "post.rows.npy"  # a column shorter than its manifest says
+    column.write_bytes(column.read_bytes()[:-4])
+    assert snapshots.read("seed") is None
+    assert answers(IndexHolder(store, WEIGHTS, snapshots=snapshots).get()) == expected
+    assert snapshots.read("seed") is not None
+
+    (path / "rest.pickle").write_bytes(b"x" * (path / "rest.pickle").stat().st_size)
+    assert snapshots.read("seed") is None  # same size, not a pickle: rebuilt, not trusted
 
     # other weights (or other code) never read this snapshot
     other = RelatedWeights(links={str(HK + "treats"): 0.9})
@@ -195,4 +203,4 @@ def test_a_restarted_server_loads_its_indexes_from_the_data_dir(tmp_path, releas
     log = server.log()
     second_start = log[log.rindex("serving on") :]
     assert second_start.count("indexes loaded from") == 2, second_start
-    assert list((data_dir / "indexes").glob("indexes-*.pickle"))
+    assert list((data_dir / "indexes").glob("indexes-*/manifest.json"))

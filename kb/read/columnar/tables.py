@@ -1,0 +1,68 @@
+"""String tables for memory-mapped snapshots: one UTF-8 blob plus offsets, and for the tables
+looked up by value a sorted array of 64-bit hashes (with the row of each) searched with
+``np.searchsorted``; equal hashes are told apart by comparing the strings."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+
+def string_hash(text: str) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def table_arrays(name: str, strings: list[str], *, lookup: bool) -> dict[str, np.ndarray]:
+    """The arrays of a string table named ``name`` (rows in the order of ``strings``)."""
+    encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    if encoded:
+        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    arrays = {
+        f"{name}.blob": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        f"{name}.offsets": offsets,
+    }
+    if lookup:
+        hashes = np.array([string_hash(s) for s in strings], dtype=np.uint64)
+        order = np.argsort(hashes, kind="stable")
+        arrays[f"{name}.hashes"] = hashes[order]
+        arrays[f"{name}.rows"] = order.astype(np.int64)
+    return arrays
+
+
+class StringTable:
+    """A string table opened from a snapshot's arrays."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], name: str):
+        self.blob = arrays[f"{name}.blob"]
+        self.offsets = arrays[f"{name}.offsets"]
+        self.hashes = arrays.get(f"{name}.hashes")
+        self.rows = arrays.get(f"{name}.rows")
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, row: int) -> str:
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        return bytes(self.blob[start:end]).decode("utf-8", "surrogatepass")
+
+    def strings(self) -> list[str]:
+        """Every string of the table, in row order."""
+        raw, offsets = self.blob.tobytes(), self.offsets.tolist()
+        return [
+            raw[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogatepass")
+            for i in range(len(offsets) - 1)
+        ]
+
+    def find(self, text: str) -> list[int]:
+        """The rows holding ``text``, ascending (needs a table made with ``lookup``)."""
+        wanted = np.uint64(string_hash(text))
+        low = int(np.searchsorted(self.hashes, wanted, side="left"))
+        high = int(np.searchsorted(self.hashes, wanted, side="right"))
+        return sorted(int(r) for r in self.rows[low:high] if self[int(r)] == text)
+
+    def first(self, text: str) -> int | None:
+        found = self.find(text)
+        return found[0] if found else None
