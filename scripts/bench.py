@@ -10,6 +10,10 @@ Systems (run one after the other, never at the same time, so that each has both 
 - ``hairkg``: ``hairkg serve --data-dir D`` (managed Oxigraph on ``D/oxigraph`` + gunicorn,
   2 workers x 8 threads); the JSON API and ``/sparql``.
 - ``hairkg-remote``: ``hairkg serve --store-url`` in front of a raw ``oxigraph serve``.
+- ``hairkg-virtuoso``: ``hairkg serve --store-kind virtuoso`` in front of a Virtuoso Open Source
+  7 of its own (Debian's ``virtuoso-opensource``; the launcher of the tests,
+  ``tests/system/virtuoso_engine.py``), loaded with Virtuoso's bulk loader and written through
+  its update user. Not in the default systems: ``--systems hairkg-virtuoso``.
 - ``oxigraph``: ``oxigraph serve --union-default-graph`` (the engine alone, SPARQL protocol).
 - ``rdflib-endpoint``: ``rdflib-endpoint serve data.nq`` (rdflib Dataset, union default graph).
 - ``rdflib``: ``rdflib.Dataset(default_union=True)`` queried in process (no HTTP), in a child
@@ -56,6 +60,7 @@ from kb.rdf import HK, KB, KB_GRAPH  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 SYSTEMS = ("hairkg", "hairkg-remote", "oxigraph", "rdflib-endpoint", "rdflib")
+EXTRA_SYSTEMS = ("hairkg-virtuoso",)
 # cheapest first; "related" ranks ties in whatever order the engine finds them, which
 # favours the engines, "related_ordered" breaks them by IRI, so that (like the JSON API's
 # answer) the same request always gets the same five articles
@@ -531,7 +536,7 @@ def measure_throughput(cfg: Config, target: Target, samples: dict, latency: dict
 # -- brute-force check of the related answers ---------------------------------------------------
 
 
-def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict:
+def check_related(cfg: Config, port: int, store, samples: dict) -> dict:
     """The API's top 10 for a few articles equals the exact brute-force ranking (the reference
     implementation of tests/unit/test_api_related_index.py) over an index built from the store."""
     import importlib.util
@@ -539,7 +544,6 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
     from kb.read.indexes import load_indexes, parse_link_weights
     from kb.read.related_model import RelatedWeights
     from kb.settings import Settings
-    from kb.store.client import SparqlStore
 
     spec = importlib.util.spec_from_file_location(
         "related_reference", ROOT / "tests" / "unit" / "test_api_related_index.py"
@@ -553,7 +557,7 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
         links=parse_link_weights(settings.related_link_weights),
         sibling_factor=settings.related_sibling_factor,
     )
-    indexes = load_indexes(SparqlStore.for_server(store_url, timeout_s=300), weights)
+    indexes = load_indexes(store, weights)
     client = Client(port, timeout=cfg.request_timeout_s)
     checked, mismatches = 0, []
     for iri in samples["related"][: cfg.brute_force_samples]:
@@ -581,7 +585,7 @@ def check_related(cfg: Config, port: int, store_url: str, samples: dict) -> dict
 BENCH_TOKEN = "bench-writer-secret"
 
 
-def measure_freshness(cfg: Config, port: int, store_url: str, samples: dict) -> dict:
+def measure_freshness(cfg: Config, port: int, samples: dict) -> dict:
     """Seconds from sending ``POST /api/v1/edit/articles`` (one new article copying the tags of
     an existing one, through the write gate: validation, history record) to the article
     appearing in the related answer of the article whose tags it copies, and to 5 answers in a
@@ -693,7 +697,12 @@ def start_oxigraph(location: Path, port: int, logs: Path) -> Server:
 
 
 def start_hairkg(
-    args: list[str], port: int, logs: Path, cache_mb: int | None = None, command: str = ""
+    args: list[str],
+    port: int,
+    logs: Path,
+    cache_mb: int | None = None,
+    command: str = "",
+    env: dict | None = None,
 ) -> Server:
     """``hairkg serve`` (``command``: another installation's ``hairkg``, e.g. a baseline)."""
     return Server(
@@ -717,6 +726,7 @@ def start_hairkg(
             "HAIRKG_RATE_LIMIT": "off",
             # the server's default unless --sparql-cache-mb says otherwise
             **({"HAIRKG_SPARQL_CACHE_MB": str(cache_mb)} if cache_mb is not None else {}),
+            **(env or {}),
         },
     )
 
@@ -741,13 +751,19 @@ def run_oxigraph(cfg: Config, size: str, store: Path, samples: dict) -> dict:
     return out
 
 
-def _hairkg_session(cfg, size, samples, args, logs, extra_pids=(), store_url=None) -> dict:
+def _hairkg_session(
+    cfg, size, samples, args, logs, extra_pids=(), store_url=None, store=None, env=None
+) -> dict:
+    """``store``: the engine's store for the related check (default: an Oxigraph server at
+    ``store_url``); ``env``: for ``hairkg serve`` (a store password)."""
+    from kb.store.client import SparqlStore
+
     out: dict = {"cold_start": []}
     port = free_port()
     server = None
     related = api_path("related", samples["related"][-1])
     for _ in range(cfg.rounds):
-        server = start_hairkg(args, port, logs, cfg.sparql_cache_mb)
+        server = start_hairkg(args, port, logs, cfg.sparql_cache_mb, env=env)
         healthz = wait_for(port, "/healthz", 300)
         first_related = wait_for(port, related, 600)
         out["cold_start"].append({"healthz_s": healthz, "first_related_s": healthz + first_related})
@@ -761,13 +777,14 @@ def _hairkg_session(cfg, size, samples, args, logs, extra_pids=(), store_url=Non
     if store_url is None:
         store_url = managed_store_url(logs)
     out["store_url"] = store_url
-    out["related_check"] = check_related(cfg, port, store_url, samples)
+    store = store or SparqlStore.for_server(store_url, timeout_s=300)
+    out["related_check"] = check_related(cfg, port, store, samples)
     log(f"  related check: {out['related_check']['equal']}")
     target = Target("hairkg", port, "/sparql", api=True)
     out["latency"] = measure_latency(cfg, target, samples)
     out["throughput"] = measure_throughput(cfg, target, samples, out["latency"])
     out["rss_steady"] = tree_rss(server.process.pid) + sum(tree_rss(p) for p in extra_pids)
-    out["freshness"] = measure_freshness(cfg, port, store_url, samples)
+    out["freshness"] = measure_freshness(cfg, port, samples)
     out["peak_rss"] = peak.stop()
     server.stop()
     return out
@@ -816,6 +833,59 @@ def run_hairkg_remote(cfg: Config, size: str, store: Path, samples: dict) -> dic
         )
     finally:
         oxi.stop()
+
+
+def run_hairkg_virtuoso(cfg: Config, size: str, data: Path, samples: dict) -> dict:
+    """hairkg in front of a Virtuoso of its own, bulk-loaded from the same N-Quads."""
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "system")]
+    from virtuoso_engine import UPDATE_PASSWORD, UPDATE_USER, Virtuoso
+
+    from kb.store.client import SparqlStore
+    from kb.store.engines import endpoints_for
+
+    location = cfg.work / size / "virtuoso"
+    if location.exists():
+        shutil.rmtree(location)
+    # 800 MB of buffers (Virtuoso's advice for a few million triples), no row cap below
+    # what the index load reads, queries up to the client's limit
+    engine = Virtuoso(location, buffers=100000, max_rows=50_000_000, max_execution_s=300)
+    engine.start()
+    try:
+        started = time.perf_counter()
+        peak = PeakRss([engine.process.pid])
+        engine.bulk_load(data)
+        load = {"load_s": time.perf_counter() - started, "load_peak_rss": peak.stop()}
+        log(f"  virtuoso bulk load: {load}")
+        url = engine.url + "/sparql"
+        store = SparqlStore.for_endpoints(
+            endpoints_for(url, kind="virtuoso", user=UPDATE_USER, password=UPDATE_PASSWORD),
+            timeout_s=300,
+        )
+        out = _hairkg_session(
+            cfg,
+            size,
+            samples,
+            [
+                "--store-url",
+                url,
+                "--store-kind",
+                "virtuoso",
+                "--store-user",
+                UPDATE_USER,
+                "--data-dir",
+                str(cfg.work / size / "hairkg-virtuoso"),
+            ],
+            cfg.work / size / "logs" / "hairkg-virtuoso.log",
+            extra_pids=[engine.process.pid],
+            store_url=url,
+            store=store,
+            env={"HAIRKG_STORE_PASSWORD": UPDATE_PASSWORD},
+        )
+        out.update(load)
+        out["disk_bytes"] = dir_size(location)
+        return out
+    finally:
+        engine.stop()
 
 
 def run_rdflib_endpoint(cfg: Config, size: str, data: Path, samples: dict) -> dict:
@@ -1009,13 +1079,14 @@ def run_size(cfg: Config, size: str) -> dict:
         out["store_load"] = load_store(cfg, data, store)
         log(f"{size}: {out['store_load']}")
     runners = {
+        "hairkg-virtuoso": lambda: run_hairkg_virtuoso(cfg, size, data, samples),
         "oxigraph": lambda: run_oxigraph(cfg, size, store, samples),
         "hairkg-remote": lambda: run_hairkg_remote(cfg, size, store, samples),
         "hairkg": lambda: run_hairkg(cfg, size, store, samples),
         "rdflib-endpoint": lambda: run_rdflib_endpoint(cfg, size, data, samples),
         "rdflib": lambda: run_rdflib(cfg, size, data, samples),
     }
-    for name in ("oxigraph", "hairkg-remote", "hairkg", "rdflib-endpoint", "rdflib"):
+    for name in ("oxigraph", "hairkg-remote", "hairkg", "hairkg-virtuoso", *SYSTEMS[3:]):
         if name not in cfg.systems:
             continue
         log(f"{size}: {name}")
@@ -1040,7 +1111,12 @@ def run_size(cfg: Config, size: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="hairkg benchmarks at scale")
     parser.add_argument("--sizes", default="10k,100k,1m", help="comma-separated: 10k,100k,1m,10m")
-    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument(
+        "--systems",
+        default=",".join(SYSTEMS),
+        help=f"comma-separated, of {', '.join(SYSTEMS + EXTRA_SYSTEMS)} (default: all but "
+        f"{', '.join(EXTRA_SYSTEMS)})",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--rounds", type=int, default=3)
@@ -1084,7 +1160,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg.rounds, cfg.max_reps, cfg.budget_s, cfg.min_reps = 1, 5, 0.5, 2
         cfg.wrk_seconds, cfg.fresh_runs, cfg.brute_force_samples = 1, 1, 3
         cfg.request_timeout_s = min(cfg.request_timeout_s, 30.0)
-    unknown = set(cfg.systems) - set(SYSTEMS) or set(cfg.sizes) - set(generate_synthetic.SIZES)
+    unknown = set(cfg.systems) - {*SYSTEMS, *EXTRA_SYSTEMS} or set(cfg.sizes) - set(
+        generate_synthetic.SIZES
+    )
     if unknown:
         parser.error(f"unknown: {sorted(unknown)}")
     cfg.work.mkdir(parents=True, exist_ok=True)
@@ -1194,6 +1272,8 @@ COLUMNS = (
     ("hairkg", "sparql", "hairkg /sparql"),
     ("hairkg-remote", "api", "hairkg remote API"),
     ("hairkg-remote", "sparql", "hairkg remote /sparql"),
+    ("hairkg-virtuoso", "api", "hairkg on Virtuoso API"),
+    ("hairkg-virtuoso", "sparql", "hairkg on Virtuoso /sparql"),
     ("oxigraph", "sparql", "Oxigraph server"),
     ("rdflib-endpoint", "sparql", "rdflib-endpoint"),
     ("rdflib", "inprocess", "rdflib in process"),
@@ -1201,6 +1281,7 @@ COLUMNS = (
 SYSTEM_NAMES = {
     "hairkg": "hairkg (embedded)",
     "hairkg-remote": "hairkg (remote store)",
+    "hairkg-virtuoso": "hairkg (Virtuoso store)",
     "oxigraph": "Oxigraph server",
     "rdflib-endpoint": "rdflib-endpoint",
     "rdflib": "rdflib in process",
@@ -1296,7 +1377,7 @@ def report(results: dict) -> str:
             lines.append("|---|---|---|")
             lines.extend(rows)
             lines.append("")
-        for name in ("hairkg", "hairkg-remote"):
+        for name in ("hairkg", "hairkg-remote", "hairkg-virtuoso"):
             r = systems.get(name, {})
             fresh, check = r.get("freshness"), r.get("related_check")
             if fresh:
@@ -1346,7 +1427,7 @@ def targets(results: dict) -> list[str]:
         return f"{a / b:.2f}x" if a and b else "-"
 
     rows = []
-    for name in ("hairkg", "hairkg-remote"):
+    for name in ("hairkg", "hairkg-remote", "hairkg-virtuoso"):
         if name not in systems or "error" in systems[name]:
             continue
         label = SYSTEM_NAMES[name]
