@@ -30,6 +30,7 @@ def gate() -> WriteGate:
             settings.write_validation,
             lock_timeout_s=settings.write_lock_timeout_s,
             lease_s=settings.write_lease_s,
+            shared_store=not settings.managed_store,
             default_graph_writes=settings.default_graph_writes == "allow",
         )
         current_app.extensions["hairkg.gate"] = existing

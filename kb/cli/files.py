@@ -132,6 +132,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                     data_dir,
                     lock_timeout_s=settings.write_lock_timeout_s,
                     lease_s=settings.write_lease_s,
+                    shared_store=bool(getattr(args, "store_url", None)),
                 ),
                 quads,
                 author=f"cli:{getpass.getuser()}",

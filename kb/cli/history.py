@@ -173,7 +173,11 @@ def cmd_revert(args: argparse.Namespace) -> int:
                 return 1
             settings = Settings.from_env()
             gate = gate_for(
-                store, data_dir, settings.write_validation, lease_s=settings.write_lease_s
+                store,
+                data_dir,
+                settings.write_validation,
+                lease_s=settings.write_lease_s,
+                shared_store=bool(getattr(args, "store_url", None)),
             )
             try:
                 result = gate.apply(

@@ -107,13 +107,20 @@ class WriteGate:
         attempts: int = 5,
         lock_timeout_s: float = 120.0,
         lease_s: float = 30.0,
+        shared_store: bool = True,
         commit_timeout_s: float = 120.0,
         default_graph_writes: bool = False,
     ):
         if validation not in VALIDATION_MODES:
             raise ValueError(f"validation must be one of {VALIDATION_MODES}, not {validation!r}")
         self.store = store
-        lease = StoreLease(store, host_holder(Path(lock_path).resolve()), lease_s)
+        # The store's lease only when other hosts may write the store: the embedded store is
+        # this host's alone (its lock file is enough), and its readers never see a claim.
+        lease = (
+            StoreLease(store, host_holder(Path(lock_path).resolve()), lease_s)
+            if shared_store
+            else None
+        )
         self.lock = WriteLock(lock_path, lock_timeout_s, lease, busy=GateBusy)
         self.validation = validation
         self.attempts = attempts

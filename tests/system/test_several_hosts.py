@@ -32,6 +32,8 @@ from kb.store.client import SparqlStore
 from kb.store.engines import endpoints_of
 from kb.store.lease import StoreLease
 
+pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
+
 TOKENS = "alice:alice-secret:write,bob:bob-secret:write"
 ALICE = {"Authorization": "Bearer alice-secret"}
 BOB = {"Authorization": "Bearer bob-secret"}
@@ -47,8 +49,6 @@ from kb.settings import Settings
 from kb.store.client import SparqlStore
 from kb.store.engines import endpoints_of
 from kb.store.lease import StoreLease
-
-pytestmark = pytest.mark.slow  # dealt first under xdist (tests/conftest.py)
 
 settings = Settings.from_env()
 store = SparqlStore.for_endpoints(endpoints_of(settings))
