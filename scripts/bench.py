@@ -1494,6 +1494,7 @@ def plot(results: dict, path: Path) -> None:
         ("hairkg", "api", "hairkg JSON API", "tab:blue"),
         ("hairkg", "sparql", "hairkg /sparql", "tab:cyan"),
         ("hairkg-remote", "api", "hairkg remote JSON API", "tab:purple"),
+        ("hairkg-virtuoso", "api", "hairkg on Virtuoso JSON API", "tab:brown"),
         ("oxigraph", "sparql", "Oxigraph server", "tab:green"),
         ("rdflib-endpoint", "sparql", "rdflib-endpoint", "tab:red"),
         ("rdflib", "inprocess", "rdflib in process (no HTTP)", "tab:orange"),
@@ -1518,7 +1519,10 @@ def plot(results: dict, path: Path) -> None:
         ax.set_xlabel("triples")
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("p50 latency, ms (log)")
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8)
+    if handles:
+        fig.legend(
+            handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8
+        )
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
