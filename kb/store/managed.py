@@ -114,7 +114,7 @@ class EngineSupervision:
         total = 0
         for path in self.run_dir.glob("inflight-*"):
             pid = int(path.name.partition("-")[2] or 0)
-            if not _alive(pid):
+            if not process_alive(pid):
                 path.unlink(missing_ok=True)
                 continue
             with contextlib.suppress(OSError, struct.error):
@@ -136,7 +136,8 @@ class EngineSupervision:
                 self._file[:8] = struct.pack("q", self._count)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this host (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

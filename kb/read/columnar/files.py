@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.store.managed import process_alive
+
 log = logging.getLogger("kb.read.indexes")
 
 MANIFEST = "manifest.json"
@@ -52,19 +54,9 @@ def remove_abandoned(directory: Path) -> None:
     """Removes temporary directories of writers that no longer run (killed mid-write)."""
     for path in directory.glob(f".*{_TEMPORARY_SUFFIX}"):
         owner = path.name.rsplit(".", 3)[-3] if path.name.count(".") >= 3 else ""
-        if owner.isdigit() and _alive(int(owner)):
+        if owner.isdigit() and process_alive(int(owner)):
             continue
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def write_directory(
