@@ -21,9 +21,9 @@ from kb.store.signals import SignalWatch
 
 
 class ChangeWatch:
-    def __init__(self, store: SparqlStore, marker: Path, store_poll_s: float = 0.5):
+    def __init__(self, store: SparqlStore, signal: Path, store_poll_s: float = 0.5):
         self.store = store
-        self.signal = SignalWatch(Path(marker))
+        self.signal = SignalWatch(Path(signal))
         self.store_poll_s = store_poll_s
         self._lock = threading.Lock()
         self._looked_at = float("-inf")

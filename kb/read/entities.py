@@ -81,6 +81,20 @@ class Lit(NamedTuple):
     datatype: str = XSD_STRING
 
 
+def graph_term(node) -> str | Lit | None:
+    """A pyoxigraph term as the entity graph holds it: an IRI string, ``_:label`` for a blank
+    node, a ``Lit``; None for a triple term (not used in the graph)."""
+    import pyoxigraph as ox
+
+    if isinstance(node, ox.NamedNode):
+        return node.value
+    if isinstance(node, ox.BlankNode):
+        return "_:" + node.value
+    if isinstance(node, ox.Literal):
+        return Lit(node.value, node.language or "", node.datatype.value)
+    return None
+
+
 def local_name(iri: str) -> str:
     for sep in ("#", "/"):
         if sep in iri:

@@ -8,8 +8,8 @@ from collections import Counter
 from kb.rdf import HK
 from kb.rdf import KB as KB_NS
 from kb.read.entities import (
-    Lit,
     entity_id,
+    graph_term,
 )
 from kb.suggest.engine import ABOUT, MENTIONS, Suggester
 from kb.suggest.html import from_html, looks_like_html
@@ -26,25 +26,13 @@ def document_from_file_text(content: str, *, html: bool | None = None) -> Docume
     return from_html(content) if html else from_text(content)
 
 
-def _plain(term) -> object:
-    import pyoxigraph as ox
-
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
-    if isinstance(term, ox.Literal):
-        return Lit(term.value, term.language or "", term.datatype.value)
-    return None
-
-
 def local_triples(root=None) -> list[tuple]:
     """The asserted triples of the source files (no reasoner: labels and types suffice)."""
     from kb.validation.release import load_asserted_quads
 
     out = []
     for quad in load_asserted_quads(root):
-        s, o = _plain(quad.subject), _plain(quad.object)
+        s, o = graph_term(quad.subject), graph_term(quad.object)
         if isinstance(s, str) and o is not None:
             out.append((s, quad.predicate.value, o))
     return out

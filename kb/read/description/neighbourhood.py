@@ -38,7 +38,7 @@ from kb.read.entities import (
     RDFS_LABEL,
     RDFS_SUBCLASS,
     EntityGraph,
-    Lit,
+    graph_term,
 )
 from kb.store.client import SparqlStore, sparql_term, values_clause
 
@@ -52,16 +52,6 @@ def _iri(value: str) -> str:
 
 def _in_content(variable: str) -> str:
     return values_clause(variable, [ox.NamedNode(g) for g in CONTENT_GRAPHS])
-
-
-def _term(node) -> str | Lit | None:
-    if isinstance(node, ox.NamedNode):
-        return node.value
-    if isinstance(node, ox.BlankNode):
-        return "_:" + node.value
-    if isinstance(node, ox.Literal):
-        return Lit(node.value, node.language or "", node.datatype.value)
-    return None  # a triple term: not used here
 
 
 def read_neighbourhood(store: SparqlStore, iri: str) -> tuple[EntityGraph, set[tuple]] | None:
@@ -87,7 +77,7 @@ def read_neighbourhood(store: SparqlStore, iri: str) -> tuple[EntityGraph, set[t
         return None
     graphs: dict[tuple, set[str]] = defaultdict(set)
     for row in rows:
-        s, o = _term(row["s"]), _term(row["o"])
+        s, o = graph_term(row["s"]), graph_term(row["o"])
         if isinstance(s, str) and o is not None:
             graphs[(s, row["p"].value, o)].add(row["g"].value)
     triples = list(graphs)
@@ -147,7 +137,7 @@ def _labels_and_types(store: SparqlStore, iris: list[str]) -> list[tuple]:
             f"SELECT DISTINCT ?x ?p ?o WHERE {{ {values_clause('x', batch)} {branches} }}"
         )
         for row in rows:
-            value = _term(row["o"])
+            value = graph_term(row["o"])
             if value is not None:
                 out.append((row["x"].value, row["p"].value, value))
     return out
