@@ -2,7 +2,7 @@
 
 A stream asks :meth:`ChangeWatch.latest` every tick (a tenth of a second). That costs a
 read of the host's write signal (``kb.store.signals``, replaced after every commit made on
-this host) and, when the marker moved or ``store_poll_s`` passed since the last
+this host) and, when its token changed or ``store_poll_s`` passed since the last
 look, one lookup of the dataset version (a single triple; every write changes it). Only when
 the version changed is the history asked for its newest number. One watch is shared by the
 streams of a process, so the store sees at most one version lookup per ``store_poll_s`` per
