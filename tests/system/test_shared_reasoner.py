@@ -112,8 +112,12 @@ def _refused(server) -> None:
 
 
 def test_hermit_refuses_through_either_worker(reasoning):
-    workers = {p.pid for p in _workers(reasoning)}
-    assert len(workers) == 2
+    # both workers booted (one was once still being forked when the test began)
+    def two_workers():
+        pids = {p.pid for p in _workers(reasoning)}
+        return pids if len(pids) == 2 else None
+
+    workers = wait_until(two_workers, 60, 0.2, "two workers")
     for _ in range(ATTEMPTS):
         _refused(reasoning)
         if workers <= _runs(reasoning, "inconsistent"):
