@@ -16,7 +16,7 @@ from kb.read.entities import (
     RDF_OBJECT,
     RDF_SUBJECT,
     RDF_TYPE,
-    EntityGraph,
+    ConceptGraph,
     Lit,
     entity_id,
     humanise,
@@ -131,7 +131,7 @@ def _citation_patterns(label: str) -> list[str]:
     return [f"{author} et al. {year}", f"{author} {year}", f"{author} et al., {year}"]
 
 
-def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern]]:
+def concepts_from_graph(graph: ConceptGraph) -> tuple[list[Concept], list[Pattern]]:
     """The taggable concepts of ``graph`` and every pattern that names one."""
     chosen: list[str] = []
     for iri in sorted(graph.entities()):

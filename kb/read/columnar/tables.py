@@ -37,6 +37,7 @@ class StringTable:
 
     def __init__(self, arrays: dict[str, np.ndarray], name: str):
         self.blob = arrays[f"{name}.blob"]
+        self._bytes = memoryview(self.blob)  # slices without numpy's per-slice objects
         self.offsets = arrays[f"{name}.offsets"]
         self.hashes = arrays.get(f"{name}.hashes")
         self.rows = arrays.get(f"{name}.rows")
@@ -46,7 +47,7 @@ class StringTable:
 
     def __getitem__(self, row: int) -> str:
         start, end = int(self.offsets[row]), int(self.offsets[row + 1])
-        return bytes(self.blob[start:end]).decode("utf-8", "surrogatepass")
+        return bytes(self._bytes[start:end]).decode("utf-8", "surrogatepass")
 
     def strings(self) -> list[str]:
         """Every string of the table, in row order."""
