@@ -166,6 +166,10 @@ class MappedEntityGraph(ConceptGraph):
         self._labels = StringTable(arrays, PREFIX + "label")
         self._labelled = arrays[PREFIX + "labelled"]
         self._out_offsets = arrays[PREFIX + "out.offsets"]
+        self._out_starts = memoryview(self._out_offsets)
+        self._out_pred, self._out_obj = arrays[PREFIX + "out.pred"], arrays[PREFIX + "out.obj"]
+        self._literal_lang = memoryview(arrays[PREFIX + "literal.lang"])
+        self._literal_datatype = memoryview(arrays[PREFIX + "literal.datatype"])
         self._subject_count = len(self._out_offsets) - 1
         self._langs = StringTable(arrays, PREFIX + "lang").strings()
         self._datatypes = StringTable(arrays, PREFIX + "datatype").strings()
@@ -177,6 +181,7 @@ class MappedEntityGraph(ConceptGraph):
         self.incoming = _Incoming(self)
         self.article_titles = ArticleTitles(arrays)
         self._row = lru_cache(maxsize=CACHED_ROWS)(self._node.first)
+        self._name = lru_cache(maxsize=CACHED_ROWS)(self._node.__getitem__)  # classes recur
         self._properties = lru_cache(maxsize=CACHED_SUBJECTS)(self._decode_properties)
 
     # -- decoding -------------------------------------------------------------------------
@@ -186,20 +191,20 @@ class MappedEntityGraph(ConceptGraph):
         return row if row is not None and row < self._subject_count else None
 
     def _literal_term(self, literal: int) -> Lit:
-        lang = self._langs[int(self._a[PREFIX + "literal.lang"][literal])]
-        datatype = self._datatypes[int(self._a[PREFIX + "literal.datatype"][literal])]
+        lang = self._langs[self._literal_lang[literal]]
+        datatype = self._datatypes[self._literal_datatype[literal]]
         return Lit(self._literal[literal], lang, datatype)
 
     def _decode_properties(self, iri: str) -> dict[str, list] | None:
         row = self._subject_row(iri)
         if row is None:
             return None
-        start, end = int(self._out_offsets[row]), int(self._out_offsets[row + 1])
-        preds = self._a[PREFIX + "out.pred"][start:end].tolist()
-        objects = self._a[PREFIX + "out.obj"][start:end].tolist()
+        start, end = self._out_starts[row], self._out_starts[row + 1]
+        preds = self._out_pred[start:end].tolist()
+        objects = self._out_obj[start:end].tolist()
         props: dict[str, list] = {}
         for pred, code in zip(preds, objects, strict=True):
-            value = self._node[code] if code >= 0 else self._literal_term(-code - 1)
+            value = self._name(code) if code >= 0 else self._literal_term(-code - 1)
             props.setdefault(self._predicate[pred], []).append(value)
         return props
 

@@ -37,8 +37,9 @@ class StringTable:
 
     def __init__(self, arrays: dict[str, np.ndarray], name: str):
         self.blob = arrays[f"{name}.blob"]
-        self._bytes = memoryview(self.blob)  # slices without numpy's per-slice objects
         self.offsets = arrays[f"{name}.offsets"]
+        # memoryviews: Python ints and bytes slices without numpy's per-item objects
+        self._bytes, self._offsets = memoryview(self.blob), memoryview(self.offsets)
         self.hashes = arrays.get(f"{name}.hashes")
         self.rows = arrays.get(f"{name}.rows")
 
@@ -46,7 +47,7 @@ class StringTable:
         return len(self.offsets) - 1
 
     def __getitem__(self, row: int) -> str:
-        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        start, end = self._offsets[row], self._offsets[row + 1]
         return bytes(self._bytes[start:end]).decode("utf-8", "surrogatepass")
 
     def strings(self) -> list[str]:
