@@ -7,6 +7,9 @@ related-content index, ``kb.read.related``), so an entity card is a few dictiona
 of SPARQL round trips, and its cost does not grow with the number of articles.
 
 Terms: an IRI is a ``str``; a blank node a ``str`` starting with ``_:``; a literal a ``Lit``.
+What the graph answers is ``ConceptGraph``'s, over either storage: ``EntityGraph`` (dictionaries,
+built from the store's triples) or the memory-mapped columns of a shared snapshot
+(``kb.read.columnar.graph.MappedEntityGraph``).
 """
 
 from __future__ import annotations
