@@ -153,7 +153,7 @@ class SnapshotFiles:
                 related.articles.values(), related.url_choices(), related.weights
             )
             arrays |= graph_arrays(indexes.graph)
-            small = {
+            small = {  # its labeller is the graph's ``label``: given again when read
                 "links_out": related._out,
                 "links_in": related._in,
                 "weights": related.weights,
