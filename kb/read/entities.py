@@ -250,6 +250,10 @@ class ConceptGraph:
     def entities(self) -> Iterable[str]:
         return self.spo.keys()
 
+    def subjects_with(self, prop: str) -> list[str]:
+        """The subjects that have a value of ``prop``, in the order of ``entities()``."""
+        return [s for s, props in self.spo.items() if prop in props]
+
     # -- JSON pieces ----------------------------------------------------------------------
 
     def ref(self, iri: str) -> dict:

@@ -39,7 +39,7 @@ def live_successors(graph: ConceptGraph) -> dict[str, str]:
     deprecated terms that have one)."""
     direct = {
         iri: nxt
-        for iri in graph.entities()
+        for iri in graph.subjects_with(OWL_DEPRECATED)
         if is_deprecated(graph, iri) and (nxt := successor(graph, iri)) is not None
     }
     live: dict[str, str] = {}

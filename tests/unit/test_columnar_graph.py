@@ -133,6 +133,9 @@ def assert_same_answers(
     sample of them, for the larger graphs)."""
     assert_same_storage(memory, columns)
     assert list(columns.entities()) == list(memory.entities())
+    predicates = {p for props in memory.spo.values() for p in props}
+    for prop in sorted(predicates) + NOWHERE:
+        assert columns.subjects_with(prop) == memory.subjects_with(prop), prop
     for node in nodes_of(memory) + NOWHERE:
         assert answers(columns, node) == answers(memory, node), node
     described = [e for e in memory.entities() if not e.startswith("_:")]

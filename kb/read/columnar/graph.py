@@ -223,6 +223,16 @@ class MappedEntityGraph(ConceptGraph):
 
     # -- the storage's part of ConceptGraph -----------------------------------------------
 
+    def subjects_with(self, prop: str) -> list[str]:
+        """A scan of the predicate column (an article refresh asks for the deprecated terms):
+        only the subjects found are decoded."""
+        pid = self._row(prop)
+        if pid is None:
+            return []
+        rows = np.flatnonzero(self._out_pred == pid)
+        subjects = np.unique(np.searchsorted(self._out_offsets, rows, side="right") - 1)
+        return [self._name(row) for row in subjects.tolist()]
+
     def own_label(self, iri: str) -> str | None:
         row = self._subject_row(iri)
         if row is None or not self._labelled[row]:
