@@ -67,6 +67,14 @@ class ArticleTitles(MutableMapping):
     def __len__(self) -> int:
         return sum(1 for _iri in self)
 
+    def items(self) -> Iterator[tuple[str, str]]:  # type: ignore[override]
+        """Every (IRI, title), decoded a column at a time (for a new snapshot)."""
+        changed = dict(self._changed)
+        for iri, title in zip(self._iri.strings(), self._title.strings(), strict=True):
+            if iri not in changed:
+                yield iri, title
+        yield from ((iri, title) for iri, title in changed.items() if title is not None)
+
 
 class _Subjects(Mapping):
     """Subject -> {predicate: values}, decoded on demand (``spo``)."""
@@ -146,6 +154,15 @@ class _Incoming(Mapping):
 
     def _rows(self) -> list[int]:
         return np.flatnonzero(np.diff(self._offsets)).tolist()
+
+    def items(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:  # type: ignore[override]
+        """Every node's incoming links, decoded a column at a time (for a new snapshot)."""
+        names, offsets = self._graph._node_names(), self._offsets.tolist()
+        preds = self._graph._a[PREFIX + "in.pred"].tolist()
+        subjects = self._graph._a[PREFIX + "in.subj"].tolist()
+        for row in self._rows():
+            span = range(offsets[row], offsets[row + 1])
+            yield names[row], [(names[preds[i]], names[subjects[i]]) for i in span]
 
     def __iter__(self) -> Iterator[str]:
         names = self._graph._node_names()
