@@ -7,8 +7,9 @@ whose look-ups decode one subject's statements, or one node's incoming links, on
 the same lists the dictionaries hold. A worker keeps only small caches: the predicates, the
 languages and datatypes, ``primary_of``, the last subjects and node rows asked for (bounded),
 the superclasses of the classes asked about, and the article titles changed since the snapshot
-(``ArticleTitles``). Walking the whole graph (the related index's links, the suggester) decodes
-it a column at a time.
+(``ArticleTitles``). Listing the whole graph (``spo.items()``, ``incoming.items()``, the
+titles: a new snapshot, the suggester's walk over every statement) decodes it a column at a
+time; ``subjects_with`` scans the predicate column instead of decoding every subject.
 """
 
 from __future__ import annotations
