@@ -195,8 +195,8 @@ def generated_graph(concepts: int, seed: int) -> EntityGraph:
 
 
 def test_a_generated_graph_mapped_answers_like_the_in_memory_graph(tmp_path):
-    memory = generated_graph(2000, seed=7)
-    assert len(memory.spo) > 5000  # concepts and their claims
+    memory = generated_graph(3000, seed=7)
+    assert len(memory.spo) > 8000  # concepts and their claims
     assert_same_answers(memory, mapped(tmp_path, memory), described_sample=1000)
 
 
