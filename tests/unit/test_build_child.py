@@ -77,6 +77,7 @@ def test_a_full_build_runs_in_a_child_and_the_worker_maps_it(
     assert [kind for kind, _ in child_runs] == ["answer"]
     answer = child_runs[0][1]
     assert answer["version"] == "seed" and answer["pid"] != os.getpid()
+    assert answer["peak_rss_kib"] > 0
     assert not process_alive(answer["pid"])  # exited: its memory went back to the system
     assert isinstance(built.graph, MappedEntityGraph)  # the snapshot, mapped
     assert built.version == "seed" and snapshots.path("seed").exists()

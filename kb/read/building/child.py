@@ -12,9 +12,9 @@ credentials, which are never on the command line nor logged)::
 
 builds the indexes from the store (``kb.read.indexes.load_indexes``), writes them as the shared
 snapshot (``SnapshotFiles.write``), prints one JSON line ``{"version": ..., "pid": ...,
-"built_in_s": ...}`` on stdout and exits 0. Any failure: exit 1 (2 for unusable input) with a
-one-line reason on stderr. The modules of the build are imported only when needed, so that a
-bad input is answered at once; nothing from ``api`` (Flask) is imported.
+"built_in_s": ..., "peak_rss_kib": ...}`` on stdout and exits 0. Any failure: exit 1 (2 for
+unusable input) with a one-line reason on stderr. The modules of the build are imported only
+when needed, so that a bad input is answered at once; nothing from ``api`` (Flask) is imported.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import sys
 import time
 
@@ -115,7 +116,12 @@ def build(request: dict) -> dict:
     snapshots.write(built)
     if manifest_time(snapshots.path(built.version)) is None:
         raise BuildError(f"the snapshot of version {built.version} was not written")
-    return {"version": built.version, "pid": os.getpid(), "built_in_s": round(built_in_s, 3)}
+    return {
+        "version": built.version,
+        "pid": os.getpid(),
+        "built_in_s": round(built_in_s, 3),
+        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # Linux: KiB
+    }
 
 
 def main() -> int:

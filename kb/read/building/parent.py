@@ -72,7 +72,8 @@ def build_request(store: SparqlStore, weights: RelatedWeights, snapshots: Snapsh
 
 
 def run_child(request: dict, timeout_s: float) -> dict:
-    """Runs the child on ``request``; its answer (``version``, ``pid``, ``built_in_s``)."""
+    """Runs the child on ``request``; its answer (``version``, ``pid``, ``built_in_s``,
+    ``peak_rss_kib``)."""
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(
         part for part in (str(_CODE_ROOT), environment.get("PYTHONPATH", "")) if part
@@ -133,11 +134,13 @@ def build_in_child(
         )
         return None
     log.info(
-        "indexes of version %s built in child process %s (%.2f s of build, %.2f s in all)",
+        "indexes of version %s built in child process %s (%.2f s of build, %.2f s in all, "
+        "peak RSS %.0f MiB, returned to the system)",
         mapped.version,
         answer.get("pid"),
         float(answer.get("built_in_s", 0.0)),
         time.perf_counter() - started,
+        float(answer.get("peak_rss_kib", 0)) / 1024,
     )
     mapped.built_in_s = time.perf_counter() - started
     return mapped
