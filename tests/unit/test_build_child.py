@@ -84,6 +84,25 @@ def test_a_full_build_runs_in_a_child_and_the_worker_maps_it(
     assert answers(built) == expected
 
 
+def test_a_write_during_the_childs_build_maps_the_newer_snapshot(store, tmp_path, monkeypatch):
+    """The worker saw version "seed"; a write lands before the child reads the store: the
+    child's snapshot (the newer version) is mapped, not rebuilt in the worker."""
+    real = parent.run_child
+
+    def write_first(request, timeout_s):
+        store.update(store.set_version_update("newer"))
+        return real(request, timeout_s)
+
+    monkeypatch.setattr(parent, "run_child", write_first)
+    builds = in_process_builds(monkeypatch)
+    snapshots = SnapshotFiles(tmp_path / "indexes", WEIGHTS)
+    built = IndexHolder(store, WEIGHTS, snapshots=snapshots).get()
+    assert builds == []
+    assert built.version == "newer" and isinstance(built.graph, MappedEntityGraph)
+    assert snapshots.read("seed") is None and snapshots.read("newer") is not None
+    assert answers(built) == answers(load_indexes(store, WEIGHTS))
+
+
 def test_a_child_that_fails_leaves_the_worker_building_itself(
     store, tmp_path, monkeypatch, child_runs, caplog
 ):
@@ -162,3 +181,15 @@ def test_the_child_refuses_bad_input_in_one_line_and_never_loads_flask(tmp_path)
         check=True,
     )
     assert imported.stdout.decode().strip() == "[]"
+
+
+def test_a_store_the_child_cannot_open_is_built_in_the_worker(
+    store, tmp_path, monkeypatch, child_runs, caplog
+):
+    """A store not made from its endpoints (no credentials to hand on): no child is started."""
+    builds = in_process_builds(monkeypatch)
+    store.endpoints = None
+    with caplog.at_level("WARNING", logger="kb.read.indexes"):
+        built = IndexHolder(store, WEIGHTS, snapshots=SnapshotFiles(tmp_path / "i", WEIGHTS)).get()
+    assert child_runs == [] and builds == [1] and built.version == "seed"
+    assert any("for_endpoints" in r.getMessage() for r in caplog.records)

@@ -209,4 +209,7 @@ def test_a_restarted_server_loads_its_indexes_from_the_data_dir(tmp_path, releas
     log = server.log()
     second_start = log[log.rindex("serving on") :]
     assert second_start.count("indexes loaded from") == 2, second_start
+    first_start = log[: log.rindex("serving on")]
+    assert first_start.count("built in child process") == 1, first_start  # kb.read.building
+    assert "building in this process" not in log
     assert list((data_dir / "indexes").glob("indexes-*/manifest.json"))

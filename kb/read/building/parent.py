@@ -25,6 +25,7 @@ from pathlib import Path
 from kb.read.related_model import RelatedWeights
 from kb.read.snapshots import Indexes, SnapshotFiles
 from kb.store.client import SparqlStore
+from kb.store.engines import ENGINES
 
 log = logging.getLogger("kb.read.indexes")
 
@@ -48,6 +49,10 @@ def build_request(store: SparqlStore, weights: RelatedWeights, snapshots: Snapsh
     endpoints = store.endpoints
     if endpoints is None:
         raise ChildBuildFailed("the store was not made by SparqlStore.for_endpoints")
+    if ENGINES.get(endpoints.engine.kind) != endpoints.engine:
+        raise ChildBuildFailed(
+            f"the store's engine profile is not the {endpoints.engine.kind} preset"
+        )
     supervision_dir = getattr(getattr(store.supervision, "run_dir", None), "parent", None)
     return {
         "parent_pid": os.getpid(),
