@@ -58,4 +58,5 @@ def index_holder(settings: Settings, store: SparqlStore) -> IndexHolder:
         weights,
         check_interval_s=getattr(settings, "index_check_interval_s", 0.5),
         snapshots=snapshots,
+        build_timeout_s=getattr(settings, "index_build_timeout_s", 600.0),
     )

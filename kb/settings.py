@@ -74,6 +74,9 @@ class Settings:
     # Built indexes shared by the workers through DATA_DIR/indexes (kb.read.indexes.SnapshotFiles):
     # a cold start loads the snapshot of the store's version instead of reading the store.
     index_snapshots: bool = True
+    # A full build of those indexes runs in a short-lived child process (kb.read.building) that
+    # is killed after this long; the worker then builds in its own process.
+    index_build_timeout_s: float = 600.0
     # Rendered /sparql answers kept per worker, keyed by their ETag (dataset version, query,
     # dataset, format): repeated queries skip the store until the next write. 0 turns it off.
     sparql_cache_mb: int = 64

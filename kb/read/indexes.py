@@ -24,7 +24,9 @@ the concept graph as columns every worker memory-maps (``kb.read.columnar``). A 
 the snapshot of the store's version (seconds at 1M triples instead of 20-50 s of reading the store);
 else, under an exclusive ``flock`` on ``build.lock`` (one builder per host, the others wait and open
 its result), it brings the newest snapshot forward from the change history like a running process
-does (``apply_changes``), or builds from the store, writes the result and maps it. Snapshot names
+does (``apply_changes``), or has a short-lived child process build from the store and write the
+snapshot (``kb.read.building``: the build's memory goes back to the system when it exits), and
+maps it; if the child fails, it builds in its own process. Snapshot names
 hash the format, dataset version, weights, code of the index modules and Python version; an
 unversioned store is never snapshotted. The rest of a snapshot is a pickle: the directory must be as
 trusted as the store's own database.
@@ -44,6 +46,7 @@ import weakref
 from collections.abc import Iterable
 
 from kb.rdf import HK, SKOS
+from kb.read.building.parent import build_in_child
 from kb.read.entities import (
     ARTICLE,
     CLAIM,
@@ -114,12 +117,6 @@ def parse_link_weights(spec: str) -> dict[str, float]:
             iri = str(HK) + name.removeprefix("hk:")
         weights[iri] = float(value)
     return weights
-
-
-# -- reading the store ----------------------------------------------------------------------
-
-
-# -- the snapshot ---------------------------------------------------------------------------
 
 
 def build_indexes(
@@ -234,11 +231,13 @@ class IndexHolder:
         weights: RelatedWeights,
         check_interval_s: float = 0.5,
         snapshots: SnapshotFiles | None = None,
+        build_timeout_s: float = 600.0,
     ):
         self.store = store
         self.weights = weights
         self.check_interval_s = check_interval_s
         self.snapshots = snapshots
+        self.build_timeout_s = build_timeout_s  # a full build's child process is killed after
         self._current: Indexes | None = None
         self._build_lock = threading.Lock()
         self._checked_at = 0.0
@@ -293,7 +292,8 @@ class IndexHolder:
 
     def _shared_build(self, version: str, *, bring_forward: bool = True) -> Indexes:
         """Under the build lock: the snapshot another process wrote meanwhile, or the newest
-        snapshot brought forward from the change history, or a full build; written back."""
+        snapshot brought forward from the change history (written back), or a full build in a
+        child process, mapped (in this process, written back, when the child fails)."""
         found = self.snapshots.read(version)
         if found is not None:
             return found
@@ -304,7 +304,8 @@ class IndexHolder:
                     return self._written(newest)
             except StoreError as error:
                 log.info("snapshot not brought forward (%s): rebuilding", error)
-        return self._written(load_indexes(self.store, self.weights))
+        mapped = build_in_child(self.store, self.weights, self.snapshots, self.build_timeout_s)
+        return mapped or self._written(load_indexes(self.store, self.weights))
 
     def _written(self, built: Indexes) -> Indexes:
         """``built`` written as the shared snapshot of its version and mapped back (the

@@ -85,6 +85,7 @@ class SnapshotFiles:
 
     def __init__(self, directory: Path, weights: RelatedWeights, scope: str = ""):
         self.directory = Path(directory)
+        self.scope = scope
         basis = repr((SNAPSHOT_FORMAT, weights, scope, sys.version_info[:2], _code_fingerprint()))
         self.tag = hashlib.sha256(basis.encode()).hexdigest()[:12]
 

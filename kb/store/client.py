@@ -136,6 +136,9 @@ class SparqlStore:
         self._version: tuple[float, str, int] | None = None
         self._version_epoch = 0
         self._version_lock = threading.Lock()
+        # Where it was made from (``for_endpoints``), credentials included: what another
+        # process needs to open the same store (kb.read.building); None when made directly.
+        self.endpoints: StoreEndpoints | None = None
 
     @classmethod
     def for_server(cls, base_url: str, **kwargs) -> SparqlStore:
@@ -145,7 +148,7 @@ class SparqlStore:
     @classmethod
     def for_endpoints(cls, endpoints: StoreEndpoints, **kwargs) -> SparqlStore:
         """A store for any engine (``kb.store.engines.endpoints_for``)."""
-        return cls(
+        store = cls(
             endpoints.query_url,
             endpoints.update_url,
             endpoints.graph_store_url,
@@ -153,6 +156,8 @@ class SparqlStore:
             auth=endpoints.auth(),
             **kwargs,
         )
+        store.endpoints = endpoints
+        return store
 
     # -- raw protocol -------------------------------------------------------------------
 

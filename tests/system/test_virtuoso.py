@@ -133,6 +133,9 @@ def test_the_article_index_reads_the_articles(served):
     assert answer["items"], answer
     status, _, body = served.get("/api/v1/search?q=microneedling+for+hair&type=Article")
     assert status == 200 and json.loads(body)["items"], body
+    # built by a child process signed in with the credentials it was handed on its stdin
+    assert "built in child process" in served.log()
+    assert "building in this process" not in served.log()
 
 
 def test_no_secret_in_the_service_description_the_log_or_errors(served):

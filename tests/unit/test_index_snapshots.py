@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 from helpers import wait_until
 
+import kb.read.building.parent as building
 import kb.read.indexes as indexes
 from kb.rdf import KB_GRAPH
 from kb.read.indexes import IndexHolder, load_indexes
@@ -111,13 +112,18 @@ def test_an_older_snapshot_is_brought_forward_from_the_history(store, tmp_path, 
 
 
 def test_concurrent_processes_build_once(store, tmp_path, monkeypatch):
-    real_load, builds = indexes.load_indexes, []
+    real_load, real_child, builds = indexes.load_indexes, building.run_child, []
 
     def counted(*args, **kwargs):
         builds.append(1)
         return real_load(*args, **kwargs)
 
+    def counted_child(*args, **kwargs):  # a full build runs in a child process
+        builds.append(1)
+        return real_child(*args, **kwargs)
+
     monkeypatch.setattr(indexes, "load_indexes", counted)
+    monkeypatch.setattr(building, "run_child", counted_child)
     holders = [
         IndexHolder(store, WEIGHTS, snapshots=SnapshotFiles(tmp_path / "indexes", WEIGHTS))
         for _ in range(3)
@@ -203,4 +209,7 @@ def test_a_restarted_server_loads_its_indexes_from_the_data_dir(tmp_path, releas
     log = server.log()
     second_start = log[log.rindex("serving on") :]
     assert second_start.count("indexes loaded from") == 2, second_start
+    first_start = log[: log.rindex("serving on")]
+    assert first_start.count("built in child process") == 1, first_start  # kb.read.building
+    assert "building in this process" not in log
     assert list((data_dir / "indexes").glob("indexes-*/manifest.json"))
