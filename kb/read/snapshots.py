@@ -25,6 +25,8 @@ from kb.read.columnar.files import (
     write_directory,
 )
 from kb.read.columnar.related import MappedRelatedIndex
+from kb.read.columnar.search import MappedSearchIndex
+from kb.read.columnar.search_columns import search_arrays
 from kb.read.entities import EntityGraph
 from kb.read.related import RelatedRanking
 from kb.read.related_model import Article, RelatedWeights
@@ -34,8 +36,8 @@ from kb.store.locks import flock_exclusive
 log = logging.getLogger("kb.read.indexes")
 
 
-SNAPSHOT_FORMAT = 2  # 2: a directory of memory-mapped columns (kb.read.columnar)
-_REST = "rest.pickle"  # the entity graph, search and the related index's links
+SNAPSHOT_FORMAT = 3  # 2: a directory of memory-mapped columns (kb.read.columnar); 3: search too
+_REST = "rest.pickle"  # the entity graph and the related index's links
 
 
 _SNAPSHOT_KEEP = 3  # newest snapshot files kept in the directory
@@ -65,7 +67,7 @@ def release_freed_memory() -> None:
 class Indexes:
     version: str
     graph: EntityGraph
-    search: SearchIndex
+    search: SearchIndex | MappedSearchIndex
     related: RelatedRanking  # kb.read.related.RelatedIndex or its mapped form
     built_in_s: float = 0.0
     generation: int = 0  # bumped by in-place article refreshes (part of the ETag)
@@ -120,6 +122,7 @@ class SnapshotFiles:
                 if gc_was_on:
                     gc.enable()
             indexes.related = MappedRelatedIndex(opened.arrays, **related)
+            indexes.search = MappedSearchIndex(opened.arrays)
         except Exception as error:  # a foreign or damaged file: rebuild
             log.warning("index snapshot %s unreadable (%s); ignoring it", path, error)
             return None
@@ -147,6 +150,7 @@ class SnapshotFiles:
             arrays = related_arrays(
                 related.articles.values(), related.url_choices(), related.weights
             )
+            arrays |= search_arrays(indexes.search.live_entries())
             small = {
                 "links_out": related._out,
                 "links_in": related._in,
@@ -155,7 +159,8 @@ class SnapshotFiles:
                 "verbs": related.verbs,
             }
             rest = pickle.dumps(
-                (replace(indexes, related=None), small), protocol=pickle.HIGHEST_PROTOCOL
+                (replace(indexes, related=None, search=None), small),
+                protocol=pickle.HIGHEST_PROTOCOL,
             )
             meta = {"version": indexes.version}
             write_directory(target, arrays, {_REST: rest}, meta, SNAPSHOT_FORMAT)
