@@ -148,8 +148,29 @@ class MappedSearchIndex:
     def live_entries(self) -> list[Entry]:
         """Every entry, the overlay's included (for a new snapshot)."""
         with self._lock:
-            base = [self._entry(row) for row in np.flatnonzero(~self._dead).tolist()]
-            return base + self._overlay.live_entries()
+            return self._base_entries() + self._overlay.live_entries()
+
+    def _base_entries(self) -> list[Entry]:
+        """The live base rows as ``Entry``s, decoded a column at a time."""
+        a, names = self._a, self._typenames
+        text = {name: self._table[name].strings() for name in ("id", "iri", "label", "url")}
+        synonyms = self._table["synonym"].strings()
+        synonym_at = a["search.synonyms.offsets"].tolist()
+        type_at, type_ids = a["search.types.offsets"].tolist(), a["search.types.ids"].tolist()
+        kinds, deprecated = a["search.type"].tolist(), a["search.deprecated"].tolist()
+        return [
+            Entry(
+                id=text["id"][row],
+                iri=text["iri"][row],
+                label=text["label"][row],
+                type=names[kinds[row]],
+                types=frozenset(names[t] for t in type_ids[type_at[row] : type_at[row + 1]]),
+                synonyms=tuple(synonyms[synonym_at[row] : synonym_at[row + 1]]),
+                url=text["url"][row],
+                deprecated=bool(deprecated[row]),
+            )
+            for row in np.flatnonzero(~self._dead).tolist()
+        ]
 
     # -- the overlay ----------------------------------------------------------------------
 
@@ -185,17 +206,10 @@ class MappedSearchIndex:
     def _bucket(self, length: int) -> list[str]:
         found = self._buckets.get(length)
         if found is None:
+            found = []
             if 0 <= length < len(self._by_length) - 1:
                 start, end = self._by_length[length : length + 2].tolist()
-                table = self._table["vocab"]
-                raw, offsets = (
-                    table.blob[int(table.offsets[start]) : int(table.offsets[end])],
-                    (table.offsets[start : end + 1] - table.offsets[start]).tolist(),
-                )
-                data = raw.tobytes()
-                found = [data[offsets[i] : offsets[i + 1]].decode() for i in range(end - start)]
-            else:
-                found = []
+                found = self._table["vocab"].strings(start, end)
             self._buckets[length] = found
         return found
 
