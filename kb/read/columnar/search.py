@@ -24,6 +24,7 @@ import threading
 
 import numpy as np
 
+from kb.read.columnar.search_columns import entries_of
 from kb.read.columnar.tables import StringTable
 from kb.read.search.entries import (
     KIND_NAMES,
@@ -41,7 +42,7 @@ from kb.read.search.entries import (
     rank_of,
 )
 from kb.read.search.index import SearchIndex
-from kb.read.search.tiers import typo_hits, word_subset_hits
+from kb.read.search.tiers import starts_of_longer_words, typo_hits, word_subset_hits
 
 _AFTER_ANY = "\U0010ffff".encode()  # a range's end: its prefix followed by the last code point
 
@@ -59,31 +60,38 @@ class _KeyBytes:
         return self.blob[int(self.offsets[row]) : int(self.offsets[row + 1])].tobytes()
 
 
-def _prefix_tables(query_length: int, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(tier, score) per key flags (rows 0-3) and distinct key length, plus each key's column:
-    the in-memory index's formulas, computed once per distinct length."""
-    distinct, column = np.unique(lengths, return_inverse=True)
-    tiers = np.empty((4, len(distinct)), dtype=np.int8)
-    scores = np.empty((4, len(distinct)), dtype=np.float64)
-    for i, length in enumerate(distinct.tolist()):
+def _prefix_tables(query_length: int, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tier, score) per key flags (rows 0-3) and key length (columns): the in-memory index's
+    formulas, computed once per length present."""
+    size = int(lengths.max()) + 1 if len(lengths) else 1
+    tiers = np.zeros((4, size), dtype=np.int8)
+    scores = np.zeros((4, size), dtype=np.float64)
+    for length in np.flatnonzero(np.bincount(lengths, minlength=size)).tolist():
         coverage = query_length / length
         whole = length == query_length
-        tiers[0, i], scores[0, i] = (
+        tiers[0, length], scores[0, length] = (
             (TIER_EXACT, 100.0) if whole else (TIER_PREFIX, round(70 + 25 * coverage, 3))
         )
-        tiers[2, i], scores[2, i] = (
+        tiers[2, length], scores[2, length] = (
             (TIER_SYNONYM, 95.0) if whole else (TIER_SYNONYM_PREFIX, round(60 + 30 * coverage, 3))
         )
         for flags in (1, 3):
-            tiers[flags, i] = TIER_WORDS
-            scores[flags, i] = round(60 + 30 * coverage - 5 * (flags >> 1), 3)
-    return tiers, scores, column
+            tiers[flags, length] = TIER_WORDS
+            scores[flags, length] = round(60 + 30 * coverage - 5 * (flags >> 1), 3)
+    return tiers, scores
+
+
+def _sort_key(tiers: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """One float per hit ordered as (tier, -score): scores lie in [0, 100] with 3 decimals."""
+    return tiers * 1000.0 - scores
 
 
 class MappedSearchIndex:
     """The search index over a snapshot's mapped columns plus the overlay."""
 
     def __init__(self, arrays: dict[str, np.ndarray]):
+        # plain views of the maps: numpy.memmap's Python-level indexing costs microseconds
+        arrays = {k: v.view(np.ndarray) for k, v in arrays.items() if k.startswith("search.")}
         self._a = arrays
         self._table = {
             name: StringTable(arrays, f"search.{name}")
@@ -105,6 +113,7 @@ class MappedSearchIndex:
         self._dead_count = 0
         self._word_delta: dict[str, int] = {}
         self._live_words: dict[int, list[str]] = {}
+        self._word_starts: dict[int, list[str]] = {}  # cleared by every upsert and removal
         self._overlay = SearchIndex([])
         self._lock = threading.RLock()
 
@@ -148,29 +157,8 @@ class MappedSearchIndex:
     def live_entries(self) -> list[Entry]:
         """Every entry, the overlay's included (for a new snapshot)."""
         with self._lock:
-            return self._base_entries() + self._overlay.live_entries()
-
-    def _base_entries(self) -> list[Entry]:
-        """The live base rows as ``Entry``s, decoded a column at a time."""
-        a, names = self._a, self._typenames
-        text = {name: self._table[name].strings() for name in ("id", "iri", "label", "url")}
-        synonyms = self._table["synonym"].strings()
-        synonym_at = a["search.synonyms.offsets"].tolist()
-        type_at, type_ids = a["search.types.offsets"].tolist(), a["search.types.ids"].tolist()
-        kinds, deprecated = a["search.type"].tolist(), a["search.deprecated"].tolist()
-        return [
-            Entry(
-                id=text["id"][row],
-                iri=text["iri"][row],
-                label=text["label"][row],
-                type=names[kinds[row]],
-                types=frozenset(names[t] for t in type_ids[type_at[row] : type_at[row + 1]]),
-                synonyms=tuple(synonyms[synonym_at[row] : synonym_at[row + 1]]),
-                url=text["url"][row],
-                deprecated=bool(deprecated[row]),
-            )
-            for row in np.flatnonzero(~self._dead).tolist()
-        ]
+            live = np.flatnonzero(~self._dead).tolist()
+            return entries_of(self._a, live) + self._overlay.live_entries()
 
     # -- the overlay ----------------------------------------------------------------------
 
@@ -180,6 +168,7 @@ class MappedSearchIndex:
             self._kill(entry.id)
             self._overlay.upsert(entry)
             self._live_words.clear()
+            self._word_starts.clear()
 
     def remove(self, identifier: str) -> None:
         """Removes the entry with this id (nothing when there is none)."""
@@ -187,6 +176,7 @@ class MappedSearchIndex:
             self._kill(identifier)
             self._overlay.remove(identifier)
             self._live_words.clear()
+            self._word_starts.clear()
 
     def _kill(self, identifier: str) -> None:
         row = self._live_row(identifier)
@@ -226,6 +216,12 @@ class MappedSearchIndex:
             delta = self._word_delta
             live = {w for w, c in zip(base, counts, strict=True) if c + delta.get(w, 0) > 0}
             found = self._live_words[length] = sorted(live | set(extra))
+        return found
+
+    def word_starts(self, length: int) -> list[str]:
+        found = self._word_starts.get(length)
+        if found is None:
+            found = self._word_starts[length] = starts_of_longer_words(self, length)
         return found
 
     def _base_range(self, prefix: str) -> tuple[int, int]:
@@ -356,11 +352,10 @@ class MappedSearchIndex:
         keep = np.flatnonzero(admissible[rows])
         rows = rows[keep]
         flags = np.asarray(self._key_flags[lo:hi])[keep]
-        tier_table, score_table, column = _prefix_tables(
-            len(q), np.asarray(self._key_length[lo:hi])[keep]
-        )
-        tiers, scores = tier_table[flags, column], score_table[flags, column]
-        order = np.lexsort((keep, -scores, tiers, rows))
+        lengths = np.asarray(self._key_length[lo:hi])[keep]
+        tier_table, score_table = _prefix_tables(len(q), lengths)
+        tiers, scores = tier_table[flags, lengths], score_table[flags, lengths]
+        order = np.lexsort((_sort_key(tiers, scores), rows))  # stable: key order among ties
         first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]] if len(order) else order
         return rows[first], tiers[first], scores[first], lo + keep[first]
 
@@ -377,7 +372,12 @@ class MappedSearchIndex:
             scores = np.concatenate([scores, [v[1] for _, v in improved]])
             positions = np.concatenate([positions, [-1] * len(improved)]).astype(np.int64)
         wanted = offset + limit
-        order = np.lexsort((self._a["search.order"][rows], -scores, tiers))[:wanted]
+        key = _sort_key(tiers, scores)
+        chosen = np.arange(len(key))
+        if len(key) > wanted:  # only what ranks at least as well as the last hit wanted
+            chosen = np.flatnonzero(key <= np.partition(key, wanted - 1)[wanted - 1])
+        ranked = np.lexsort((self._a["search.order"][rows[chosen]], key[chosen]))
+        order = chosen[ranked][:wanted]
         candidates = []
         for i in order.tolist():
             row, tier, score = int(rows[i]), int(tiers[i]), float(scores[i])

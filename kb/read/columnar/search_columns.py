@@ -1,6 +1,7 @@
 """The columns of the search index (``search_arrays``): what a snapshot directory holds for it,
 written from either storage (``kb.read.search.SearchIndex`` or the mapped one with its overlay,
-through their ``live_entries``); ``kb.read.columnar.search`` reads them.
+through their ``live_entries``) and read back (``entries_of``); ``kb.read.columnar.search``
+reads them.
 
 Entries (row = rank by id): string tables ``search.id`` (looked up by value), ``search.iri``,
 ``search.label``, ``search.url``; ``search.type`` (most specific class) and the ``search.types``
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from kb.read.columnar.columns import csr_arrays
-from kb.read.columnar.tables import table_arrays
+from kb.read.columnar.tables import StringTable, table_arrays
 from kb.read.search.entries import Entry, entry_texts, entry_words, text_keys
 
 
@@ -84,3 +85,26 @@ def search_arrays(entries: Iterable[Entry]) -> dict[str, np.ndarray]:
     """The columns of a search index holding ``entries``."""
     ordered = sorted(entries, key=lambda e: e.id)
     return _entry_arrays(ordered) | _key_arrays(ordered) | _vocabulary_arrays(ordered)
+
+
+def entries_of(arrays: dict[str, np.ndarray], rows: list[int]) -> list[Entry]:
+    """The entries of these rows, decoded a column at a time (for a new snapshot)."""
+    text = {f: StringTable(arrays, f"search.{f}").strings() for f in ("id", "iri", "label", "url")}
+    names = StringTable(arrays, "search.typename").strings()
+    synonyms = StringTable(arrays, "search.synonym").strings()
+    synonym_at = arrays["search.synonyms.offsets"].tolist()
+    type_at, type_ids = arrays["search.types.offsets"].tolist(), arrays["search.types.ids"].tolist()
+    kinds, deprecated = arrays["search.type"].tolist(), arrays["search.deprecated"].tolist()
+    return [
+        Entry(
+            id=text["id"][row],
+            iri=text["iri"][row],
+            label=text["label"][row],
+            type=names[kinds[row]],
+            types=frozenset(names[t] for t in type_ids[type_at[row] : type_at[row + 1]]),
+            synonyms=tuple(synonyms[synonym_at[row] : synonym_at[row + 1]]),
+            url=text["url"][row],
+            deprecated=bool(deprecated[row]),
+        )
+        for row in rows
+    ]

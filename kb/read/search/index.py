@@ -22,7 +22,7 @@ from kb.read.search.entries import (
     normalise,
     rank_of,
 )
-from kb.read.search.tiers import typo_hits, word_subset_hits
+from kb.read.search.tiers import starts_of_longer_words, typo_hits, word_subset_hits
 
 
 class SearchIndex:
@@ -40,6 +40,7 @@ class SearchIndex:
                 self._exact.setdefault(key, []).append((index, flags >> 1, text))
         self._vocabulary: dict[int, dict[str, int]] = {}  # length -> word -> occurrences
         self._word_lists: dict[int, list[str]] = {}  # sorted words per length, rebuilt on use
+        self._word_starts: dict[int, list[str]] = {}  # likewise, starts of longer words
         for entry in self.entries:
             self._count_words(entry, +1)
         self._count = len(self.entries)
@@ -49,7 +50,7 @@ class SearchIndex:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_lock"]
-        state["_word_lists"] = {}
+        state["_word_lists"], state["_word_starts"] = {}, {}
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -76,6 +77,7 @@ class SearchIndex:
                 bucket.pop(word, None)
             if (count > 0) != (count - step > 0):  # the word appeared or went
                 self._word_lists.pop(len(word), None)
+                self._word_starts.clear()
 
     @property
     def longest_word(self) -> int:
@@ -85,6 +87,12 @@ class SearchIndex:
         found = self._word_lists.get(length)
         if found is None:
             found = self._word_lists[length] = sorted(self._vocabulary.get(length, ()))
+        return found
+
+    def word_starts(self, length: int) -> list[str]:
+        found = self._word_starts.get(length)
+        if found is None:
+            found = self._word_starts[length] = starts_of_longer_words(self, length)
         return found
 
     def _range(self, prefix: str) -> tuple[int, int]:

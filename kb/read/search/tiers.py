@@ -35,12 +35,22 @@ class KeySource(Protocol):
     def words(self, length: int) -> Sequence[str]:
         """The vocabulary's distinct words of ``length`` characters."""
 
+    def word_starts(self, length: int) -> Sequence[str]:
+        """``starts_of_longer_words(self, length)``, perhaps cached."""
+
     def prefix_count(self, prefix: str) -> int:
         """How many keys start with ``prefix``."""
 
     def prefix_keys(self, prefix: str, cap: int) -> list[tuple[str, int, int, str]]:
         """The first ``cap`` (key, ref, flags, text) starting with ``prefix``, in the order
         (key, entry id, flags, text)."""
+
+
+def starts_of_longer_words(source: KeySource, length: int) -> list[str]:
+    """The distinct first ``length`` characters of the vocabulary's longer words (what an
+    unfinished last word is compared with)."""
+    longer = range(length + 1, source.longest_word + 1)
+    return sorted({w[:length] for m in longer for w in source.words(m)})
 
 
 def _close_words(word: str, last: bool, source: KeySource, budget: int) -> list[tuple[str, int]]:
@@ -63,10 +73,7 @@ def _close_words(word: str, last: bool, source: KeySource, budget: int) -> list[
     for length in range(max(len(word) - budget, 1), len(word) + budget + 1):
         compare(source.words(length))
     if last:
-        n = len(word)
-        compare(
-            list({w[:n] for m in range(n + 1, source.longest_word + 1) for w in source.words(m)})
-        )
+        compare(source.word_starts(len(word)))
     return sorted(found.items(), key=lambda item: (item[1], item[0]))
 
 
