@@ -9,7 +9,8 @@ does (``kb.read.indexes.load_indexes``). Then, each in a fresh process:
 
 - before: the code of ``--before-commit`` (``git archive``, first on ``PYTHONPATH``) builds its
   ``SearchIndex``, pickles it, and the unpickling is measured as a worker's is (tracemalloc:
-  the Python objects it holds; RSS added);
+  the Python objects it holds, also after the queries below have filled its caches; RSS
+  added, in a run without tracemalloc);
 - now: the search columns (``kb.read.columnar.search_columns``) are written to a directory and
   mapped (``MappedSearchIndex``); measured after the queries below, so that the vocabulary's
   decoded length buckets it caches are counted;
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 CHILD = r"""
 import gc, json, pickle, resource, statistics, sys, time, tracemalloc
-mode, work = sys.argv[1], sys.argv[2]
+mode, work, trace = sys.argv[1], sys.argv[2], sys.argv[3] == "trace"
 queries = json.load(open(f"{work}/queries.json"))
 
 
@@ -64,25 +65,31 @@ if mode == "before":
     del rows
     gc.collect()
     before = rss()
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     gc.disable()
     index = pickle.loads(built)
     gc.enable()
-    traced = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    result = {"python_objects": traced, "rss_added": rss() - before, "pickle_bytes": len(built)}
+    result = {"rss_added": rss() - before, "pickle_bytes": len(built)}
+    if trace:
+        result["python_objects"] = tracemalloc.get_traced_memory()[0]
+        timed(index)  # fills its caches (the typo tier's key cuts per length)
+        result["python_objects_after_queries"] = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
 else:
     from pathlib import Path
     from kb.read.columnar.files import open_directory
     from kb.read.columnar.search import MappedSearchIndex
     before = rss()
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     index = MappedSearchIndex(open_directory(Path(work) / "columns", 1).arrays)
-    result = {"python_objects_mapped": tracemalloc.get_traced_memory()[0]}
+    result = {"python_objects_mapped": tracemalloc.get_traced_memory()[0]} if trace else {}
     timed(index)  # fills the per-process caches (the vocabulary's decoded length buckets)
-    result["python_objects"] = tracemalloc.get_traced_memory()[0]
     result["buckets_decoded"] = sum(len(b) for b in index._buckets.values())
-    tracemalloc.stop()
+    if trace:
+        result["python_objects"] = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
     result["rss_added"] = rss() - before
     result["columns_bytes"] = sum(p.stat().st_size for p in (Path(work) / "columns").iterdir())
 result["latency"] = timed(index)
@@ -130,15 +137,23 @@ def queries(entries, count: int = 300, seed: int = 7) -> dict[str, list[str]]:
 
 
 def run_child(mode: str, work: Path, pythonpath: str) -> dict:
+    """The child's figures: RSS and latency untraced, Python objects traced (another run)."""
     env = {**os.environ, "PYTHONPATH": pythonpath}
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(work)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    out = {}
+    for trace in ("plain", "trace"):
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, mode, str(work), trace],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        if trace == "trace":
+            out |= {k: v for k, v in figures.items() if k.startswith("python_objects")}
+        else:
+            out |= figures
+    return out
 
 
 def main() -> int:
@@ -152,32 +167,36 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--before-commit", default="8729e5f")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--work", type=Path, default=None, help="kept; its entries reused")
     args = parser.parse_args()
     data = args.data or ROOT / "var" / "bench" / "data" / f"{args.size}.nq"
     if not data.exists():
         data.parent.mkdir(parents=True, exist_ok=True)
         generate_synthetic.generate(generate_synthetic.SIZES[args.size], data, progress=False)
     with tempfile.TemporaryDirectory(prefix="bench-search-") as temporary:
-        work = Path(temporary)
-        started = time.perf_counter()
-        entries = search_entries(data, work)
-        print(f"{len(entries)} entries read in {time.perf_counter() - started:.0f} s")
-        rows = [
-            (e.id, e.iri, e.label, e.type, sorted(e.types), e.synonyms, e.url, e.deprecated)
-            for e in entries
-        ]
-        (work / "entries.pickle").write_bytes(pickle.dumps(rows))
-        (work / "queries.json").write_text(json.dumps(queries(entries)))
-        write_directory(work / "columns", search_arrays(entries), {}, {}, 1)
-        del entries, rows
+        work = args.work or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        if not (work / "entries.pickle").exists():
+            started = time.perf_counter()
+            entries = search_entries(data, work)
+            print(f"{len(entries)} entries read in {time.perf_counter() - started:.0f} s")
+            rows = [
+                (e.id, e.iri, e.label, e.type, sorted(e.types), e.synonyms, e.url, e.deprecated)
+                for e in entries
+            ]
+            (work / "entries.pickle").write_bytes(pickle.dumps(rows))
+            (work / "queries.json").write_text(json.dumps(queries(entries)))
+            write_directory(work / "columns", search_arrays(entries), {}, {}, 1)
+            del entries, rows
         before_code = work / "before"
-        before_code.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", args.before_commit, "kb", "ontology"],
-            capture_output=True,
-            check=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(before_code)], input=archive, check=True)
+        if not before_code.exists():
+            before_code.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", args.before_commit, "kb", "ontology"],
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(before_code)], input=archive, check=True)
         results = {
             "size": args.size,
             "before_commit": args.before_commit,
