@@ -9,11 +9,12 @@ does (``kb.read.indexes.load_indexes``). Then, each in a fresh process:
 
 - before: the code of ``--before-commit`` (``git archive``, first on ``PYTHONPATH``) builds its
   ``SearchIndex``, pickles it, and the unpickling is measured as a worker's is (tracemalloc:
-  the Python objects it holds, also after the queries below have filled its caches; RSS
-  added, in a run without tracemalloc);
+  the Python objects it holds, also after the queries below have filled its caches; RSS and
+  anonymous memory added, from ``/proc/self/smaps_rollup``, in a run without tracemalloc);
 - now: the search columns (``kb.read.columnar.search_columns``) are written to a directory and
   mapped (``MappedSearchIndex``); measured after the queries below, so that the vocabulary's
-  decoded length buckets it caches are counted;
+  decoded length buckets it caches are counted (its RSS counts the mapped pages it touched,
+  shared by every worker through the page cache; its anonymous memory is its own);
 - both: the p50 and p90 of 300 prefix queries (1-6 first characters of a label's word) and 300
   typo queries (a label's first one or two words, one edit in a word of 5 or more characters),
   timed in process, one at a time.
@@ -45,6 +46,13 @@ def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096
 
 
+def anonymous():
+    """This process's anonymous memory (its own heap; not the mapped files' page cache)."""
+    for line in open("/proc/self/smaps_rollup"):
+        if line.startswith("Anonymous:"):
+            return int(line.split()[1]) * 1024
+
+
 def timed(index):
     out = {}
     for kind, qs in queries.items():
@@ -64,13 +72,14 @@ if mode == "before":
     built = pickle.dumps(SearchIndex([Entry(*r[:4], frozenset(r[4]), *r[5:]) for r in rows]))
     del rows
     gc.collect()
-    before = rss()
+    before, before_anonymous = rss(), anonymous()
     if trace:
         tracemalloc.start()
     gc.disable()
     index = pickle.loads(built)
     gc.enable()
-    result = {"rss_added": rss() - before, "pickle_bytes": len(built)}
+    result = {"rss_added": rss() - before, "anonymous_added": anonymous() - before_anonymous}
+    result["pickle_bytes"] = len(built)
     if trace:
         result["python_objects"] = tracemalloc.get_traced_memory()[0]
         timed(index)  # fills its caches (the typo tier's key cuts per length)
@@ -80,7 +89,7 @@ else:
     from pathlib import Path
     from kb.read.columnar.files import open_directory
     from kb.read.columnar.search import MappedSearchIndex
-    before = rss()
+    before, before_anonymous = rss(), anonymous()
     if trace:
         tracemalloc.start()
     index = MappedSearchIndex(open_directory(Path(work) / "columns", 1).arrays)
@@ -91,6 +100,7 @@ else:
         result["python_objects"] = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
     result["rss_added"] = rss() - before
+    result["anonymous_added"] = anonymous() - before_anonymous
     result["columns_bytes"] = sum(p.stat().st_size for p in (Path(work) / "columns").iterdir())
 result["latency"] = timed(index)
 print(json.dumps(result))
