@@ -47,7 +47,7 @@ def rss():
 
 
 def anonymous():
-    """This process's anonymous memory (its own heap; not the mapped files' page cache)."""
+    # this process's anonymous memory: its own heap, not the mapped files' page cache
     for line in open("/proc/self/smaps_rollup"):
         if line.startswith("Anonymous:"):
             return int(line.split()[1]) * 1024
