@@ -7,15 +7,19 @@ snapshot."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
 from kb.read.columnar.files import open_directory, write_directory
 from kb.read.columnar.search import MappedSearchIndex
 from kb.read.columnar.search_columns import search_arrays
+from kb.read.entities import EntityGraph
 from kb.read.indexes import load_indexes
+from kb.read.related import RelatedIndex
 from kb.read.related_model import RelatedWeights
 from kb.read.search import Entry, SearchIndex
+from kb.read.snapshots import Indexes, SnapshotFiles
 
 TYPES = ("Drug", "Condition", "Procedure", "Symptom", "Article")
 SYLLABLES = ("al", "o", "pe", "ci", "mi", "cro", "nee", "dl", "ing", "fin", "as", "te", "ride")
@@ -213,3 +217,28 @@ def test_the_seed_release_answers_alike(tmp_path, release_store):
     assert answers(columns, qs, types) == answers(memory, qs, types)
     top = columns.search("topical minoxidl", limit=5)[1][0]
     assert (top.entry.id, top.kind) == ("topical-minoxidil", "fuzzy")
+
+
+def test_a_snapshot_maps_the_search_index_instead_of_pickling_it(tmp_path):
+    entries = generated(1000, 9)
+    graph = EntityGraph([])
+    weights = RelatedWeights(links={})
+    related = RelatedIndex([], [], weights, labeller=graph.label)
+    snapshots = SnapshotFiles(tmp_path / "indexes", weights)
+    memory = SearchIndex(entries)
+    snapshots.write(Indexes("v1", graph, memory, related))
+    rest = (snapshots.path("v1") / "rest.pickle").read_bytes()
+    assert b"SearchIndex" not in rest and entries[0].label.encode() not in rest
+    read = snapshots.read("v1")
+    assert isinstance(read.search, MappedSearchIndex)
+    qs = queries(entries, 100, 9)
+    assert answers(read.search, qs) == answers(memory, qs)
+    read.search.upsert(
+        Entry("new", "kb:new", "Brand new title", "Article", frozenset({"Article"}), ())
+    )
+    read.search.remove(entries[0].id)
+    snapshots.write(replace(read, version="v2"))  # the overlay folded into new columns
+    again = snapshots.read("v2").search
+    fresh = SearchIndex(read.search.live_entries())
+    assert len(again) == len(fresh) == 1000 and again._overlay.live_entries() == []
+    assert answers(again, [*qs, "brand new"]) == answers(fresh, [*qs, "brand new"])
