@@ -95,7 +95,7 @@ def open_store(
     data_dir = data_dir_of(args)
     info = read_server_file(data_dir)
     if info:
-        _say(args, f"using the store of the running server ({info['store_url']})")
+        say(args, f"using the store of the running server ({info['store_url']})")
         yield SparqlStore.for_server(info["store_url"], timeout_s=timeout_s)
         return
     location = data_dir / "oxigraph"
@@ -119,9 +119,10 @@ def open_store(
         server.stop()
 
 
-def _say(args: argparse.Namespace, message: str) -> None:
+def say(args: argparse.Namespace, message: str) -> None:
+    """A progress message on stderr, unless ``--quiet``."""
     if not getattr(args, "quiet", False):
         print(f"hairkg: {message}", file=sys.stderr, flush=True)
 
 
-__all__ = ["CommandError", "Handler", "data_dir_of", "fail", "guard", "open_store"]
+__all__ = ["CommandError", "Handler", "data_dir_of", "fail", "guard", "open_store", "say"]

@@ -12,15 +12,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kb.cli.common import CommandError, data_dir_of, guard, open_store
+from kb.cli.common import CommandError, data_dir_of, guard, open_store, say
 from kb.files.sources import KB_DIR
 
 CHECKOUT = KB_DIR.parent
-
-
-def _say(args: argparse.Namespace, message: str) -> None:
-    if not getattr(args, "quiet", False):
-        print(f"hairkg: {message}", file=sys.stderr, flush=True)
 
 
 # --- export --to-files --------------------------------------------------------------------
@@ -41,7 +36,7 @@ def cmd_export_to_files(args: argparse.Namespace) -> int:
         print(f"wrote {rel}")
     for rel in result.removed:
         print(f"removed {rel} (no subject of its kind left)")
-    _say(
+    say(
         args,
         f"{len(result.written)} written, {len(result.unchanged)} unchanged, "
         f"{len(result.removed)} removed in {root}",
@@ -92,6 +87,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     from kb.files.sources import graph_iris, source_files
     from kb.validation.release import dataset_quads
+    from kb.validation.shared_reasoner import client as shared_reasoner
     from kb.validation.validate import format_finding, validate
     from kb.writes.files import load_release
     from kb.writes.gate import gate_for
@@ -109,7 +105,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise CommandError(f"the server answered {status}: {reason}", 1)
     root = Path(args.root) if args.root else None
     files = source_files(root)
-    _say(args, f"validating {len(files)} files (SHACL, quality, HermiT)...")
+    data_dir = data_dir_of(args)
+    if shared_reasoner.use_host_reasoner(data_dir):
+        say(args, "HermiT runs on the running server's reasoner process (warm)")
+    say(args, f"validating {len(files)} files (SHACL, quality, HermiT)...")
     report = validate(files, reason=True)
     if not report.ok:
         for f in report.errors:
@@ -122,9 +121,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     from kb.settings import Settings
 
     settings = Settings.from_env()
-    data_dir = data_dir_of(args)
     with open_store(args, create=True) as store:
-        _say(args, f"applying the difference ({len(quads)} quads in the release)")
+        say(args, f"applying the difference ({len(quads)} quads in the release)")
         try:
             result = load_release(
                 gate_for(
@@ -174,7 +172,7 @@ def cmd_template(args: argparse.Namespace) -> int:
             print(f"wrote {rel}")
     else:
         sys.stdout.write(result.turtle)
-        _say(args, f"{result.rows} row(s) valid; run again with --write to merge them")
+        say(args, f"{result.rows} row(s) valid; run again with --write to merge them")
     return 0
 
 

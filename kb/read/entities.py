@@ -7,13 +7,16 @@ related-content index, ``kb.read.related``), so an entity card is a few dictiona
 of SPARQL round trips, and its cost does not grow with the number of articles.
 
 Terms: an IRI is a ``str``; a blank node a ``str`` starting with ``_:``; a literal a ``Lit``.
+What the graph answers is ``ConceptGraph``'s, over either storage: ``EntityGraph`` (dictionaries,
+built from the store's triples) or the memory-mapped columns of a shared snapshot
+(``kb.read.columnar.graph.MappedEntityGraph``).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import NamedTuple
 
 from kb.rdf import (
@@ -144,39 +147,27 @@ def _pick_literal(values: Iterable) -> Lit | None:
     return min(literals, key=rank)
 
 
-class EntityGraph:
-    """The non-article triples in memory, with labels, types and class ancestry."""
+class ConceptGraph:
+    """What the concept graph answers, over either storage: ``EntityGraph`` (dictionaries in
+    memory) or ``kb.read.columnar.graph.MappedEntityGraph`` (a snapshot's memory-mapped columns).
 
-    def __init__(self, triples: Iterable[tuple[str, str, object]], article_titles=None):
-        spo: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        incoming: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        seen = set()
-        for s, p, o in triples:
-            if (s, p, o) in seen:  # the union default graph repeats triples kept in two graphs
-                continue
-            seen.add((s, p, o))
-            spo[s][p].append(o)
-            if isinstance(o, str) and not o.startswith("_:"):
-                incoming[o].append((p, s))
-        self.spo = {
-            s: {p: sorted(vs, key=_term_key) for p, vs in ps.items()} for s, ps in spo.items()
-        }
-        self.incoming = {o: sorted(set(links)) for o, links in incoming.items()}
-        self.article_titles: dict[str, str] = article_titles or {}
-        self._labels: dict[str, str] = {}
-        for s, props in self.spo.items():
-            for prop in LABEL_PROPERTIES:
-                lit = _pick_literal(props.get(prop, ()))
-                if lit:
-                    self._labels[s] = lit.value
-                    break
-        self._ancestors: dict[str, tuple[str, ...]] = {}
-        # ``a owl:inverseOf b``: a is the primary direction, b its (often inferred) mirror
-        self.primary_of: dict[str, str] = {}
-        for a, props in self.spo.items():
-            for b in props.get(OWL_INVERSE_OF, ()):
-                if isinstance(b, str) and b not in self.primary_of and a not in self.primary_of:
-                    self.primary_of[b] = a
+    A storage provides ``spo`` (subject -> {predicate: values sorted by ``_term_key``}, the
+    predicates in the order the triples came), ``incoming`` (IRI -> sorted (predicate, subject)
+    pairs), ``article_titles`` (article IRI -> title, updated in place by article refreshes),
+    ``primary_of`` (a secondary inverse property -> its primary) and ``own_label``; everything
+    else is derived here, once."""
+
+    spo: Mapping[str, Mapping[str, list]]
+    incoming: Mapping[str, list[tuple[str, str]]]
+    article_titles: MutableMapping[str, str]
+    primary_of: Mapping[str, str]
+
+    def __init__(self) -> None:
+        self._ancestors: dict[str, tuple[str, ...]] = {}  # one entry per class asked about
+
+    def own_label(self, iri: str) -> str | None:
+        """The label the graph states for ``iri`` (``LABEL_PROPERTIES``, English first)."""
+        raise NotImplementedError
 
     def mirrored(self, s: str, p: str, o: str) -> bool:
         """True when ``s p o`` only mirrors ``o primary s`` (p is a secondary inverse)."""
@@ -192,11 +183,10 @@ class EntityGraph:
         return self.spo.get(s, {}).get(p, [])
 
     def label(self, iri: str) -> str:
-        if iri in self._labels:
-            return self._labels[iri]
-        if iri in self.article_titles:
-            return self.article_titles[iri]
-        return humanise(iri)
+        found = self.own_label(iri)
+        if found is None:
+            found = self.article_titles.get(iri)
+        return humanise(iri) if found is None else found
 
     def definition(self, iri: str) -> str | None:
         for prop in DEFINITION_PROPERTIES:
@@ -260,6 +250,10 @@ class EntityGraph:
     def entities(self) -> Iterable[str]:
         return self.spo.keys()
 
+    def subjects_with(self, prop: str) -> list[str]:
+        """The subjects that have a value of ``prop``, in the order of ``entities()``."""
+        return [s for s, props in self.spo.items() if prop in props]
+
     # -- JSON pieces ----------------------------------------------------------------------
 
     def ref(self, iri: str) -> dict:
@@ -283,6 +277,44 @@ class EntityGraph:
         if value.startswith("_:"):
             return {"blankNode": True}
         return self.ref(value)
+
+
+class EntityGraph(ConceptGraph):
+    """The non-article triples in memory, with labels, types and class ancestry."""
+
+    def __init__(self, triples: Iterable[tuple[str, str, object]], article_titles=None):
+        super().__init__()
+        spo: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        incoming: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        seen = set()
+        for s, p, o in triples:
+            if (s, p, o) in seen:  # the union default graph repeats triples kept in two graphs
+                continue
+            seen.add((s, p, o))
+            spo[s][p].append(o)
+            if isinstance(o, str) and not o.startswith("_:"):
+                incoming[o].append((p, s))
+        self.spo = {
+            s: {p: sorted(vs, key=_term_key) for p, vs in ps.items()} for s, ps in spo.items()
+        }
+        self.incoming = {o: sorted(set(links)) for o, links in incoming.items()}
+        self.article_titles: dict[str, str] = article_titles or {}
+        self._labels: dict[str, str] = {}
+        for s, props in self.spo.items():
+            for prop in LABEL_PROPERTIES:
+                lit = _pick_literal(props.get(prop, ()))
+                if lit:
+                    self._labels[s] = lit.value
+                    break
+        # ``a owl:inverseOf b``: a is the primary direction, b its (often inferred) mirror
+        self.primary_of: dict[str, str] = {}
+        for a, props in self.spo.items():
+            for b in props.get(OWL_INVERSE_OF, ()):
+                if isinstance(b, str) and b not in self.primary_of and a not in self.primary_of:
+                    self.primary_of[b] = a
+
+    def own_label(self, iri: str) -> str | None:
+        return self._labels.get(iri)
 
 
 def _term_key(term) -> tuple:

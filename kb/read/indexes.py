@@ -1,9 +1,9 @@
 """In-memory indexes built from the store, rebuilt when the dataset version changes.
 
-``Indexes`` is one consistent snapshot: the concept graph (``kb.read.entities.EntityGraph``), the
-search index (``kb.read.search``) and the related-content index (``kb.read.related``), all built
-from the
-same dataset version. ``IndexHolder`` keeps the current snapshot for one process:
+``Indexes`` is one consistent snapshot: the concept graph (``kb.read.entities.EntityGraph``, or
+its memory-mapped form once written to a shared snapshot), the search index (``kb.read.search``)
+and the related-content index (``kb.read.related``), all built from the same dataset version.
+``IndexHolder`` keeps the current snapshot for one process:
 
 - the first request that needs it builds it (others wait on the same build);
 - afterwards, at most every ``check_interval_s`` a request looks at ``store.version()``; when it
@@ -19,15 +19,15 @@ same dataset version. ``IndexHolder`` keeps the current snapshot for one process
     requests are answered from the old one meanwhile.
 
 Shared snapshots (``SnapshotFiles``): under ``hairkg serve`` the built indexes are also written to
-``DATA_DIR/indexes``, one directory per dataset version, crash-safely, the related-content index as
-columns every worker memory-maps (``kb.read.columnar``). A process first opens the snapshot of the
-store's version (seconds at 1M triples instead of 20-50 s of reading the store); else, under an
-exclusive ``flock`` on ``build.lock`` (one builder per host, the others wait and open its result),
-it brings the newest snapshot forward from the change history like a running process does
-(``apply_changes``), or builds from the store, writes the result and maps it. Snapshot names hash
-the format, dataset version, weights, code of the index modules and Python version; an
-unversioned store is never snapshotted. The rest of a snapshot is a pickle: the directory must be
-as trusted as the store's own database.
+``DATA_DIR/indexes``, one directory per dataset version, crash-safely, the related-content index and
+the concept graph as columns every worker memory-maps (``kb.read.columnar``). A process first opens
+the snapshot of the store's version (seconds at 1M triples instead of 20-50 s of reading the store);
+else, under an exclusive ``flock`` on ``build.lock`` (one builder per host, the others wait and open
+its result), it brings the newest snapshot forward from the change history like a running process
+does (``apply_changes``), or builds from the store, writes the result and maps it. Snapshot names
+hash the format, dataset version, weights, code of the index modules and Python version; an
+unversioned store is never snapshotted. The rest of a snapshot is a pickle: the directory must be as
+trusted as the store's own database.
 
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
 over the SPARQL protocol; user input never takes part in them. Their default graph is the
@@ -48,6 +48,7 @@ from kb.read.entities import (
     ARTICLE,
     CLAIM,
     CORRECTION,
+    ConceptGraph,
     EntityGraph,
     entity_id,
     humanise,
@@ -147,7 +148,7 @@ def build_indexes(
     return Indexes(version, graph, search, related, time.perf_counter() - started)
 
 
-def search_entries(graph: EntityGraph) -> list[Entry]:
+def search_entries(graph: ConceptGraph) -> list[Entry]:
     entries = []
     for iri in graph.entities():
         identifier = entity_id(iri)
@@ -156,7 +157,7 @@ def search_entries(graph: EntityGraph) -> list[Entry]:
         types = graph.all_types(iri)
         if not types or any(t in UNSEARCHED_TYPES for t in types):
             continue
-        if graph.label(iri) == humanise(iri) and iri not in graph._labels:
+        if graph.own_label(iri) is None and graph.label(iri) == humanise(iri):
             continue  # unlabelled nodes (e.g. helper individuals) are not offered
         primary = graph.primary_type(iri) or types[0]
         entries.append(

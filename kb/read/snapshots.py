@@ -1,7 +1,7 @@
 """The snapshot (``Indexes``: one consistent set of indexes for a dataset version) and
 snapshots shared by the processes of one host: a directory per dataset version in the data dir
-(the related-content index as memory-mapped columns, the rest pickled), tagged with the code that
-built it."""
+(the related-content index and the concept graph as memory-mapped columns, the rest pickled),
+tagged with the code that built it."""
 
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ from kb.read.columnar.files import (
     remove_abandoned,
     write_directory,
 )
+from kb.read.columnar.graph import MappedEntityGraph
+from kb.read.columnar.graph_columns import graph_arrays
 from kb.read.columnar.related import MappedRelatedIndex
 from kb.read.columnar.search import MappedSearchIndex
 from kb.read.columnar.search_columns import search_arrays
-from kb.read.entities import EntityGraph
+from kb.read.entities import ConceptGraph
 from kb.read.related import RelatedRanking
 from kb.read.related_model import Article, RelatedWeights
 from kb.read.search import SearchIndex
@@ -36,8 +38,8 @@ from kb.store.locks import flock_exclusive
 log = logging.getLogger("kb.read.indexes")
 
 
-SNAPSHOT_FORMAT = 3  # 2: a directory of memory-mapped columns (kb.read.columnar); 3: search too
-_REST = "rest.pickle"  # the entity graph and the related index's links
+SNAPSHOT_FORMAT = 4  # 2: columns (kb.read.columnar); 3: the graph too; 4: search too
+_REST = "rest.pickle"  # the related index's links
 
 
 _SNAPSHOT_KEEP = 3  # newest snapshot files kept in the directory
@@ -66,7 +68,7 @@ def release_freed_memory() -> None:
 @dataclass
 class Indexes:
     version: str
-    graph: EntityGraph
+    graph: ConceptGraph  # kb.read.entities.EntityGraph or its mapped form
     search: SearchIndex | MappedSearchIndex
     related: RelatedRanking  # kb.read.related.RelatedIndex or its mapped form
     built_in_s: float = 0.0
@@ -79,9 +81,9 @@ class Indexes:
 
 class SnapshotFiles:
     """Built indexes shared by the processes of one host: a directory per dataset version in
-    ``directory`` (``kb.read.columnar``: the related-content index as memory-mapped columns,
-    the rest as one pickle). ``scope`` separates stores sharing a directory (a remote store's
-    URL)."""
+    ``directory`` (``kb.read.columnar``: the related-content index and the concept graph as
+    memory-mapped columns, the rest as one pickle). ``scope`` separates stores sharing a
+    directory (a remote store's URL)."""
 
     def __init__(self, directory: Path, weights: RelatedWeights, scope: str = ""):
         self.directory = Path(directory)
@@ -121,7 +123,10 @@ class SnapshotFiles:
             finally:
                 if gc_was_on:
                     gc.enable()
-            indexes.related = MappedRelatedIndex(opened.arrays, **related)
+            indexes.graph = MappedEntityGraph(opened.arrays)
+            indexes.related = MappedRelatedIndex(
+                opened.arrays, labeller=indexes.graph.label, **related
+            )
             indexes.search = MappedSearchIndex(opened.arrays)
         except Exception as error:  # a foreign or damaged file: rebuild
             log.warning("index snapshot %s unreadable (%s); ignoring it", path, error)
@@ -150,16 +155,16 @@ class SnapshotFiles:
             arrays = related_arrays(
                 related.articles.values(), related.url_choices(), related.weights
             )
+            arrays |= graph_arrays(indexes.graph)
             arrays |= search_arrays(indexes.search.live_entries())
-            small = {
+            small = {  # its labeller is the graph's ``label``: given again when read
                 "links_out": related._out,
                 "links_in": related._in,
                 "weights": related.weights,
-                "labeller": related.labeller,
                 "verbs": related.verbs,
             }
             rest = pickle.dumps(
-                (replace(indexes, related=None, search=None), small),
+                (replace(indexes, related=None, graph=None, search=None), small),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
             meta = {"version": indexes.version}

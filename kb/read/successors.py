@@ -14,18 +14,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kb.rdf import OWL_DEPRECATED, REPLACED_BY
-from kb.read.entities import EntityGraph, Lit
+from kb.read.entities import ConceptGraph, Lit
 from kb.read.related_model import Article
 
 
-def is_deprecated(graph: EntityGraph, iri: str) -> bool:
+def is_deprecated(graph: ConceptGraph, iri: str) -> bool:
     return any(
         isinstance(v, Lit) and v.value.strip().lower() in ("true", "1")
         for v in graph.values(iri, OWL_DEPRECATED)
     )
 
 
-def successor(graph: EntityGraph, iri: str) -> str | None:
+def successor(graph: ConceptGraph, iri: str) -> str | None:
     """The direct successor named on ``iri`` (the first, by property then IRI), or None."""
     for prop in REPLACED_BY:
         for value in graph.values(iri, prop):
@@ -34,12 +34,12 @@ def successor(graph: EntityGraph, iri: str) -> str | None:
     return None
 
 
-def live_successors(graph: EntityGraph) -> dict[str, str]:
+def live_successors(graph: ConceptGraph) -> dict[str, str]:
     """deprecated term -> the first live term down its chain of successors (only for the
     deprecated terms that have one)."""
     direct = {
         iri: nxt
-        for iri in graph.entities()
+        for iri in graph.subjects_with(OWL_DEPRECATED)
         if is_deprecated(graph, iri) and (nxt := successor(graph, iri)) is not None
     }
     live: dict[str, str] = {}

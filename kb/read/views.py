@@ -8,10 +8,10 @@ from kb.rdf import (
 )
 from kb.read.description.build import claims_about
 from kb.read.description.card import claim_json
-from kb.read.entities import RDF_OBJECT, RDF_PREDICATE, RDF_SUBJECT, EntityGraph
+from kb.read.entities import RDF_OBJECT, RDF_PREDICATE, RDF_SUBJECT, ConceptGraph
 
 
-def _linked(graph: EntityGraph, iri: str, prop: str, *, inverse: str | None = None) -> list[str]:
+def _linked(graph: ConceptGraph, iri: str, prop: str, *, inverse: str | None = None) -> list[str]:
     """Objects of ``iri prop ?x`` plus subjects of ``?x inverse iri`` (deduplicated)."""
     found = {v for v in graph.values(iri, prop) if isinstance(v, str) and not v.startswith("_:")}
     if inverse:
@@ -19,7 +19,7 @@ def _linked(graph: EntityGraph, iri: str, prop: str, *, inverse: str | None = No
     return sorted(found, key=lambda x: (graph.label(x), x))
 
 
-def _claims_for(graph: EntityGraph, subject: str, prop: str, obj: str) -> list[str]:
+def _claims_for(graph: ConceptGraph, subject: str, prop: str, obj: str) -> list[str]:
     out = []
     for claim in claims_about(graph, subject):
         if (
@@ -31,7 +31,7 @@ def _claims_for(graph: EntityGraph, subject: str, prop: str, obj: str) -> list[s
     return out
 
 
-def _evidence(graph: EntityGraph, claims: list[str], key: str = "evidenceLevel"):
+def _evidence(graph: ConceptGraph, claims: list[str], key: str = "evidenceLevel"):
     levels = []
     for claim in claims:
         level = claim_json(graph, claim)[key]
@@ -40,7 +40,7 @@ def _evidence(graph: EntityGraph, claims: list[str], key: str = "evidenceLevel")
     return levels[0] if len(levels) == 1 else (levels or None)
 
 
-def _population(graph: EntityGraph, claims: list[str]) -> list:
+def _population(graph: ConceptGraph, claims: list[str]) -> list:
     out: list = []
     for claim in claims:
         for who in claim_json(graph, claim)["population"]:
@@ -49,7 +49,7 @@ def _population(graph: EntityGraph, claims: list[str]) -> list:
     return out
 
 
-def treatments_for(graph: EntityGraph, condition: str) -> list[dict]:
+def treatments_for(graph: ConceptGraph, condition: str) -> list[dict]:
     out = []
     treats, treated_by = str(HK.treats), str(HK.treatedBy)
     for treatment in _linked(graph, condition, treated_by, inverse=treats):
@@ -69,7 +69,7 @@ def treatments_for(graph: EntityGraph, condition: str) -> list[dict]:
     return out
 
 
-def adverse_effects_of(graph: EntityGraph, treatment: str) -> list[dict]:
+def adverse_effects_of(graph: ConceptGraph, treatment: str) -> list[dict]:
     out = []
     has_effect = str(HK.hasAdverseEffect)
     for effect in _linked(graph, treatment, has_effect, inverse=str(HK.adverseEffectOf)):
@@ -90,7 +90,7 @@ def adverse_effects_of(graph: EntityGraph, treatment: str) -> list[dict]:
     return out
 
 
-def mechanisms_of(graph: EntityGraph, treatment: str) -> list[dict]:
+def mechanisms_of(graph: ConceptGraph, treatment: str) -> list[dict]:
     out = []
     acts = str(HK.actsThrough)
     for mechanism in _linked(graph, treatment, acts):

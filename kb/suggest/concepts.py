@@ -16,7 +16,7 @@ from kb.read.entities import (
     RDF_OBJECT,
     RDF_SUBJECT,
     RDF_TYPE,
-    EntityGraph,
+    ConceptGraph,
     Lit,
     entity_id,
     humanise,
@@ -131,7 +131,7 @@ def _citation_patterns(label: str) -> list[str]:
     return [f"{author} et al. {year}", f"{author} {year}", f"{author} et al., {year}"]
 
 
-def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern]]:
+def concepts_from_graph(graph: ConceptGraph) -> tuple[list[Concept], list[Pattern]]:
     """The taggable concepts of ``graph`` and every pattern that names one."""
     chosen: list[str] = []
     for iri in sorted(graph.entities()):
@@ -185,16 +185,12 @@ def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern
     spread = Counter(w for ws in words_of.values() for w in ws)
     common = max(3, len(chosen) // 12)
     neighbours: dict[int, set[int]] = {i: set() for i in range(len(chosen))}
-    for iri, i in index_of.items():
-        for prop, values in graph.spo.get(iri, {}).items():
-            if prop == RDF_TYPE:
-                continue
-            for value in values:
-                j = index_of.get(value) if isinstance(value, str) else None
-                if j is not None and j != i:
-                    neighbours[i].add(j)
-                    neighbours[j].add(i)
-    for props in graph.spo.values():  # claims: subject and object of one statement
+    components: dict[int, frozenset[int]] = {}
+    administered_by: dict[int, set[int]] = defaultdict(set)
+    # One walk over every statement (a memory-mapped graph lists them a column at a time,
+    # faster than looking each concept up again)
+    for subject, props in graph.spo.items():
+        # claims: subject and object of one statement
         subjects = [index_of[v] for v in props.get(RDF_SUBJECT, ()) if v in index_of]
         objects = [index_of[v] for v in props.get(RDF_OBJECT, ()) if v in index_of]
         for a in subjects:
@@ -202,13 +198,20 @@ def concepts_from_graph(graph: EntityGraph) -> tuple[list[Concept], list[Pattern
                 if a != b:
                     neighbours[a].add(b)
                     neighbours[b].add(a)
-    components = {
-        i: frozenset(index_of[v] for v in graph.values(iri, str(HK.hasComponent)) if v in index_of)
-        for iri, i in index_of.items()
-    }
-    administered_by: dict[int, set[int]] = defaultdict(set)
-    for iri, i in index_of.items():
-        for product in graph.values(iri, str(HK.administers)):
+        i = index_of.get(subject)
+        if i is None:
+            continue
+        for prop, values in props.items():
+            if prop == RDF_TYPE:
+                continue
+            for value in values:
+                j = index_of.get(value) if isinstance(value, str) else None
+                if j is not None and j != i:
+                    neighbours[i].add(j)
+                    neighbours[j].add(i)
+        parts = props.get(str(HK.hasComponent), ())
+        components[i] = frozenset(index_of[v] for v in parts if v in index_of)
+        for product in props.get(str(HK.administers), ()):
             if product in index_of:
                 administered_by[index_of[product]].add(i)
     concepts = []

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from kb.read.entities import (
-    EntityGraph,
+    ConceptGraph,
 )
 from kb.suggest.concepts import (
     CITATION,
@@ -148,7 +148,7 @@ class Suggester(Matching):
             self.automaton.make_automaton()
 
     @classmethod
-    def from_graph(cls, graph: EntityGraph) -> Suggester:
+    def from_graph(cls, graph: ConceptGraph) -> Suggester:
         return cls(*concepts_from_graph(graph))
 
     def __len__(self) -> int:

@@ -86,6 +86,18 @@ def default_timeout_s() -> float:
     return value if value > 0 else hermit.DEFAULT_TIMEOUT_S
 
 
+def _classify(document: bytes, limit: float, types_of: Iterable[str] | None) -> str:
+    """HermiT's output: from the host's reasoner process when this process uses one (a
+    worker of ``hairkg serve``, or the CLI on a data dir a server runs on), else here."""
+    if shared_reasoner.configured():
+        try:
+            return shared_reasoner.classify(document, timeout_s=limit, types_of=types_of)
+        except hermit.ReasonerUnavailable:
+            if not shared_reasoner.falls_back():
+                raise
+    return hermit.classify(document, timeout_s=limit, types_of=types_of)
+
+
 def infer(
     graph: Graph, *, timeout_s: float | None = None, types_of: Iterable[str] | None = None
 ) -> ReasoningResult:
@@ -104,10 +116,7 @@ def infer(
     document = graph.serialize(format="nt", encoding="utf-8")
     limit = timeout_s if timeout_s is not None else default_timeout_s()
     try:
-        if shared_reasoner.configured():  # a worker of `hairkg serve`: the host's process
-            output = shared_reasoner.classify(document, timeout_s=limit, types_of=types_of)
-        else:
-            output = hermit.classify(document, timeout_s=limit, types_of=types_of)
+        output = _classify(document, limit, types_of)
     except hermit.Inconsistent:
         conflicts = disjoint_conflicts(graph)
         lines = ["HermiT: the ontology is inconsistent."]

@@ -152,6 +152,27 @@ def test_server_records_its_store_for_hairkg_load(live):
     assert managed_store(live).ping()
 
 
+def reasoner_runs(data_dir: Path) -> int:
+    """Runs the server's reasoner process has logged (kb.validation.shared_reasoner.process)."""
+    log = data_dir / "reasoner.log"
+    return log.read_text(errors="replace").count("run for pid") if log.exists() else 0
+
+
+def test_a_load_on_a_running_server_reasons_on_its_warm_reasoner(live, tmp_path):
+    before = reasoner_runs(live.data_dir)
+    run = hairkg("load", "--data-dir", str(live.data_dir), check=True)
+    assert "running server's reasoner process" in run.stderr, run.stderr
+    assert reasoner_runs(live.data_dir) == before + 1  # the load's one HermiT run
+    # a data dir whose server is gone (its socket left behind): HermiT runs in the CLI
+    elsewhere = tmp_path / "data"
+    (elsewhere / "run").mkdir(parents=True)
+    (elsewhere / "run" / "reasoner.sock").write_text("")
+    (elsewhere / "run" / "reasoner.key").write_bytes(b"k" * 32)
+    run = hairkg("load", "--data-dir", str(elsewhere), check=True)
+    assert "reasoner process" not in run.stderr, run.stderr
+    assert reasoner_runs(live.data_dir) == before + 1
+
+
 def test_sparql_update_then_export_is_a_minimal_diff(live, tmp_path):
     store = managed_store(live)
     store.update(

@@ -79,7 +79,7 @@ def test_a_writer_killed_mid_snapshot_leaves_a_consistent_one(tmp_path, files_wr
 
         def stopped_mid_write():
             """The writer frozen while its temporary directory holds ``files_written`` files
-            or more (of about 50: the manifest comes last)."""
+            or more (of about 80: the manifest comes last)."""
             writer.send_signal(signal.SIGSTOP)
             for temporary in directory.glob(".indexes-*.tmp"):
                 if len(list(temporary.iterdir())) >= files_written:

@@ -11,5 +11,10 @@ the page cache and a restart maps it instead of unpickling it:
 - ``columns``: the related-content index's columns, written from either storage;
 - ``related``: the related-content index in that form (``MappedRelatedIndex``: CSR postings,
   per-article columns) with a small in-memory overlay of the articles changed since, folded
-  in at the next snapshot.
+  in at the next snapshot;
+- ``graph_columns``: the concept graph's columns (a term table, each subject's statements and
+  each node's incoming links in CSR form, labels, inverse properties, article titles);
+- ``graph``: the concept graph in that form (``MappedEntityGraph``, a
+  ``kb.read.entities.ConceptGraph`` like the in-memory ``EntityGraph``), decoded on demand,
+  with an overlay of the article titles changed since.
 """

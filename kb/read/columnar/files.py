@@ -123,7 +123,10 @@ def open_directory(path: Path, fmt: int) -> SnapshotDirectory | None:
             if file.stat().st_size != size:
                 raise ValueError(f"{name} has {file.stat().st_size} bytes, not {size}")
             if name.endswith(".npy"):
-                arrays[name[: -len(".npy")]] = np.load(file, mmap_mode="r", allow_pickle=False)
+                mapped = np.load(file, mmap_mode="r", allow_pickle=False)
+                # a plain read-only array over the same mapping: numpy.memmap's own indexing
+                # costs several times an ndarray's on the look-up paths
+                arrays[name[: -len(".npy")]] = mapped.view(np.ndarray)
             else:
                 files[name] = file.read_bytes()
     except FileNotFoundError:

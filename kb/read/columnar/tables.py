@@ -38,6 +38,8 @@ class StringTable:
     def __init__(self, arrays: dict[str, np.ndarray], name: str):
         self.blob = arrays[f"{name}.blob"]
         self.offsets = arrays[f"{name}.offsets"]
+        # memoryviews: Python ints and bytes slices without numpy's per-item objects
+        self._bytes, self._offsets = memoryview(self.blob), memoryview(self.offsets)
         self.hashes = arrays.get(f"{name}.hashes")
         self.rows = arrays.get(f"{name}.rows")
 
@@ -45,8 +47,8 @@ class StringTable:
         return len(self.offsets) - 1
 
     def __getitem__(self, row: int) -> str:
-        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
-        return bytes(self.blob[start:end]).decode("utf-8", "surrogatepass")
+        start, end = self._offsets[row], self._offsets[row + 1]
+        return bytes(self._bytes[start:end]).decode("utf-8", "surrogatepass")
 
     def strings(self, start: int = 0, end: int | None = None) -> list[str]:
         """The strings of rows ``start`` to ``end`` (default: every row), in row order."""

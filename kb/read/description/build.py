@@ -1,4 +1,4 @@
-"""The one builder of entity descriptions: ``describe(graph, iri)`` reads an ``EntityGraph`` (the
+"""The one builder of entity descriptions: ``describe(graph, iri)`` reads a ``ConceptGraph`` (the
 read indexes' whole graph, or one entity's neighbourhood read from the store) into the model.
 
 Which statement goes to which section, how values are labelled and in which order everything
@@ -52,7 +52,7 @@ from kb.read.entities import (
     RDFS_COMMENT,
     SYNONYM_PROPERTIES,
     XSD_STRING,
-    EntityGraph,
+    ConceptGraph,
     Lit,
     entity_id,
     humanise,
@@ -93,18 +93,18 @@ SYMMETRIC = OWL + "SymmetricProperty"
 
 
 def describe(
-    graph: EntityGraph, iri: str, inferred: Collection[tuple] | None = None
+    graph: ConceptGraph, iri: str, inferred: Collection[tuple] | None = None
 ) -> EntityDescription:
     """The description of ``iri``. ``inferred`` holds the triples only the reasoner stated,
     when the source knows (None: it does not, and nothing is marked inferred)."""
     return _Builder(graph, inferred).entity(iri)
 
 
-def describe_claim(graph: EntityGraph, claim: str) -> Claim:
+def describe_claim(graph: ConceptGraph, claim: str) -> Claim:
     return _Builder(graph, None).claim(claim, None)
 
 
-def claims_about(graph: EntityGraph, iri: str) -> list[str]:
+def claims_about(graph: ConceptGraph, iri: str) -> list[str]:
     """Reified claims (hk:Claim) whose subject or object is ``iri``, sorted by IRI."""
     found = {
         subject
@@ -120,7 +120,7 @@ def _rank(lit: Lit) -> tuple:
 
 
 class _Builder:
-    def __init__(self, graph: EntityGraph, inferred: Collection[tuple] | None):
+    def __init__(self, graph: ConceptGraph, inferred: Collection[tuple] | None):
         self.graph = graph
         self.inferred = inferred
         self._refs: dict[str, Ref] = {}

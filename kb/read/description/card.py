@@ -7,17 +7,17 @@ from __future__ import annotations
 from kb.rdf import compact
 from kb.read.description.build import describe, describe_claim
 from kb.read.description.model import Claim, Correction, EntityDescription, Ref, Value
-from kb.read.entities import EntityGraph, local_name
+from kb.read.entities import ConceptGraph, local_name
 
 
 def entity_card(
-    graph: EntityGraph, iri: str, article_counts: tuple[int, int] | None = None
+    graph: ConceptGraph, iri: str, article_counts: tuple[int, int] | None = None
 ) -> dict:
     """The card of one entity, from the read indexes' graph."""
     return card_json(describe(graph, iri), article_counts)
 
 
-def claim_json(graph: EntityGraph, claim: str) -> dict:
+def claim_json(graph: ConceptGraph, claim: str) -> dict:
     return claim_document(describe_claim(graph, claim))
 
 

@@ -15,5 +15,7 @@ challenge); the messages are JSON and the document's bytes, never pickles.
 - :mod:`.supervisor`: starts it (a new interpreter through ``subprocess``, never a fork of
   a process with threads or a JVM), restarts it if it dies, stops it with the server.
 
-The CLI (``hairkg validate``, ``hairkg load``) does not use it: it reasons in process.
+``hairkg load`` on a data dir a server runs on sends its runs there too (warm: no JVM to
+start), falling back to HermiT in its own process should the server go away;
+``hairkg validate`` and a load elsewhere reason in process.
 """

@@ -45,8 +45,11 @@ KEY_BYTES = 32
 # The longest Unix socket path Linux takes (sun_path is 108 bytes with its final NUL).
 MAX_SOCKET_PATH_BYTES = 107
 
+SOCKET_NAME = "reasoner.sock"  # in the data dir's run/ folder
+
 _socket_path: Path | None = None
 _restart_wait_s = 20.0
+_fall_back = False  # on ReasonerUnavailable, reason in this process instead (the CLI)
 
 
 def key_path_for(socket_path: Path) -> Path:
@@ -58,21 +61,51 @@ def read_key(path: Path) -> bytes:
     return Path(path).read_bytes()
 
 
-def use(socket_path: str | Path, restart_wait_s: float = 20.0) -> None:
-    """From now on, this process's HermiT runs go to the reasoner process at ``socket_path``."""
-    global _socket_path, _restart_wait_s
+def host_socket(data_dir: str | Path) -> Path:
+    """Where ``hairkg serve --data-dir DATA_DIR`` puts its reasoner process's socket."""
+    return Path(data_dir).resolve() / "run" / SOCKET_NAME
+
+
+def use(socket_path: str | Path, restart_wait_s: float = 20.0, *, fall_back: bool = False) -> None:
+    """From now on, this process's HermiT runs go to the reasoner process at ``socket_path``.
+    ``fall_back``: when it cannot be reached, reason in this process instead (the CLI; a
+    worker of ``hairkg serve`` never does, its writes are refused)."""
+    global _socket_path, _restart_wait_s, _fall_back
     _socket_path = Path(socket_path)
     _restart_wait_s = max(0.0, restart_wait_s)
+    _fall_back = fall_back
+
+
+def use_host_reasoner(data_dir: str | Path) -> bool:
+    """When a ``hairkg serve`` runs on ``data_dir`` (its reasoner process answers on the
+    socket there, with the key this user can read), sends this process's HermiT runs to it,
+    warm, instead of starting a JVM here, falling back to this process should it go away.
+    True when it does."""
+    socket_path = host_socket(data_dir)
+    if not socket_path.exists():
+        return False
+    try:
+        connect(socket_path, 0.0).close()  # a readiness probe: connect, authenticate, go
+    except ReasonerUnavailable:
+        return False
+    use(socket_path, restart_wait_s=0.0, fall_back=True)
+    return True
 
 
 def stop_using() -> None:
     """Back to HermiT in this process (tests)."""
-    global _socket_path
+    global _socket_path, _fall_back
     _socket_path = None
+    _fall_back = False
 
 
 def configured() -> bool:
     return _socket_path is not None
+
+
+def falls_back() -> bool:
+    """True when a run the reasoner process cannot take is run in this process instead."""
+    return _fall_back
 
 
 def answer_wait_s(timeout_s: float) -> float:

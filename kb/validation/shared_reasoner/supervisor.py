@@ -26,11 +26,11 @@ from kb.validation.shared_reasoner.client import (
     KEY_BYTES,
     check_socket_path,
     connect,
+    host_socket,
     key_path_for,
 )
 
 log = logging.getLogger(__name__)
-SOCKET_NAME = "reasoner.sock"
 WATCH_INTERVAL_S = 0.5
 
 
@@ -39,7 +39,7 @@ class ReasonerProcess:
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir).resolve()
-        self.socket_path = self.data_dir / "run" / SOCKET_NAME
+        self.socket_path = host_socket(self.data_dir)
         self.key_path = key_path_for(self.socket_path)
         self.log_path = self.data_dir / "reasoner.log"
         self.restarts = 0
