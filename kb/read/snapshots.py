@@ -27,6 +27,8 @@ from kb.read.columnar.files import (
 from kb.read.columnar.graph import MappedEntityGraph
 from kb.read.columnar.graph_columns import graph_arrays
 from kb.read.columnar.related import MappedRelatedIndex
+from kb.read.columnar.search import MappedSearchIndex
+from kb.read.columnar.search_columns import search_arrays
 from kb.read.entities import ConceptGraph
 from kb.read.related import RelatedRanking
 from kb.read.related_model import Article, RelatedWeights
@@ -36,8 +38,8 @@ from kb.store.locks import flock_exclusive
 log = logging.getLogger("kb.read.indexes")
 
 
-SNAPSHOT_FORMAT = 3  # 2: a directory of memory-mapped columns (kb.read.columnar); 3: the graph too
-_REST = "rest.pickle"  # search and the related index's links
+SNAPSHOT_FORMAT = 4  # 2: columns (kb.read.columnar); 3: the graph too; 4: search too
+_REST = "rest.pickle"  # the related index's links
 
 
 _SNAPSHOT_KEEP = 3  # newest snapshot files kept in the directory
@@ -67,7 +69,7 @@ def release_freed_memory() -> None:
 class Indexes:
     version: str
     graph: ConceptGraph  # kb.read.entities.EntityGraph or its mapped form
-    search: SearchIndex
+    search: SearchIndex | MappedSearchIndex
     related: RelatedRanking  # kb.read.related.RelatedIndex or its mapped form
     built_in_s: float = 0.0
     generation: int = 0  # bumped by in-place article refreshes (part of the ETag)
@@ -126,6 +128,7 @@ class SnapshotFiles:
             indexes.related = MappedRelatedIndex(
                 opened.arrays, labeller=indexes.graph.label, **related
             )
+            indexes.search = MappedSearchIndex(opened.arrays)
         except Exception as error:  # a foreign or damaged file: rebuild
             log.warning("index snapshot %s unreadable (%s); ignoring it", path, error)
             return None
@@ -154,6 +157,7 @@ class SnapshotFiles:
                 related.articles.values(), related.url_choices(), related.weights
             )
             arrays |= graph_arrays(indexes.graph)
+            arrays |= search_arrays(indexes.search.live_entries())
             small = {  # its labeller is the graph's ``label``: given again when read
                 "links_out": related._out,
                 "links_in": related._in,
@@ -161,7 +165,7 @@ class SnapshotFiles:
                 "verbs": related.verbs,
             }
             rest = pickle.dumps(
-                (replace(indexes, related=None, graph=None), small),
+                (replace(indexes, related=None, graph=None, search=None), small),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
             meta = {"version": indexes.version}

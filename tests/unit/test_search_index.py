@@ -57,3 +57,31 @@ def test_article_hits_carry_their_url_and_concepts_do_not():
     by_id = {h.entry.id: h.as_json() for h in hits}
     assert by_id["a1"]["url"] == "https://x/1" and "url" not in by_id["mn"]
     assert [h.entry.id for h in index.search("micro", type_="Article")[1]] == ["a1"]
+
+
+def test_typos_are_corrected_per_word():
+    index = SearchIndex(
+        [
+            *CONCEPTS,
+            Entry("aa2", "kb:aa2", "alopecia areata", "Condition", frozenset({"Condition"}), ()),
+            Entry("hl", "kb:hl", "hair loss", "Condition", frozenset({"Condition"}), ()),
+            article(2019, "2019 hair loss survey"),
+            Entry("mna", "kb:mna", "microneedling androgenetic", "X", frozenset({"X"}), ()),
+        ]
+    )
+
+    def top(q):
+        hits = index.search(q, limit=3)[1]
+        return (hits[0].entry.id, hits[0].kind) if hits else None
+
+    assert top("alopcia areata") == ("aa2", "fuzzy")  # a typo in the first word
+    assert top("alopecia araeta") == ("aa2", "fuzzy")  # a transposition in the last
+    assert top("androgentic alop") == ("aa", "fuzzy")  # the last word unfinished
+    assert top("micorneedl") == ("mn", "fuzzy")  # a typo in an unfinished word
+    assert top("hiar loss") == ("hl", "fuzzy")
+    assert top("hairloss") is None  # words merged: not a typo of a word (documented)
+    assert top("2018 hair loss") is None  # numbers are not corrected
+    assert index.search("2019 hair los", limit=3)[1][0].entry.id == "a2019"
+    # 2 edits per word of 8-11 characters, and no more than 3 in all for 12 or more
+    assert top("mcroneedlng androgentic") == ("mna", "fuzzy")
+    assert top("mcroneedlng androgentc") is None

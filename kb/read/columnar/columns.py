@@ -14,7 +14,7 @@ from kb.read.related_model import ABOUT, Article, normalise_url
 ARTICLE_TEXT = ("title", "summary", "date", "pinned", "blocked")
 
 
-def _csr(lists: list[list[int]], name: str) -> dict[str, np.ndarray]:
+def csr_arrays(lists: list[list[int]], name: str) -> dict[str, np.ndarray]:
     offsets = np.zeros(len(lists) + 1, dtype=np.int64)
     np.cumsum([len(items) for items in lists], out=offsets[1:])
     values = np.fromiter((v for items in lists for v in items), np.int32, int(offsets[-1]))
@@ -38,8 +38,8 @@ def related_arrays(
         values = [getattr(a, field) for a in ordered]
         texts = [" ".join(v) if isinstance(v, tuple) else v for v in values]
         arrays |= table_arrays(field, texts, lookup=False)
-    arrays |= _csr([[concept_id[c] for c in a.about] for a in ordered], "about")
-    arrays |= _csr([[concept_id[c] for c in a.mentions] for a in ordered], "mentions")
+    arrays |= csr_arrays([[concept_id[c] for c in a.about] for a in ordered], "about")
+    arrays |= csr_arrays([[concept_id[c] for c in a.mentions] for a in ordered], "mentions")
     cids, rows, roles = [], [], []
     for row, article in enumerate(ordered):
         for concept, role in article.concepts():

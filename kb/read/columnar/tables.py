@@ -50,11 +50,14 @@ class StringTable:
         start, end = self._offsets[row], self._offsets[row + 1]
         return bytes(self._bytes[start:end]).decode("utf-8", "surrogatepass")
 
-    def strings(self) -> list[str]:
-        """Every string of the table, in row order."""
-        raw, offsets = self.blob.tobytes(), self.offsets.tolist()
+    def strings(self, start: int = 0, end: int | None = None) -> list[str]:
+        """The strings of rows ``start`` to ``end`` (default: every row), in row order."""
+        end = len(self) if end is None else end
+        offsets = self.offsets[start : end + 1].tolist()
+        raw = self.blob[offsets[0] : offsets[-1]].tobytes() if offsets else b""
+        base = offsets[0] if offsets else 0
         return [
-            raw[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogatepass")
+            raw[offsets[i] - base : offsets[i + 1] - base].decode("utf-8", "surrogatepass")
             for i in range(len(offsets) - 1)
         ]
 
