@@ -158,19 +158,12 @@ def reasoner_runs(data_dir: Path) -> int:
     return log.read_text(errors="replace").count("run for pid") if log.exists() else 0
 
 
-def test_a_load_on_a_running_server_reasons_on_its_warm_reasoner(live, tmp_path):
+def test_a_load_on_a_running_server_reasons_on_its_warm_reasoner(live):
     before = reasoner_runs(live.data_dir)
     run = hairkg("load", "--data-dir", str(live.data_dir), check=True)
     assert "running server's reasoner process" in run.stderr, run.stderr
     assert reasoner_runs(live.data_dir) == before + 1  # the load's one HermiT run
-    # a data dir whose server is gone (its socket left behind): HermiT runs in the CLI
-    elsewhere = tmp_path / "data"
-    (elsewhere / "run").mkdir(parents=True)
-    (elsewhere / "run" / "reasoner.sock").write_text("")
-    (elsewhere / "run" / "reasoner.key").write_bytes(b"k" * 32)
-    run = hairkg("load", "--data-dir", str(elsewhere), check=True)
-    assert "reasoner process" not in run.stderr, run.stderr
-    assert reasoner_runs(live.data_dir) == before + 1
+    # (a server that is gone, and the fallback: tests/unit/test_reasoner_process.py)
 
 
 def test_sparql_update_then_export_is_a_minimal_diff(live, tmp_path):

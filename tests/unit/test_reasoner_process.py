@@ -170,3 +170,37 @@ def test_a_socket_path_too_long_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="shorter path"):
         process.start()
     assert process.pid is None
+
+
+def test_the_cli_reasons_on_a_running_servers_process_and_falls_back_when_it_is_gone(
+    reasoner, kb_graph, tmp_path
+):
+    """``hairkg load --data-dir`` (kb.cli.files) on a data dir a server runs on."""
+    try:
+        assert client.use_host_reasoner(reasoner.data_dir)
+        hermit.last_producer = ""
+        assert infer(kb_graph, types_of=[str(X.nobody)]).consistent
+        assert hermit.last_producer == ""  # ran in the reasoner process
+    finally:
+        client.stop_using()
+    gone = tmp_path / "data"
+    (gone / "run").mkdir(parents=True)
+    (gone / "run" / "reasoner.sock").write_text("")  # left behind by a server that is gone
+    (gone / "run" / "reasoner.key").write_bytes(b"k" * 32)
+    assert not client.use_host_reasoner(gone)
+    assert not client.use_host_reasoner(tmp_path / "never-served")
+    # the server goes away after the check: the run falls back to this process
+    client.use(gone / "run" / "reasoner.sock", restart_wait_s=0.0, fall_back=True)
+    try:
+        hermit.last_producer = ""
+        assert infer(kb_graph, types_of=[str(X.nobody)]).consistent
+        assert hermit.last_producer in ("jvm", "subprocess")
+    finally:
+        client.stop_using()
+    # a worker (no fall-back) is refused instead
+    client.use(gone / "run" / "reasoner.sock", restart_wait_s=0.0)
+    try:
+        with pytest.raises(hermit.ReasonerUnavailable):
+            infer(kb_graph)
+    finally:
+        client.stop_using()
