@@ -19,16 +19,16 @@ import concurrent.futures
 import os
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from a2wsgi import ASGIMiddleware
 from flask import Blueprint, Flask, current_app
-from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecuritySettings
 
 from api.errors import problem_response
-from api.mcp.backend import Backend
-from api.mcp.server import build_server
 from api.state import current_index_holder, current_settings, current_store
+
+if TYPE_CHECKING:
+    from a2wsgi import ASGIMiddleware
+    from mcp.server.mcpserver import MCPServer
 
 PATH = "/mcp"
 START_TIMEOUT_S = 30
@@ -54,6 +54,9 @@ class McpEndpoint:
             return self._wsgi
 
     def _start(self) -> ASGIMiddleware:
+        from a2wsgi import ASGIMiddleware
+        from mcp.server.transport_security import TransportSecuritySettings
+
         server = self._build()
         app = server.streamable_http_app(
             streamable_http_path=PATH,
@@ -84,12 +87,20 @@ class McpEndpoint:
 
 
 def install(app: Flask) -> None:
-    """Registers ``/mcp`` on ``app``, over the app's settings, store and read indexes."""
+    """Registers ``/mcp`` on ``app``, over the app's settings, store and read indexes. The
+    MCP SDK (about 1 s of imports) is imported by the first ``/mcp`` request of a process, not
+    when the service starts: a restart is not slowed by it, and a worker that never answers
+    ``/mcp`` does not hold it (about 40 MiB)."""
     with app.app_context():
-        backend = Backend(current_settings(), current_store(), current_index_holder())
-    app.extensions["hairkg.mcp"] = McpEndpoint(
-        lambda: build_server(backend), backend.settings.max_body_bytes
-    )
+        settings, store, holder = current_settings(), current_store(), current_index_holder()
+
+    def build() -> MCPServer:
+        from api.mcp.backend import Backend
+        from api.mcp.server import build_server
+
+        return build_server(Backend(settings, store, holder))
+
+    app.extensions["hairkg.mcp"] = McpEndpoint(build, settings.max_body_bytes)
     app.register_blueprint(bp)
 
 

@@ -166,13 +166,16 @@ def serve(
     reasoner = None
     try:
         if writes_reason(settings):
-            reasoner = start_shared_reasoner(settings.data_dir)
+            reasoner = launch_shared_reasoner(settings.data_dir)
             settings = replace(settings, reasoner_socket=str(reasoner.socket_path))
         options = gunicorn_options(settings, host=host, port=port, workers=workers, threads=threads)
         # The app's modules are imported here, before gunicorn forks: the workers share them
-        # instead of each importing them (each worker still creates its own app).
+        # instead of each importing them (each worker still creates its own app). The
+        # reasoner process starts meanwhile.
         import api.app  # noqa: F401
 
+        if reasoner:
+            reasoner_ready(reasoner)
         progress(f"serving on http://{host}:{port}/ with {workers} worker(s)")
         _Gunicorn(settings, options).run()
     finally:
@@ -190,18 +193,27 @@ def writes_reason(settings: Settings) -> bool:
     return bool(tokens) and settings.write_validation == "full"
 
 
-def start_shared_reasoner(data_dir: Path):
-    """The host's one reasoner process for the workers' writes (kb.validation.shared_reasoner)."""
+def launch_shared_reasoner(data_dir: Path):
+    """The host's one reasoner process for the workers' writes (kb.validation.shared_reasoner),
+    started; :func:`reasoner_ready` waits for it."""
     from kb.validation.shared_reasoner.supervisor import ReasonerProcess
 
     reasoner = ReasonerProcess(data_dir)
     try:
-        reasoner.start()
+        reasoner.launch()
     except (ValueError, RuntimeError, OSError) as error:
         reasoner.stop()
         raise SystemExit(f"hairkg: cannot start the reasoner process: {error}") from error
-    progress(f"reasoner process {reasoner.pid} on {reasoner.socket_path}")
     return reasoner
+
+
+def reasoner_ready(reasoner) -> None:
+    try:
+        reasoner.wait_until_ready()
+    except (RuntimeError, OSError) as error:
+        reasoner.stop()
+        raise SystemExit(f"hairkg: cannot start the reasoner process: {error}") from error
+    progress(f"reasoner process {reasoner.pid} on {reasoner.socket_path}")
 
 
 def gunicorn_options(settings: Settings, *, host: str, port: int, workers: int, threads: int):

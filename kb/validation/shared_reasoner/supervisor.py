@@ -55,11 +55,20 @@ class ReasonerProcess:
 
     def start(self, ready_timeout_s: float = 60.0) -> None:
         """Starts the process and waits until it accepts connections (it warms up after)."""
+        self.launch()
+        self.wait_until_ready(ready_timeout_s)
+
+    def launch(self) -> None:
+        """Starts the process without waiting for it (``wait_until_ready`` does): the caller
+        may do its own start-up meanwhile."""
         check_socket_path(self.socket_path)
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
         self._write_key()
         self._spawn()
-        self._wait_ready(ready_timeout_s)
+
+    def wait_until_ready(self, timeout_s: float = 60.0) -> None:
+        """Waits until the process accepts connections, then supervises it."""
+        self._wait_ready(timeout_s)
         self._watchdog = threading.Thread(target=self._watch, name="reasoner-watchdog", daemon=True)
         self._watchdog.start()
 
