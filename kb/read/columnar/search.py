@@ -29,15 +29,12 @@ from kb.read.columnar.tables import StringTable
 from kb.read.search.entries import (
     KIND_NAMES,
     MAX_QUERY_CHARS,
-    TIER_EXACT,
     TIER_FUZZY,
-    TIER_PREFIX,
-    TIER_SYNONYM,
-    TIER_SYNONYM_PREFIX,
     TIER_WORDS,
     Entry,
     Hit,
     entry_words,
+    key_match,
     normalise,
     rank_of,
 )
@@ -67,17 +64,8 @@ def _prefix_tables(query_length: int, lengths: np.ndarray) -> tuple[np.ndarray, 
     tiers = np.zeros((4, size), dtype=np.int8)
     scores = np.zeros((4, size), dtype=np.float64)
     for length in np.flatnonzero(np.bincount(lengths, minlength=size)).tolist():
-        coverage = query_length / length
-        whole = length == query_length
-        tiers[0, length], scores[0, length] = (
-            (TIER_EXACT, 100.0) if whole else (TIER_PREFIX, round(70 + 25 * coverage, 3))
-        )
-        tiers[2, length], scores[2, length] = (
-            (TIER_SYNONYM, 95.0) if whole else (TIER_SYNONYM_PREFIX, round(60 + 30 * coverage, 3))
-        )
-        for flags in (1, 3):
-            tiers[flags, length] = TIER_WORDS
-            scores[flags, length] = round(60 + 30 * coverage - 5 * (flags >> 1), 3)
+        for flags in range(4):
+            tiers[flags, length], scores[flags, length] = key_match(query_length, length, flags)
     return tiers, scores
 
 

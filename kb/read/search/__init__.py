@@ -50,32 +50,7 @@ search and a list insertion per key, the vocabulary's word counts kept in step),
 that searches take too.
 """
 
-from kb.read.search.entries import (
-    KIND_NAMES,
-    MAX_QUERY_CHARS,
-    TIER_EXACT,
-    TIER_FUZZY,
-    TIER_PREFIX,
-    TIER_SYNONYM,
-    TIER_SYNONYM_PREFIX,
-    TIER_WORDS,
-    Entry,
-    Hit,
-    normalise,
-)
+from kb.read.search.entries import MAX_QUERY_CHARS, Entry, Hit, normalise
 from kb.read.search.index import SearchIndex
 
-__all__ = [
-    "KIND_NAMES",
-    "MAX_QUERY_CHARS",
-    "TIER_EXACT",
-    "TIER_FUZZY",
-    "TIER_PREFIX",
-    "TIER_SYNONYM",
-    "TIER_SYNONYM_PREFIX",
-    "TIER_WORDS",
-    "Entry",
-    "Hit",
-    "SearchIndex",
-    "normalise",
-]
+__all__ = ["MAX_QUERY_CHARS", "Entry", "Hit", "SearchIndex", "normalise"]

@@ -19,6 +19,21 @@ KIND_NAMES = {
     TIER_WORDS: "words",
     TIER_FUZZY: "fuzzy",
 }
+
+
+def key_match(query_length: int, key_length: int, flags: int) -> tuple[int, float]:
+    """(tier, score) of a key that starts with the query (``flags``: 2 for a synonym, +1 for a
+    key starting after the text's first word), for both indexes (in memory and mapped)."""
+    if key_length == query_length and not flags & 1:
+        return (TIER_SYNONYM, 95.0) if flags >> 1 else (TIER_EXACT, 100.0)
+    coverage = query_length / key_length
+    if flags & 1:  # from a later word of the label, title or synonym
+        return TIER_WORDS, round(60 + 30 * coverage - 5 * (flags >> 1), 3)
+    if flags >> 1:  # synonym
+        return TIER_SYNONYM_PREFIX, round(60 + 30 * coverage, 3)
+    return TIER_PREFIX, round(70 + 25 * coverage, 3)
+
+
 MAX_QUERY_CHARS = 200
 FUZZY_KEYS_PER_TEXT = 64  # keys read per corrected word sequence
 MAX_TYPO_SEQUENCES = 32  # corrected word sequences looked up per query, fewest edits first

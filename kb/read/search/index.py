@@ -11,14 +11,13 @@ from kb.read.search.entries import (
     MAX_QUERY_CHARS,
     TIER_EXACT,
     TIER_FUZZY,
-    TIER_PREFIX,
     TIER_SYNONYM,
-    TIER_SYNONYM_PREFIX,
     TIER_WORDS,
     Entry,
     Hit,
     _keys_of,
     entry_words,
+    key_match,
     normalise,
     rank_of,
 )
@@ -182,13 +181,7 @@ class SearchIndex:
                 yield index, TIER_EXACT, 100.0, text
         lo, hi = self._range(q)
         for key, index, flags, text in self._keys[lo:hi]:
-            coverage = len(q) / len(key)
-            if flags & 1:  # from a later word of the label, title or synonym
-                yield index, TIER_WORDS, round(60 + 30 * coverage - 5 * (flags >> 1), 3), text
-            elif flags >> 1:  # synonym
-                yield index, TIER_SYNONYM_PREFIX, round(60 + 30 * coverage, 3), text
-            else:
-                yield index, TIER_PREFIX, round(70 + 25 * coverage, 3), text
+            yield index, *key_match(len(q), len(key), flags), text
 
     def _search(
         self, query: str, type_: str | None, limit: int, offset: int, include_deprecated: bool
