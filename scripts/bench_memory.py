@@ -10,7 +10,8 @@ time from launching ``hairkg serve`` to the first related answer, then, once eve
 its indexes and has answered 300 related and 100 search requests, the RSS and the PSS (from
 ``/proc/PID/smaps_rollup``: a page shared by N processes counts 1/N in each, so the sum is the
 memory really used) of every process: gunicorn master, workers, Oxigraph and the reasoner
-process (a write token is configured, as in scripts/bench.py). Prints a Markdown table and
+process (a write token is configured, as in scripts/bench.py), the reasoner once it has warmed
+up and been idle for two of its JVM's idle collections. Prints a Markdown table and
 writes the figures as JSON.
 """
 
@@ -73,9 +74,25 @@ def log_count(path: Path, text: str) -> int:
     return path.read_text(errors="replace").count(text) if path.exists() else 0
 
 
+def settle_reasoner(data_dir: Path, before: int, timeout_s: float = 300.0) -> None:
+    """Waits until the reasoner process has warmed up (its log has more than ``before`` such
+    lines), then for two of its JVM's idle collections (kb.validation.hermit.
+    IDLE_GC_INTERVAL_MS): its memory is measured at rest, as it is between writes."""
+    from kb.validation.hermit import IDLE_GC_INTERVAL_MS
+
+    log = data_dir / "reasoner.log"
+    deadline = time.monotonic() + timeout_s
+    while log_count(log, "warm: HermiT ran") <= before and log_count(log, "warm-up failed") == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the reasoner process did not warm up")
+        time.sleep(0.5)
+    time.sleep(2 * IDLE_GC_INTERVAL_MS / 1000)
+
+
 def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
     port = bench.free_port()
     logs.unlink(missing_ok=True)
+    warm_before = log_count(data_dir / "reasoner.log", "warm: HermiT ran")
     server = bench.Server(
         "hairkg",
         [
@@ -116,6 +133,7 @@ def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
             client.close()
             if status != 200:
                 raise RuntimeError(f"{path}: {status}")
+        settle_reasoner(data_dir, warm_before)
         processes = tree_memory(server.process.pid)
         loaded = log_count(logs, "indexes loaded from")
     finally:
