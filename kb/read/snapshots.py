@@ -1,6 +1,6 @@
 """The snapshot (``Indexes``: one consistent set of indexes for a dataset version) and
 snapshots shared by the processes of one host: a directory per dataset version in the data dir
-(the related-content index and the concept graph as memory-mapped columns, the rest pickled),
+(the related-content index, the concept graph and the search index as memory-mapped columns, the rest pickled),
 tagged with the code that built it."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Indexes:
 
 class SnapshotFiles:
     """Built indexes shared by the processes of one host: a directory per dataset version in
-    ``directory`` (``kb.read.columnar``: the related-content index and the concept graph as
+    ``directory`` (``kb.read.columnar``: the related-content index, the concept graph and the search index as
     memory-mapped columns, the rest as one pickle). ``scope`` separates stores sharing a
     directory (a remote store's URL)."""
 
