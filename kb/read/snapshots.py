@@ -1,7 +1,7 @@
 """The snapshot (``Indexes``: one consistent set of indexes for a dataset version) and
 snapshots shared by the processes of one host: a directory per dataset version in the data dir
-(the related-content index, the concept graph and the search index as memory-mapped columns, the rest pickled),
-tagged with the code that built it."""
+(the related-content index, the concept graph and the search index as memory-mapped columns,
+the rest pickled), tagged with the code that built it."""
 
 from __future__ import annotations
 
@@ -81,8 +81,8 @@ class Indexes:
 
 class SnapshotFiles:
     """Built indexes shared by the processes of one host: a directory per dataset version in
-    ``directory`` (``kb.read.columnar``: the related-content index, the concept graph and the search index as
-    memory-mapped columns, the rest as one pickle). ``scope`` separates stores sharing a
+    ``directory`` (``kb.read.columnar``: the related-content index, the concept graph and the
+    search index as memory-mapped columns, the rest as one pickle). ``scope`` separates stores sharing a
     directory (a remote store's URL)."""
 
     def __init__(self, directory: Path, weights: RelatedWeights, scope: str = ""):
