@@ -21,7 +21,8 @@ and the related-content index (``kb.read.related``), all built from the same dat
 Shared snapshots (``SnapshotFiles``): under ``hairkg serve`` the built indexes are also written to
 ``DATA_DIR/indexes``, one directory per dataset version, crash-safely, the related-content
 index, the concept graph and the search index as columns every worker memory-maps
-(``kb.read.columnar``). A process first opens the snapshot of the store's version (seconds at 1M triples instead of 20-50 s of reading the store);
+(``kb.read.columnar``). A process first opens the snapshot of the store's version (seconds at 1M
+triples instead of 20-50 s of reading the store);
 else, under an exclusive ``flock`` on ``build.lock`` (one builder per host, the others wait and open
 its result), it brings the newest snapshot forward from the change history like a running process
 does (``apply_changes``), or has a short-lived child process build from the store and write the

@@ -82,8 +82,8 @@ class Indexes:
 class SnapshotFiles:
     """Built indexes shared by the processes of one host: a directory per dataset version in
     ``directory`` (``kb.read.columnar``: the related-content index, the concept graph and the
-    search index as memory-mapped columns, the rest as one pickle). ``scope`` separates stores sharing a
-    directory (a remote store's URL)."""
+    search index as memory-mapped columns, the rest as one pickle). ``scope`` separates stores
+    sharing a directory (a remote store's URL)."""
 
     def __init__(self, directory: Path, weights: RelatedWeights, scope: str = ""):
         self.directory = Path(directory)
