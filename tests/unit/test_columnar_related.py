@@ -131,6 +131,7 @@ def test_the_pruned_scorer_answers_like_the_dense_one(tmp_path, monkeypatch, sho
     from kb.read.columnar import topk
 
     monkeypatch.setattr(topk, "SHORT_POSTING", short_posting)
+    monkeypatch.setattr(topk, "DENSE_BELOW", 0)  # the pruned scorer on every query
     settled = []
 
     def counted(*args, **kwargs):

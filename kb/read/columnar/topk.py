@@ -16,7 +16,8 @@ same product added to the same running sum, so every score is bit-identical to t
 scorer's. When the k-th best
 candidate scores above that bound (with a margin far above rounding), no other article can
 reach the selection, and the candidates are the answer's only contenders; otherwise the
-caller scores densely, as before.
+caller scores densely, as before. Queries whose postings are short in all (``DENSE_BELOW``
+rows; at 1M triples most of them) are scored densely too: there it is as fast.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 
 MARGIN = 2e-8  # above the selection's own 1e-8 tolerance and any rounding of the sums
 SHORT_POSTING = 8192  # rows; longer postings are only searched, never enumerated
+DENSE_BELOW = 65536  # posting rows in all: below, the dense scorer is the cheaper (1M triples)
 MAX_CANDIDATES = 32768  # rows enumerated at most; beyond, dense scoring is as cheap
 
 
@@ -45,6 +47,8 @@ def pruned_scores(
     """(rows, exact scores) of every article that can be among the ``k`` best, or None when
     the short postings do not settle it (score densely). ``terms`` in summation order;
     ``excluded`` rows (the source article, removed rows) never count."""
+    if sum(len(t.rows) for t in terms) < DENSE_BELOW:
+        return None
     # the shortest postings enumerate the candidates, as many as the budget allows
     short, budget = set(), MAX_CANDIDATES
     for index in sorted(range(len(terms)), key=lambda i: len(terms[i].rows)):
