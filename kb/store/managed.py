@@ -153,6 +153,17 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def dying_with_parent(command: list[str]) -> list[str]:
+    """``command`` run so that Linux sends it SIGTERM when the thread that started it dies
+    (kill -9 of hairkg included), through util-linux's ``setpriv``, which sets that and then
+    runs the command. Not with ``preexec_fn``: Python code between fork and exec can deadlock
+    in a process with threads (a lock another thread held at the fork), and then the child
+    never runs (it happened to an engine restarted from the supervisor's thread). Where there
+    is no ``setpriv`` (not Linux), the command as it is."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *command] if setpriv else command
+
+
 _PR_SET_PDEATHSIG = 1
 # Seconds after a worker gives up on a query before a still-busy engine is restarted.
 OVERRUN_GRACE_S = 2.0
@@ -217,14 +228,13 @@ class ManagedOxigraph:
         log.info("starting %s", " ".join(command))
         with self.log_path.open("ab") as log_file:
             self._process = subprocess.Popen(
-                command,
+                dying_with_parent(command),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
-                # Its own session: a Ctrl-C meant for hairkg reaches it through stop().
+                # Its own session: a Ctrl-C meant for hairkg reaches it through stop(); and it
+                # dies with hairkg even on kill -9, so no orphan keeps the store locked.
                 start_new_session=True,
-                # ...and it dies with hairkg even on kill -9, so no orphan keeps the store locked.
-                preexec_fn=die_with_parent,
             )
 
     def _wait_ready(self, timeout_s: float) -> None:

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from kb.store.managed import die_with_parent
+from kb.store.managed import dying_with_parent
 from kb.validation.shared_reasoner.client import (
     KEY_BYTES,
     check_socket_path,
@@ -105,12 +105,11 @@ class ReasonerProcess:
         ]
         with self.log_path.open("ab") as log_file:
             process = subprocess.Popen(
-                command,
+                dying_with_parent(command),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
                 start_new_session=True,
-                preexec_fn=die_with_parent,
             )
         with self._lock:
             self._process = process
