@@ -55,15 +55,15 @@ UNSEARCHED_TYPES = {
 
 def index_parts(
     version: str,
-    triples: list[tuple],
+    graph: EntityGraph,
     articles: list[Article],
     weights: RelatedWeights,
 ) -> IndexParts:
-    """The concept graph, the articles with retired tags counted as their successors, the
-    search entries and the weighted concept links: what the indexes are made of."""
+    """The concept graph (``graph``, given the articles' titles), the articles with retired
+    tags counted as their successors, the search entries and the weighted concept links: what
+    the indexes are made of."""
     started = time.perf_counter()
-    titles = {a.iri: a.title for a in articles}
-    graph = EntityGraph(triples, article_titles=titles)
+    graph.article_titles = {a.iri: a.title for a in articles}
     live = live_successors(graph)
     articles = [with_successors(a, live) for a in articles]  # retired tags count as successors
     entries = search_entries(graph) + [e for e in map(article_entry, articles) if e is not None]
@@ -78,6 +78,17 @@ def index_parts(
     return IndexParts(version, graph, articles, entries, links, time.perf_counter() - started)
 
 
+def indexes_of(parts: IndexParts, weights: RelatedWeights) -> Indexes:
+    """The in-memory indexes made of ``parts``."""
+    started = time.perf_counter()
+    search = SearchIndex(parts.entries)
+    related = RelatedIndex(
+        parts.articles, parts.links, weights, labeller=parts.graph.label, verbs=VERBS
+    )
+    built_in_s = parts.built_in_s + time.perf_counter() - started
+    return Indexes(parts.version, parts.graph, search, related, built_in_s)
+
+
 def build_indexes(
     version: str,
     triples: list[tuple],
@@ -85,12 +96,9 @@ def build_indexes(
     weights: RelatedWeights,
 ) -> Indexes:
     started = time.perf_counter()
-    parts = index_parts(version, triples, articles, weights)
-    search = SearchIndex(parts.entries)
-    related = RelatedIndex(
-        parts.articles, parts.links, weights, labeller=parts.graph.label, verbs=VERBS
-    )
-    return Indexes(version, parts.graph, search, related, time.perf_counter() - started)
+    parts = index_parts(version, EntityGraph(triples), articles, weights)
+    parts.built_in_s = time.perf_counter() - started
+    return indexes_of(parts, weights)
 
 
 def search_entries(graph: ConceptGraph) -> list[Entry]:
@@ -135,30 +143,31 @@ def article_entry(article: Article) -> Entry | None:
     )
 
 
-def _read_store(store: SparqlStore, attempts: int = 3) -> tuple[str, list, list[Article]]:
-    """(version, entity triples, articles), all of one dataset version (read again if a write
-    lands between the reads); the triples are read while the articles are."""
+def _read_store(store: SparqlStore, attempts: int = 3) -> tuple[str, EntityGraph, list[Article]]:
+    """(version, the concept graph, the articles), all of one dataset version (read again if
+    a write lands between the reads). The graph is built from the entity triples while the
+    articles are read: reading waits on the engine more than it works here."""
     for _ in range(attempts):
         before = store.version(max_age_s=0)
         with ThreadPoolExecutor(1, thread_name_prefix="hairkg-load") as pool:
-            reading = pool.submit(load_entity_triples, store)
-            articles = load_articles(store)
-            triples = reading.result()
+            reading = pool.submit(load_articles, store)
+            graph = EntityGraph(load_entity_triples(store))
+            articles = reading.result()
         after = store.version(max_age_s=0)
         if before == after:
             break
-    return after, triples, articles
+    return after, graph, articles
 
 
 def load_indexes(store: SparqlStore, weights: RelatedWeights, attempts: int = 3) -> Indexes:
     """A snapshot whose parts all come from one dataset version."""
-    return build_indexes(*_read_store(store, attempts), weights)
+    return indexes_of(load_index_parts(store, weights, attempts), weights)
 
 
-def load_index_parts(store: SparqlStore, weights: RelatedWeights) -> IndexParts:
+def load_index_parts(store: SparqlStore, weights: RelatedWeights, attempts: int = 3) -> IndexParts:
     """What the indexes of the store's version are made of (``SnapshotFiles.write_parts``
     writes their snapshot without building them in memory); ``built_in_s`` counts the reads."""
     started = time.perf_counter()
-    parts = index_parts(*_read_store(store), weights)
+    parts = index_parts(*_read_store(store, attempts), weights)
     parts.built_in_s = time.perf_counter() - started
     return parts
