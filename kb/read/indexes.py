@@ -26,16 +26,19 @@ triples instead of 20-50 s of reading the store);
 else, under an exclusive ``flock`` on ``build.lock`` (one builder per host, the others wait and open
 its result), it brings the newest snapshot forward from the change history like a running process
 does (``apply_changes``), or has a short-lived child process build from the store and write the
-snapshot (``kb.read.building``: the build's memory goes back to the system when it exits), and
-maps it; if the child fails, it builds in its own process. Snapshot names
-hash the format, dataset version, weights, code of the index modules and Python version; an
-unversioned store is never snapshotted. The rest of a snapshot is a pickle: the directory must be as
-trusted as the store's own database.
+snapshot (``kb.read.building``: the build's memory goes back to the system when it exits; the
+child writes the columns from what the indexes are made of, ``kb.read.building.parts``, without
+building them in memory), and maps it; if the child fails, it builds in its own process.
+Snapshot names hash the format, dataset version, weights, code of the index modules and Python
+version; an unversioned store is never snapshotted. The rest of a snapshot is a pickle: the
+directory must be as trusted as the store's own database.
 
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
-over the SPARQL protocol; user input never takes part in them. Their default graph is the
-content graphs (``kb.rdf.CONTENT_GRAPHS``, sent as ``default-graph-uri``), not the
-store's union: the change history and the dataset version are not read into the indexes.
+over the SPARQL protocol, several at once, as TSV parsed by pyoxigraph from Oxigraph and as
+SPARQL JSON from other engines (``kb.read.loading``); user input never takes part in them.
+Their default graph is the content graphs (``kb.rdf.CONTENT_GRAPHS``, sent as
+``default-graph-uri``), not the store's union: the change history and the dataset version are
+not read into the indexes.
 """
 
 from __future__ import annotations
