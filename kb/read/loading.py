@@ -3,8 +3,9 @@ triples of the concept graph."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
@@ -89,6 +90,20 @@ def _ox_term(term):
     return None
 
 
+@contextlib.contextmanager
+def readers(count: int) -> Iterator[ThreadPoolExecutor]:
+    """Threads for reads from the store. When the block raises (a read failed), the reads not
+    started yet are cancelled and the error is raised at once; those under way end at their
+    own time limit."""
+    pool = ThreadPoolExecutor(count, thread_name_prefix="hairkg-load")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
 def _rows(store: SparqlStore, sparql: str) -> list[tuple]:
     """The rows of a SELECT over the content graphs, each a tuple of ``_term`` values (None
     when unbound) in the order of its variables. An engine whose output is standard
@@ -166,7 +181,7 @@ def load_articles(store: SparqlStore, iris: Iterable[str] | None = None) -> list
         return f"SELECT ?a ?o WHERE {{ {restrict} ?a {sparql_term(ox.NamedNode(prop))} ?o }}"
 
     article_cls = sparql_term(ox.NamedNode(ARTICLE))
-    with ThreadPoolExecutor(READERS, thread_name_prefix="hairkg-load") as pool:
+    with readers(READERS) as pool:
         tags = {
             prop: pool.submit(_iri_rows, store, pattern(prop))
             for prop in (MENTIONS, ABOUT, BLOCKED)

@@ -6,9 +6,12 @@ below), on the release and on a generated graph of awkward cases, through both d
 from __future__ import annotations
 
 import json
+import socket
+import threading
 
 import pyoxigraph as ox
 import pytest
+from helpers import wait_until
 
 from kb.rdf import CONTENT_GRAPHS, HK, KB_GRAPH
 from kb.read.entities import ARTICLE, Lit, humanise
@@ -23,6 +26,7 @@ from kb.read.loading import (
 from kb.read.related_model import Article
 from kb.store.client import SOLUTIONS_JSON, SparqlStore, values_clause
 from kb.store.engines import ENGINES, StoreEndpoints
+from kb.store.errors import StoreError
 from kb.store.managed import ManagedOxigraph
 
 KB = "https://w3id.org/hairkg/id/"
@@ -235,3 +239,17 @@ def test_the_awkward_cases_come_out_as_meant(stores):
     assert articles[f"{KB}article-002"].title.startswith('Tïtle\t2 "quoted" \\ back\nslash')
     assert articles[f"{KB}article-011"].url == "https://Ex.example/11/"
     assert all(f"{KB}history-only" not in a.about for a in articles.values())
+
+
+def test_a_store_that_cannot_be_read_is_an_error_and_leaves_no_reader():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: connections are refused
+    store = SparqlStore.for_server(f"http://127.0.0.1:{port}", timeout_s=5)
+    with pytest.raises(StoreError):
+        load_articles(store)
+    wait_until(
+        lambda: not [t for t in threading.enumerate() if t.name.startswith("hairkg-load")],
+        timeout_s=20,
+        what="the reader threads to end",
+    )

@@ -7,7 +7,6 @@ from the parts directly (``SnapshotFiles.write_parts``), without the in-memory i
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from kb.rdf import HK, SKOS
 from kb.read.entities import (
@@ -20,7 +19,7 @@ from kb.read.entities import (
     humanise,
     local_name,
 )
-from kb.read.loading import load_articles, load_entity_triples
+from kb.read.loading import load_articles, load_entity_triples, readers
 from kb.read.related import RelatedIndex
 from kb.read.related_model import Article, Link, RelatedWeights
 from kb.read.search import Entry, SearchIndex
@@ -149,7 +148,7 @@ def _read_store(store: SparqlStore, attempts: int = 3) -> tuple[str, EntityGraph
     articles are read: reading waits on the engine more than it works here."""
     for _ in range(attempts):
         before = store.version(max_age_s=0)
-        with ThreadPoolExecutor(1, thread_name_prefix="hairkg-load") as pool:
+        with readers(1) as pool:
             reading = pool.submit(load_articles, store)
             graph = EntityGraph(load_entity_triples(store))
             articles = reading.result()
