@@ -104,14 +104,22 @@ def readers(count: int) -> Iterator[ThreadPoolExecutor]:
     pool.shutdown()
 
 
+def _answer(store: SparqlStore, sparql: str):
+    """The engine's answer to a SELECT over the content graphs: TSV from an engine whose
+    output is standard (Oxigraph), SPARQL JSON from the others (Virtuoso writes IRIs in TSV
+    as quoted strings)."""
+    accept = SOLUTIONS_TSV if store.engine.standard_output else SOLUTIONS_JSON
+    return store.query(sparql, default_graphs=CONTENT_GRAPHS, accept=accept, timeout_s=300.0)
+
+
 def _rows(store: SparqlStore, sparql: str) -> list[tuple]:
     """The rows of a SELECT over the content graphs, each a tuple of ``_term`` values (None
-    when unbound) in the order of its variables. An engine whose output is standard
-    (Oxigraph) answers in TSV, parsed by pyoxigraph's Rust parser (about 4x faster than SPARQL
-    JSON decoded here); the others in SPARQL JSON (Virtuoso writes IRIs in TSV as quoted
-    strings)."""
-    accept = SOLUTIONS_TSV if store.engine.standard_output else SOLUTIONS_JSON
-    raw = store.query(sparql, default_graphs=CONTENT_GRAPHS, accept=accept, timeout_s=300.0)
+    when unbound) in the order of its variables; TSV parsed by pyoxigraph's Rust parser
+    (about 4x faster than SPARQL JSON decoded here) or SPARQL JSON (``_answer``)."""
+    return _decoded(_answer(store, sparql))
+
+
+def _decoded(raw) -> list[tuple]:
     if raw.content_type == SOLUTIONS_TSV:
         solutions = ox.parse_query_results(raw.body, ox.QueryResultsFormat.TSV)
         return [tuple(map(_ox_term, solution)) for solution in solutions]
@@ -128,8 +136,17 @@ def _is_iri(value) -> bool:
 
 
 def _iri_rows(store: SparqlStore, sparql: str) -> list[tuple]:
-    """The rows of a SELECT whose values are all IRIs."""
-    return [row for row in _rows(store, sparql) if all(map(_is_iri, row))]
+    """The rows of a SELECT whose values are all IRIs. In Oxigraph's TSV an IRI is its cell
+    whole, ``<...>`` (an IRI holds no tab, newline or ``>``), read here without a parser."""
+    raw = _answer(store, sparql)
+    if raw.content_type != SOLUTIONS_TSV:
+        return [row for row in _decoded(raw) if all(map(_is_iri, row))]
+    rows = []
+    for line in raw.body.decode("utf-8").split("\n")[1:]:
+        cells = line.removesuffix("\r").split("\t")
+        if all(cell[:1] == "<" and cell[-1:] == ">" for cell in cells):
+            rows.append(tuple(cell[1:-1] for cell in cells))
+    return rows
 
 
 def _article_filter(iris: Iterable[str] | None) -> str:

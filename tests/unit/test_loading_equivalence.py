@@ -166,6 +166,8 @@ def awkward_graph() -> bytes:
         add(a, f"{HK}mentions", iri(f"{KB}concept-{n % 6}"))
         add(a, f"{HK}mentions", iri(f"{KB}concept-{(n + 1) % 6}"))
         add(a, f"{HK}mentions", lit("a literal is not a tag"))
+        if n % 8 == 7:
+            add(a, f"{HK}mentions", iri(f"{KB}Konzept-ü-✓"))  # not ASCII
         if n % 5 == 0:
             pick = f"{a}-pick"
             add(a, f"{HK}hasEditorsPick", iri(pick))
