@@ -295,7 +295,8 @@ class EntityGraph(ConceptGraph):
             if isinstance(o, str) and not o.startswith("_:"):
                 incoming[o].append((p, s))
         self.spo = {
-            s: {p: sorted(vs, key=_term_key) for p, vs in ps.items()} for s, ps in spo.items()
+            s: {p: vs if len(vs) == 1 else sorted(vs, key=_term_key) for p, vs in ps.items()}
+            for s, ps in spo.items()
         }
         self.incoming = {o: sorted(set(links)) for o, links in incoming.items()}
         self.article_titles: dict[str, str] = article_titles or {}

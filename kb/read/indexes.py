@@ -26,16 +26,19 @@ triples instead of 20-50 s of reading the store);
 else, under an exclusive ``flock`` on ``build.lock`` (one builder per host, the others wait and open
 its result), it brings the newest snapshot forward from the change history like a running process
 does (``apply_changes``), or has a short-lived child process build from the store and write the
-snapshot (``kb.read.building``: the build's memory goes back to the system when it exits), and
-maps it; if the child fails, it builds in its own process. Snapshot names
-hash the format, dataset version, weights, code of the index modules and Python version; an
-unversioned store is never snapshotted. The rest of a snapshot is a pickle: the directory must be as
-trusted as the store's own database.
+snapshot (``kb.read.building``: the build's memory goes back to the system when it exits; the
+child writes the columns from what the indexes are made of, ``kb.read.building.parts``, without
+building them in memory), and maps it; if the child fails, it builds in its own process.
+Snapshot names hash the format, dataset version, weights, code of the index modules and Python
+version; an unversioned store is never snapshotted. The rest of a snapshot is a pickle: the
+directory must be as trusted as the store's own database.
 
 Loading reads single-pattern SELECTs (article fields, article tags, every non-article triple)
-over the SPARQL protocol; user input never takes part in them. Their default graph is the
-content graphs (``kb.rdf.CONTENT_GRAPHS``, sent as ``default-graph-uri``), not the
-store's union: the change history and the dataset version are not read into the indexes.
+over the SPARQL protocol, several at once, as TSV parsed by pyoxigraph from Oxigraph and as
+SPARQL JSON from other engines (``kb.read.loading``); user input never takes part in them.
+Their default graph is the content graphs (``kb.rdf.CONTENT_GRAPHS``, sent as
+``default-graph-uri``), not the store's union: the change history and the dataset version are
+not read into the indexes.
 """
 
 from __future__ import annotations
@@ -48,50 +51,22 @@ from collections.abc import Iterable
 
 from kb.rdf import HK, SKOS
 from kb.read.building.parent import build_in_child
-from kb.read.entities import (
-    ARTICLE,
-    CLAIM,
-    CORRECTION,
-    ConceptGraph,
-    EntityGraph,
-    entity_id,
-    humanise,
-    local_name,
+from kb.read.building.parts import (  # noqa: F401 (the indexes' public functions, as before)
+    VERBS,
+    article_entry,
+    build_indexes,
+    load_indexes,
+    search_entries,
 )
-from kb.read.loading import articles_with_triples, load_articles, load_entity_triples
-from kb.read.related import RelatedIndex
-from kb.read.related_model import Article, Link, RelatedWeights
-from kb.read.search import Entry, SearchIndex
+from kb.read.entities import entity_id
+from kb.read.loading import articles_with_triples, load_articles
+from kb.read.related_model import RelatedWeights
 from kb.read.snapshots import Indexes, SnapshotFiles, release_freed_memory
-from kb.read.successors import is_deprecated, live_successors, with_successors
+from kb.read.successors import live_successors, with_successors
 from kb.store.client import SparqlStore, StoreError
 
 log = logging.getLogger(__name__)
 
-
-# Verbs for reasons, when the ontology's label of the property would read badly.
-VERBS = {
-    str(SKOS.broader): "is a kind of",
-    str(HK.mechanismInvolvedIn): "is involved in",
-}
-# Types never offered by search: content and bookkeeping records, not concepts.
-UNSEARCHED_TYPES = {
-    CLAIM,
-    CORRECTION,
-    ARTICLE,
-    *(
-        str(HK) + name
-        for name in (
-            "ArticleSection",
-            "Comparison",
-            "CostEstimate",
-            "TreatmentSchedule",
-            "AftercareInstruction",
-            "InsuranceCoverage",
-            "ClaimStatus",
-        )
-    ),
-}
 
 # One hop from an ``about`` concept stays below a direct ``mentions`` (0.5): a shared concept
 # always outweighs a linked one.
@@ -118,87 +93,6 @@ def parse_link_weights(spec: str) -> dict[str, float]:
             iri = str(HK) + name.removeprefix("hk:")
         weights[iri] = float(value)
     return weights
-
-
-def build_indexes(
-    version: str,
-    triples: list[tuple],
-    articles: list[Article],
-    weights: RelatedWeights,
-) -> Indexes:
-    started = time.perf_counter()
-    titles = {a.iri: a.title for a in articles}
-    graph = EntityGraph(triples, article_titles=titles)
-    live = live_successors(graph)
-    articles = [with_successors(a, live) for a in articles]  # retired tags count as successors
-    search = SearchIndex(
-        search_entries(graph) + [e for e in map(article_entry, articles) if e is not None]
-    )
-    links = [
-        Link(s, p, o)
-        for s, props in graph.spo.items()
-        for p, values in props.items()
-        if p in weights.links
-        for o in values
-        if isinstance(o, str) and not o.startswith("_:")
-    ]
-    related = RelatedIndex(articles, links, weights, labeller=graph.label, verbs=VERBS)
-    return Indexes(version, graph, search, related, time.perf_counter() - started)
-
-
-def search_entries(graph: ConceptGraph) -> list[Entry]:
-    entries = []
-    for iri in graph.entities():
-        identifier = entity_id(iri)
-        if identifier is None or identifier.startswith("hk:"):
-            continue
-        types = graph.all_types(iri)
-        if not types or any(t in UNSEARCHED_TYPES for t in types):
-            continue
-        if graph.own_label(iri) is None and graph.label(iri) == humanise(iri):
-            continue  # unlabelled nodes (e.g. helper individuals) are not offered
-        primary = graph.primary_type(iri) or types[0]
-        entries.append(
-            Entry(
-                id=identifier,
-                iri=iri,
-                label=graph.label(iri),
-                type=local_name(primary),
-                types=frozenset(local_name(t) for t in types),
-                synonyms=tuple(text for text, _scope in graph.synonyms(iri)),
-                deprecated=is_deprecated(graph, iri),
-            )
-        )
-    return entries
-
-
-def article_entry(article: Article) -> Entry | None:
-    """An article as a search entry: found by its title, typed ``Article``, with its URL."""
-    identifier = entity_id(article.iri)
-    if identifier is None or identifier.startswith("hk:"):
-        return None
-    return Entry(
-        id=identifier,
-        iri=article.iri,
-        label=article.title,
-        type="Article",
-        types=frozenset({"Article"}),
-        synonyms=(),
-        url=article.url,
-    )
-
-
-def load_indexes(store: SparqlStore, weights: RelatedWeights, attempts: int = 3) -> Indexes:
-    """A snapshot whose parts all come from one dataset version (retried if a write lands
-    between the reads)."""
-    for _ in range(attempts):
-        before = store.version(max_age_s=0)
-        triples = load_entity_triples(store)
-        articles = load_articles(store)
-        after = store.version(max_age_s=0)
-        if before == after:
-            return build_indexes(after, triples, articles, weights)
-    return build_indexes(after, triples, articles, weights)
 
 
 MAX_INCREMENTAL_CHANGES = 100

@@ -80,6 +80,32 @@ except ImportError:  # pragma: no cover - numpy is normally installed
     np = None
 
 
+def link_tables(
+    links: Iterable[Link], weights: RelatedWeights
+) -> tuple[dict[str, list[Link]], dict[str, list[Link]]]:
+    """(concept -> its links out, concept -> its links in) of the weighted link properties,
+    each list sorted by (subject, property, object); links of a concept to itself left out."""
+    out: dict[str, list[Link]] = {}
+    inc: dict[str, list[Link]] = {}
+    for link in sorted(set(links), key=lambda k: (k.subject, k.property, k.object)):
+        if link.property not in weights.links or link.subject == link.object:
+            continue
+        out.setdefault(link.subject, []).append(link)
+        inc.setdefault(link.object, []).append(link)
+    return out, inc
+
+
+def url_choices_of(articles: Iterable[Article]) -> tuple[dict[str, str], dict[str, str]]:
+    """What ``RelatedIndex.find_url`` answers per URL and per normalised URL for ``articles``
+    added in this order (the first article with a URL keeps it)."""
+    by_url: dict[str, str] = {}
+    by_normal_url: dict[str, str] = {}
+    for article in articles:
+        by_url.setdefault(article.url, article.iri)
+        by_normal_url.setdefault(normalise_url(article.url), article.iri)
+    return by_url, by_normal_url
+
+
 class RelatedRanking:
     """The ranking shared by every storage of the index: ontology expansion, query terms,
     the memoised top k with its reasons. A storage provides ``articles`` (a mapping of IRI to
@@ -98,14 +124,7 @@ class RelatedRanking:
     # -- maintenance ----------------------------------------------------------------------
 
     def _build_links(self, links: Iterable[Link]) -> None:
-        out: dict[str, list[Link]] = {}
-        inc: dict[str, list[Link]] = {}
-        for link in sorted(set(links), key=lambda k: (k.subject, k.property, k.object)):
-            if link.property not in self.weights.links or link.subject == link.object:
-                continue
-            out.setdefault(link.subject, []).append(link)
-            inc.setdefault(link.object, []).append(link)
-        self._out, self._in = out, inc
+        self._out, self._in = link_tables(links, self.weights)
 
     def neighbours(self, concept: str) -> dict[str, tuple[float, Path]]:
         """Concepts reachable from ``concept`` with their best factor and path (memoised)."""

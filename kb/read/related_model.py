@@ -3,6 +3,7 @@ of each kind of evidence, and the paths that explain a match."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -72,8 +73,21 @@ class Path:
     via: str | None = None  # the shared target or source for siblings / co-targets
 
 
+# A URL that ``urlsplit`` would take apart and put back as it is: a lower-case scheme and
+# host, a path of plain characters, no query, fragment, space or control character.
+_PLAIN_URL = re.compile(r"[a-z][a-z0-9+.-]*://[a-z0-9.:-]+(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?")
+
+
 def normalise_url(url: str) -> str:
     """Scheme and host lower-cased, fragment dropped, trailing slash of the path dropped."""
+    stripped = url.strip()
+    if _PLAIN_URL.fullmatch(stripped):  # the common case, without parsing (same result)
+        return stripped.rstrip("/")
+    return split_normalise_url(url)
+
+
+def split_normalise_url(url: str) -> str:
+    """``normalise_url`` for any URL, through ``urlsplit``."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:

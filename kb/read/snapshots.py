@@ -29,10 +29,10 @@ from kb.read.columnar.graph_columns import graph_arrays
 from kb.read.columnar.related import MappedRelatedIndex
 from kb.read.columnar.search import MappedSearchIndex
 from kb.read.columnar.search_columns import search_arrays
-from kb.read.entities import ConceptGraph
-from kb.read.related import RelatedRanking
-from kb.read.related_model import Article, RelatedWeights
-from kb.read.search import SearchIndex
+from kb.read.entities import ConceptGraph, EntityGraph
+from kb.read.related import RelatedRanking, link_tables, url_choices_of
+from kb.read.related_model import Article, Link, RelatedWeights
+from kb.read.search import Entry, SearchIndex
 from kb.store.locks import flock_exclusive
 
 log = logging.getLogger("kb.read.indexes")
@@ -77,6 +77,19 @@ class Indexes:
     @property
     def articles(self) -> dict[str, Article]:
         return self.related.articles
+
+
+@dataclass
+class IndexParts:
+    """What the indexes of a dataset version are built from: the concept graph, the articles
+    (tags brought to their successors), the search entries and the concept links."""
+
+    version: str
+    graph: EntityGraph
+    articles: list[Article]
+    entries: list[Entry]
+    links: list[Link]
+    built_in_s: float = 0.0
 
 
 class SnapshotFiles:
@@ -146,13 +159,9 @@ class SnapshotFiles:
         """Writes ``indexes`` under its version, crash-safely (``kb.read.columnar.files``); keeps
         the newest few. Failures (a read-only or full disk) are logged: the snapshot only saves
         time. The related index's overlay, if any, is folded into the new columns."""
-        if indexes.version == "unversioned":
-            return
-        target = self.path(indexes.version)
         related = indexes.related
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            remove_abandoned(self.directory)
+
+        def columns() -> tuple[dict, dict]:
             arrays = related_arrays(
                 related.articles.values(), related.url_choices(), related.weights
             )
@@ -164,12 +173,38 @@ class SnapshotFiles:
                 "weights": related.weights,
                 "verbs": related.verbs,
             }
-            rest = pickle.dumps(
-                (replace(indexes, related=None, graph=None, search=None), small),
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-            meta = {"version": indexes.version}
-            write_directory(target, arrays, {_REST: rest}, meta, SNAPSHOT_FORMAT)
+            return arrays, small
+
+        self._write(replace(indexes, related=None, graph=None, search=None), columns)
+
+    def write_parts(self, parts: IndexParts, weights: RelatedWeights, verbs: dict) -> None:
+        """Writes the snapshot of the indexes ``parts`` make (the same directory ``write``
+        writes for the indexes built from them) without building those indexes in memory:
+        what a full build's child process does."""
+
+        def columns() -> tuple[dict, dict]:
+            arrays = related_arrays(parts.articles, url_choices_of(parts.articles), weights)
+            arrays |= graph_arrays(parts.graph)
+            arrays |= search_arrays(parts.entries)
+            out, inc = link_tables(parts.links, weights)
+            small = {"links_out": out, "links_in": inc, "weights": weights, "verbs": verbs}
+            return arrays, small
+
+        self._write(Indexes(parts.version, None, None, None, parts.built_in_s), columns)
+
+    def _write(self, rest: Indexes, columns) -> None:
+        """Writes the snapshot of ``rest.version``: the arrays and small objects ``columns()``
+        gives, and ``rest`` (the ``Indexes`` without its three indexes) pickled."""
+        if rest.version == "unversioned":
+            return
+        target = self.path(rest.version)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            remove_abandoned(self.directory)
+            arrays, small = columns()
+            pickled = pickle.dumps((rest, small), protocol=pickle.HIGHEST_PROTOCOL)
+            meta = {"version": rest.version}
+            write_directory(target, arrays, {_REST: pickled}, meta, SNAPSHOT_FORMAT)
         except Exception as error:
             log.warning("index snapshot not written to %s: %s", self.directory, error)
             return

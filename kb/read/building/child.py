@@ -10,9 +10,11 @@ credentials, which are never on the command line nor logged)::
      "weights": {RelatedWeights' fields},
      "snapshots": {"directory": ..., "scope": ..., "tag": ...}}
 
-builds the indexes from the store (``kb.read.indexes.load_indexes``), writes them as the shared
-snapshot (``SnapshotFiles.write``), prints one JSON line ``{"version": ..., "pid": ...,
-"built_in_s": ..., "peak_rss_kib": ...}`` on stdout and exits 0. Any failure: exit 1 (2 for
+reads what the indexes are made of from the store (``kb.read.building.parts.load_index_parts``),
+writes the shared snapshot from it without building the in-memory indexes
+(``SnapshotFiles.write_parts``: the same directory ``SnapshotFiles.write`` writes for them),
+prints one JSON line ``{"version": ..., "pid": ..., "built_in_s": ..., "peak_rss_kib": ...}``
+on stdout and exits 0. Any failure: exit 1 (2 for
 unusable input) with a one-line reason on stderr. The modules of the build are imported only
 when needed, so that a bad input is answered at once; nothing from ``api`` (Flask) is imported.
 """
@@ -94,8 +96,8 @@ def build(request: dict) -> dict:
     """Builds, writes and checks the snapshot; what to print on stdout."""
     from pathlib import Path
 
+    from kb.read.building.parts import VERBS, load_index_parts
     from kb.read.columnar.files import manifest_time
-    from kb.read.indexes import load_indexes
     from kb.read.related_model import RelatedWeights
     from kb.read.snapshots import SnapshotFiles
 
@@ -109,15 +111,15 @@ def build(request: dict) -> dict:
         )
     store = open_store(request["store"])
     started = time.perf_counter()
-    built = load_indexes(store, weights)
+    parts = load_index_parts(store, weights)
     built_in_s = time.perf_counter() - started
-    if built.version == "unversioned":
+    if parts.version == "unversioned":
         raise BuildError("the store has no dataset version: nothing to snapshot")
-    snapshots.write(built)
-    if manifest_time(snapshots.path(built.version)) is None:
-        raise BuildError(f"the snapshot of version {built.version} was not written")
+    snapshots.write_parts(parts, weights, VERBS)
+    if manifest_time(snapshots.path(parts.version)) is None:
+        raise BuildError(f"the snapshot of version {parts.version} was not written")
     return {
-        "version": built.version,
+        "version": parts.version,
         "pid": os.getpid(),
         "built_in_s": round(built_in_s, 3),
         "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # Linux: KiB

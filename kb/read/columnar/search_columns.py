@@ -39,7 +39,11 @@ def _entry_arrays(ordered: list[Entry]) -> dict[str, np.ndarray]:
     type_id = {name: i for i, name in enumerate(names)}
     arrays |= table_arrays("search.typename", names, lookup=False)
     arrays["search.type"] = np.array([type_id[e.type] for e in ordered], dtype=np.int32)
-    arrays |= csr_arrays([sorted(type_id[t] for t in e.types) for e in ordered], "search.types")
+    type_ids: dict[frozenset, list[int]] = {}  # a few distinct sets of types, sorted once
+    for entry in ordered:
+        if entry.types not in type_ids:
+            type_ids[entry.types] = sorted(type_id[t] for t in entry.types)
+    arrays |= csr_arrays([type_ids[e.types] for e in ordered], "search.types")
     arrays |= table_arrays("search.synonym", [s for e in ordered for s in e.synonyms], lookup=False)
     offsets = np.zeros(len(ordered) + 1, dtype=np.int64)
     np.cumsum([len(e.synonyms) for e in ordered], out=offsets[1:])

@@ -14,18 +14,38 @@ def string_hash(text: str) -> int:
     return int.from_bytes(digest, "little")
 
 
+def _string_hashes(strings: list[str]) -> np.ndarray:
+    """``string_hash`` of every string, as uint64 (the digests read as little-endian words)."""
+    digests = b"".join(
+        hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest() for s in strings
+    )
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+
+
+def _encoded(strings: list[str]) -> tuple[bytes, np.ndarray]:
+    """(the UTF-8 of the strings one after the other, the offset of each and the end). The
+    strings are encoded at once; when that took a byte per character (all ASCII), the
+    offsets are the character counts', else each string is encoded on its own."""
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    blob = "".join(strings).encode("utf-8", "surrogatepass")
+    lengths = np.fromiter(map(len, strings), np.int64, len(strings))
+    if strings and len(blob) != int(lengths.sum()):
+        lengths = np.fromiter(
+            (len(s.encode("utf-8", "surrogatepass")) for s in strings), np.int64, len(strings)
+        )
+    np.cumsum(lengths, out=offsets[1:])
+    return blob, offsets
+
+
 def table_arrays(name: str, strings: list[str], *, lookup: bool) -> dict[str, np.ndarray]:
     """The arrays of a string table named ``name`` (rows in the order of ``strings``)."""
-    encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    if encoded:
-        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    blob, offsets = _encoded(strings)
     arrays = {
-        f"{name}.blob": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        f"{name}.blob": np.frombuffer(blob, dtype=np.uint8),
         f"{name}.offsets": offsets,
     }
     if lookup:
-        hashes = np.array([string_hash(s) for s in strings], dtype=np.uint64)
+        hashes = _string_hashes(strings)
         order = np.argsort(hashes, kind="stable")
         arrays[f"{name}.hashes"] = hashes[order]
         arrays[f"{name}.rows"] = order.astype(np.int64)

@@ -42,6 +42,11 @@ SUBSET_KEYS = 2000  # keys read for a query of several words in another order or
 
 
 def normalise(text: str) -> str:
+    """Decomposed (NFKD), combining marks dropped, casefolded, every run of non-word
+    characters one space, trimmed. ASCII text is its own NFKD form, has no combining marks
+    and casefolds as it lower-cases: it skips the first two steps (same result)."""
+    if text.isascii():
+        return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
