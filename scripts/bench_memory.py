@@ -115,6 +115,7 @@ def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
             "HAIRKG_RATE_LIMIT": "off",
         },
     )
+    peak = bench.PeakRss([server.process.pid])  # the build child included (a worker's child)
     try:
         related = [bench.api_path("related", iri) for iri in samples["related"]]
         first = bench.wait_for(port, related[0], 900)
@@ -137,6 +138,7 @@ def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
         processes = tree_memory(server.process.pid)
         loaded = log_count(logs, "indexes loaded from")
     finally:
+        peak_rss = peak.stop()
         server.stop()
     by_kind: dict[str, dict[str, int]] = {}
     for process in processes:
@@ -148,6 +150,7 @@ def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
         "first_related_s": launched_to_first,
         "first_related_after_ready_s": first,
         "workers_that_loaded_a_snapshot": loaded,
+        "peak_rss": peak_rss,
         "rss": sum(p["rss"] for p in processes),
         "pss": sum(p["pss"] for p in processes),
         "by_kind": by_kind,
@@ -171,18 +174,22 @@ def main() -> int:
     config = bench.Config(sizes=[args.size], systems=["hairkg"], out=args.work, work=args.work)
     bench.load_store(config, data, store)
     results: dict = {"size": args.size, "articles": samples["articles"], "runs": {}}
+    results["loadavg_before"] = os.getloadavg()
     for workers in [int(w) for w in args.workers.split(",")]:
         data_dir = args.work / args.size / f"memory-data-{workers}"
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
         shutil.copytree(store, data_dir / "oxigraph")
-        logs = args.work / args.size / "logs" / f"memory-{workers}.log"
-        first = one_start(data_dir, workers, samples, logs)
-        again = one_start(data_dir, workers, samples, logs)
+        logs = args.work / args.size / "logs"
+        first = one_start(data_dir, workers, samples, logs / f"memory-{workers}-first.log")
+        again = one_start(data_dir, workers, samples, logs / f"memory-{workers}-restart.log")
         snapshot = sum(p.stat().st_size for p in (data_dir / "indexes").rglob("*") if p.is_file())
         results["runs"][str(workers)] = {"first_start": first, "restart": again}
         results["runs"][str(workers)]["snapshot_bytes"] = snapshot
         print(f"{workers} worker(s): first start {summary(first)}; restart {summary(again)}")
+        print(f"{workers} worker(s): snapshot {mib(snapshot)}", flush=True)
+        if args.out:  # after each worker count: a run cut short keeps what it measured
+            args.out.write_text(json.dumps(results, indent=1))
     results["loadavg"] = os.getloadavg()
     print(table(results))
     if args.out:
@@ -201,9 +208,9 @@ def summary(run: dict) -> str:
 
 def table(results: dict) -> str:
     lines = [
-        "| workers | start | first related answer | RSS, all processes | PSS, all processes "
-        "| PSS of each worker | PSS of master / Oxigraph / reasoner |",
-        "|---|---|---|---|---|---|---|",
+        "| workers | start | first related answer | peak RSS (sum, sampled) | RSS, all processes "
+        "| PSS, all processes | PSS of each worker | PSS of master / Oxigraph / reasoner |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for workers, runs in results["runs"].items():
         for name in ("first_start", "restart"):
@@ -212,7 +219,7 @@ def table(results: dict) -> str:
             workers_pss = [p["pss"] for p in run["processes"] if p["kind"] == "worker"]
             lines.append(
                 f"| {workers} | {name.replace('_', ' ')} | {run['first_related_s']:.2f} s "
-                f"| {mib(run['rss'])} | {mib(run['pss'])} "
+                f"| {mib(run['peak_rss'])} | {mib(run['rss'])} | {mib(run['pss'])} "
                 f"| {', '.join(mib(p) for p in workers_pss)} "
                 f"| {mib(kinds.get('master', {}).get('pss', 0))} / "
                 f"{mib(kinds.get('oxigraph', {}).get('pss', 0))} / "
