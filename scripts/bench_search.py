@@ -2,6 +2,7 @@
 (issue 14: the search index shared by the workers through memory maps).
 
     .venv/bin/python scripts/bench_search.py --size 1m [--before-commit 8729e5f] [--out FILE]
+    .venv/bin/python scripts/bench_search.py --size 10m --skip-before   # the mapped index only
 
 Loads ``var/bench/data/SIZE.nq`` (scripts/bench.py's data, generated when missing; ``--data``
 to use another file) into an Oxigraph of its own and reads the search entries as the server
@@ -176,6 +177,9 @@ def main() -> int:
     parser.add_argument("--size", default="1m", choices=sorted(generate_synthetic.SIZES))
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--before-commit", default="8729e5f")
+    parser.add_argument(
+        "--skip-before", action="store_true", help="measure the mapped index only (e.g. at 10M)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--work", type=Path, default=None, help="kept; its entries reused")
     args = parser.parse_args()
@@ -199,7 +203,7 @@ def main() -> int:
             write_directory(work / "columns", search_arrays(entries), {}, {}, 1)
             del entries, rows
         before_code = work / "before"
-        if not before_code.exists():
+        if not args.skip_before and not before_code.exists():
             before_code.mkdir()
             archive = subprocess.run(
                 ["git", "-C", str(ROOT), "archive", args.before_commit, "kb", "ontology"],
@@ -210,7 +214,7 @@ def main() -> int:
         results = {
             "size": args.size,
             "before_commit": args.before_commit,
-            "before": run_child("before", work, str(before_code)),
+            "before": None if args.skip_before else run_child("before", work, str(before_code)),
             "now": run_child("now", work, str(ROOT)),
             "loadavg": os.getloadavg(),
         }
