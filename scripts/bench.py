@@ -1199,8 +1199,8 @@ def main(argv: list[str] | None = None) -> int:
         results = previous
     for size in cfg.sizes:
         fresh = run_size(cfg, size)
-        if args.merge and size in results["sizes"]:
-            results["sizes"][size]["systems"].update(fresh["systems"])
+        if args.merge:
+            merge_size(results, size, fresh)
         else:
             results["sizes"][size] = fresh
         write_outputs(cfg, results, results_file)  # after each size: partial runs are kept
@@ -1209,6 +1209,26 @@ def main(argv: list[str] | None = None) -> int:
     (cfg.out / "tables.md").write_text(report(results))
     log(f"wrote {results_file}")
     return 0
+
+
+def merge_size(results: dict, size: str, fresh: dict) -> None:
+    """Puts a size's fresh figures into ``results``, keeping the systems not re-run if they
+    were measured on the same data; figures of other data (the generator changed since) are
+    dropped, so that no table mixes two graphs under one heading."""
+    previous = results["sizes"].get(size)
+    same_data = previous is not None and all(
+        previous.get("data", {}).get(k) == fresh["data"].get(k)
+        for k in ("triples", "articles", "concepts")
+    )
+    if not same_data:
+        if previous is not None:
+            kept = sorted(set(previous["systems"]) - set(fresh["systems"]))
+            log(f"{size}: the data changed; dropping the earlier figures of {kept}")
+        results["sizes"][size] = fresh
+        return
+    previous["systems"].update(fresh["systems"])
+    if "store_load" in fresh:
+        previous["store_load"] = fresh["store_load"]
 
 
 def write_outputs(cfg: Config, results: dict, results_file: Path) -> None:
