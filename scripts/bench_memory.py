@@ -33,7 +33,8 @@ import generate_synthetic  # noqa: E402
 
 
 def smaps_rollup(pid: int) -> dict[str, int]:
-    """RSS and PSS of one process, bytes."""
+    """RSS and PSS of one process, bytes; PSS split into the process's own (anonymous) memory
+    and the pages of mapped files (the snapshot, shared through the page cache)."""
     fields = {}
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
@@ -41,7 +42,7 @@ def smaps_rollup(pid: int) -> dict[str, int]:
         return {"rss": 0, "pss": 0}
     for line in text.splitlines():
         name, _, value = line.partition(":")
-        if name in ("Rss", "Pss"):
+        if name in ("Rss", "Pss", "Pss_Anon", "Pss_File"):
             fields[name.lower()] = int(value.split()[0]) * 1024
     return fields
 
@@ -206,6 +207,14 @@ def summary(run: dict) -> str:
     return f"first related {first:.2f} s, RSS {mib(run['rss'])}, PSS {mib(run['pss'])}"
 
 
+def worker_split(run: dict) -> str:
+    """The workers' PSS as their own heap + the snapshot pages they mapped (summed)."""
+    workers = [p for p in run["processes"] if p["kind"] == "worker"]
+    anon = sum(p.get("pss_anon", 0) for p in workers)
+    mapped = sum(p.get("pss_file", 0) for p in workers)
+    return f"heap {mib(anon)} + files {mib(mapped)}"
+
+
 def table(results: dict) -> str:
     lines = [
         "| workers | start | first related answer | peak RSS (sum, sampled) | RSS, all processes "
@@ -220,7 +229,7 @@ def table(results: dict) -> str:
             lines.append(
                 f"| {workers} | {name.replace('_', ' ')} | {run['first_related_s']:.2f} s "
                 f"| {mib(run['peak_rss'])} | {mib(run['rss'])} | {mib(run['pss'])} "
-                f"| {', '.join(mib(p) for p in workers_pss)} "
+                f"| {', '.join(mib(p) for p in workers_pss)} ({worker_split(run)}) "
                 f"| {mib(kinds.get('master', {}).get('pss', 0))} / "
                 f"{mib(kinds.get('oxigraph', {}).get('pss', 0))} / "
                 f"{mib(kinds.get('reasoner', {}).get('pss', 0))} |"
