@@ -165,6 +165,13 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: print)")
+    parser.add_argument(
+        "--snapshot-from",
+        type=Path,
+        help="the indexes directory of a former run's data dir on the same data (DATA_DIR/"
+        "indexes): copied into each fresh data dir, so only restarts are measured (a first "
+        "start's build is the same child whatever the number of workers)",
+    )
     args = parser.parse_args()
     data = args.work / "data" / f"{args.size}.nq"
     if not data.exists():
@@ -182,12 +189,20 @@ def main() -> int:
         data_dir.mkdir(parents=True)
         shutil.copytree(store, data_dir / "oxigraph")
         logs = args.work / args.size / "logs"
-        first = one_start(data_dir, workers, samples, logs / f"memory-{workers}-first.log")
+        if args.snapshot_from:
+            shutil.copytree(args.snapshot_from, data_dir / "indexes")
+            first = None
+        else:
+            first = one_start(data_dir, workers, samples, logs / f"memory-{workers}-first.log")
         again = one_start(data_dir, workers, samples, logs / f"memory-{workers}-restart.log")
         snapshot = sum(p.stat().st_size for p in (data_dir / "indexes").rglob("*") if p.is_file())
-        results["runs"][str(workers)] = {"first_start": first, "restart": again}
+        results["runs"][str(workers)] = {"restart": again}
+        if first is not None:
+            results["runs"][str(workers)]["first_start"] = first
         results["runs"][str(workers)]["snapshot_bytes"] = snapshot
-        print(f"{workers} worker(s): first start {summary(first)}; restart {summary(again)}")
+        if first is not None:
+            print(f"{workers} worker(s): first start {summary(first)}")
+        print(f"{workers} worker(s): restart {summary(again)}")
         print(f"{workers} worker(s): snapshot {mib(snapshot)}", flush=True)
         if args.out:  # after each worker count: a run cut short keeps what it measured
             args.out.write_text(json.dumps(results, indent=1))
@@ -223,7 +238,9 @@ def table(results: dict) -> str:
     ]
     for workers, runs in results["runs"].items():
         for name in ("first_start", "restart"):
-            run = runs[name]
+            run = runs.get(name)
+            if run is None:
+                continue
             kinds = run["by_kind"]
             workers_pss = [p["pss"] for p in run["processes"] if p["kind"] == "worker"]
             lines.append(
