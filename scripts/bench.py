@@ -782,31 +782,35 @@ def _hairkg_session(
     port = free_port()
     server = None
     related = api_path("related", samples["related"][-1])
-    for _ in range(cfg.rounds):
-        server = start_hairkg(args, port, logs, cfg.sparql_cache_mb, env=env)
-        healthz = wait_for(port, "/healthz", 300)
-        first_related = wait_for(port, related, cfg.start_timeout_s)
-        out["cold_start"].append({"healthz_s": healthz, "first_related_s": healthz + first_related})
-        log(f"  hairkg cold start: {out['cold_start'][-1]}")
-        if len(out["cold_start"]) < cfg.rounds:
+    try:
+        for _ in range(cfg.rounds):
+            server = start_hairkg(args, port, logs, cfg.sparql_cache_mb, env=env)
+            healthz = wait_for(port, "/healthz", 300)
+            first_related = wait_for(port, related, cfg.start_timeout_s)
+            start = {"healthz_s": healthz, "first_related_s": healthz + first_related}
+            out["cold_start"].append(start)
+            log(f"  hairkg cold start: {out['cold_start'][-1]}")
+            if len(out["cold_start"]) < cfg.rounds:
+                server.stop()
+        # both workers build their indexes: wait until a burst of requests all succeed fast
+        for _ in range(10):
+            wait_for(port, related, cfg.start_timeout_s)
+        peak = PeakRss([server.process.pid, *extra_pids])
+        if store_url is None:
+            store_url = managed_store_url(logs)
+        out["store_url"] = store_url
+        store = store or SparqlStore.for_server(store_url, timeout_s=300)
+        out["related_check"] = check_related(cfg, port, store, samples)
+        log(f"  related check: {out['related_check']['equal']}")
+        target = Target("hairkg", port, "/sparql", api=True)
+        out["latency"] = measure_latency(cfg, target, samples)
+        out["throughput"] = measure_throughput(cfg, target, samples, out["latency"])
+        out["rss_steady"] = tree_rss(server.process.pid) + sum(tree_rss(p) for p in extra_pids)
+        out["freshness"] = measure_freshness(cfg, port, samples)
+        out["peak_rss"] = peak.stop()
+    finally:  # also when a start times out: never leave a server behind (it would hold the
+        if server is not None:  # data dir the next run recreates)
             server.stop()
-    # both workers build their indexes: wait until a burst of requests all succeed fast
-    for _ in range(10):
-        wait_for(port, related, cfg.start_timeout_s)
-    peak = PeakRss([server.process.pid, *extra_pids])
-    if store_url is None:
-        store_url = managed_store_url(logs)
-    out["store_url"] = store_url
-    store = store or SparqlStore.for_server(store_url, timeout_s=300)
-    out["related_check"] = check_related(cfg, port, store, samples)
-    log(f"  related check: {out['related_check']['equal']}")
-    target = Target("hairkg", port, "/sparql", api=True)
-    out["latency"] = measure_latency(cfg, target, samples)
-    out["throughput"] = measure_throughput(cfg, target, samples, out["latency"])
-    out["rss_steady"] = tree_rss(server.process.pid) + sum(tree_rss(p) for p in extra_pids)
-    out["freshness"] = measure_freshness(cfg, port, samples)
-    out["peak_rss"] = peak.stop()
-    server.stop()
     return out
 
 
