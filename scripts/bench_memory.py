@@ -183,14 +183,20 @@ def main() -> int:
     bench.load_store(config, data, store)
     results: dict = {"size": args.size, "articles": samples["articles"], "runs": {}}
     results["loadavg_before"] = os.getloadavg()
+    snapshot_from = None
+    if args.snapshot_from:  # staged first: it may be in a data dir this run recreates
+        snapshot_from = args.work / args.size / "snapshot-from"
+        if snapshot_from.resolve() != args.snapshot_from.resolve():
+            shutil.rmtree(snapshot_from, ignore_errors=True)
+            shutil.copytree(args.snapshot_from, snapshot_from)
     for workers in [int(w) for w in args.workers.split(",")]:
         data_dir = args.work / args.size / f"memory-data-{workers}"
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
         shutil.copytree(store, data_dir / "oxigraph")
         logs = args.work / args.size / "logs"
-        if args.snapshot_from:
-            shutil.copytree(args.snapshot_from, data_dir / "indexes")
+        if snapshot_from:
+            shutil.copytree(snapshot_from, data_dir / "indexes")
             first = None
         else:
             first = one_start(data_dir, workers, samples, logs / f"memory-{workers}-first.log")
