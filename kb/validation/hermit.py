@@ -84,6 +84,11 @@ def _classpath() -> list[str]:
 
 
 IDLE_GC_INTERVAL_MS = 5000
+# Only the JVM's quick (C1) compiler: a reasoning run is seconds of work, and the optimising
+# compiler (C2) spent more CPU compiling HermiT than it saved. Ten classifications of the
+# shipped graph in a new JVM: 11.0 s of CPU instead of 21.7 (the first 2.6 s instead of
+# 5.5), 160 instead of 220 MiB RSS once idle (docs/benchmarks.md, "The reasoner's JIT").
+JIT_CLIENT_ONLY = "-XX:TieredStopAtLevel=1"
 
 
 def _java_memory_mb() -> int:
@@ -224,6 +229,7 @@ def _start_jvm() -> _Classes:
                         # (gunicorn's signals; no thread dump printed on stdout)
                         "-Xrs",
                         "-Djava.awt.headless=true",
+                        JIT_CLIENT_ONLY,
                         # an idle JVM gives its unused heap back to the system (G1's periodic
                         # collection, JEP 346, and a heap shrunk to 5-20 % free after each
                         # collection): the host's reasoner process after its warm-up and
@@ -334,6 +340,7 @@ def _classify_subprocess(ntriples: bytes, timeout_s: float) -> str:
         command = [
             owlready2.JAVA_EXE,
             f"-Xmx{_java_memory_mb()}M",
+            JIT_CLIENT_ONLY,
             "-cp",
             os.pathsep.join(_classpath()),
             _CLI,

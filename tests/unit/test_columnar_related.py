@@ -119,3 +119,39 @@ def test_a_new_article_takes_its_place_in_url_order_among_ties(tmp_path):
     got = [a.url for a, _s, _r in columns.related(base[0], 8)]
     expected = sorted(f"https://{n}.example/" for n in ("a", "b", "c", "c2", "d", "e", "f", "g"))
     assert got == expected
+
+
+@pytest.mark.parametrize("short_posting", [1, 8, 40, 2048])
+def test_the_pruned_scorer_answers_like_the_dense_one(tmp_path, monkeypatch, short_posting):
+    """kb.read.columnar.topk: with postings counted long from ``short_posting`` rows, the
+    answers (articles, scores to the bit, reasons) are the in-memory index's, with an overlay
+    too; the pruned scorer settled queries, and where postings are long left some to the
+    dense one."""
+    from kb.read.columnar import related as mapped_related
+    from kb.read.columnar import topk
+
+    monkeypatch.setattr(topk, "SHORT_POSTING", short_posting)
+    monkeypatch.setattr(topk, "DENSE_BELOW", 0)  # the pruned scorer on every query
+    settled = []
+
+    def counted(*args, **kwargs):
+        found = topk.pruned_scores(*args, **kwargs)
+        settled.append(found is not None)
+        return found
+
+    monkeypatch.setattr(mapped_related, "pruned_scores", counted)
+    articles, links = synthetic(3000, 300, 6)
+    memory = RelatedIndex(articles, links, WEIGHTS)
+    columns = mapped(tmp_path, memory)
+    rng = random.Random(6)
+    sources = rng.sample(articles, 60)
+    assert answers(columns, sources) == answers(memory, sources)
+    for kind, value in edits(articles, rng):
+        for index in (memory, columns):
+            index.upsert(value) if kind == "upsert" else index.remove(value)
+    sources = rng.sample(list(memory.articles.values()), 40)
+    assert answers(columns, sources) == answers(memory, sources)
+    if short_posting > 1:
+        assert any(settled), "the pruned scorer never settled a query"
+    if short_posting < 2048:  # some postings are long: some queries are left to the dense one
+        assert not all(settled), "every query was settled: the dense path went untested"

@@ -31,8 +31,14 @@ import numpy as np
 
 from kb.read.columnar.columns import ARTICLE_TEXT
 from kb.read.columnar.tables import StringTable
+from kb.read.columnar.topk import Term, pruned_scores
 from kb.read.related import RelatedRanking
 from kb.read.related_model import ABOUT, Article, RelatedWeights, normalise_url
+
+# IRIs linked concepts lead to that no article of the base has, remembered per worker (a query
+# looks each of its neighbours up: at 10M triples 40 of them per query, each a hash and a search
+# of the concept table)
+MAX_REMEMBERED_ABSENT = 100_000
 
 
 class _BaseKeys:
@@ -103,6 +109,7 @@ class MappedRelatedIndex(RelatedRanking):
         self._by_normal_url = StringTable(arrays, "by_normal_url")
         self._n = len(self._iri)
         self._concept_ids: dict[str, int] = {}
+        self._not_in_base: set[str] = set()
         self._keys = _BaseKeys(self)
         self.articles = _Articles(self)
         # the overlay: base rows replaced or removed, articles written since, corrections
@@ -112,6 +119,7 @@ class MappedRelatedIndex(RelatedRanking):
         self._url_choice: dict[str, str | None] = {}
         self._normal_choice: dict[str, str | None] = {}
         self._scoring_overlay = None  # built from the overlay when first needed
+        self._base_span: int | None = None
 
     # -- the base rows --------------------------------------------------------------------
 
@@ -134,12 +142,15 @@ class MappedRelatedIndex(RelatedRanking):
         )
 
     def _cid(self, concept: str) -> int | None:
-        """The concept's id in the base (memoised: at most one entry per concept)."""
+        """The concept's id in the base (memoised: at most one entry per concept; concepts
+        of the graph that no article of the base has, which links lead to, up to a bound)."""
         found = self._concept_ids.get(concept)
-        if found is None:
+        if found is None and concept not in self._not_in_base:
             found = self._concept.first(concept)
-            if found is not None:  # only concepts of the base: bounded whatever is asked
+            if found is not None:
                 self._concept_ids[concept] = found
+            elif len(self._not_in_base) < MAX_REMEMBERED_ABSENT:
+                self._not_in_base.add(concept)
         return found
 
     def _all_base_articles(self) -> list[Article]:
@@ -320,37 +331,68 @@ class MappedRelatedIndex(RelatedRanking):
             self._scoring_overlay = (extra, positions, arrays, dead)
         return self._scoring_overlay
 
-    def _ranked(self, terms, source: Article, k: int) -> list[tuple[float, str, str]]:
-        weights = {c: v[0] for c, v in terms.items() if v[0] > 0}
-        if k <= 0 or not weights:
-            return []
-        extra, positions, extra_postings, dead = self._overlay_scoring()
-        scores = np.zeros(self._n + len(extra))
+    def _span(self) -> int:
+        """The most concepts an article has (the bound of kb.read.columnar.topk)."""
+        if self._base_span is None:
+            about, mentions = (np.diff(self._a[f"{n}.offsets"]) for n in ("about", "mentions"))
+            self._base_span = int((about + mentions).max()) if self._n else 0
+        extra = max((len(a.concepts()) for a in self._extra.values()), default=0)
+        return max(1, self._base_span, extra)
+
+    def _source_row(self, source: Article, extra: list[Article]) -> int | None:
+        """The row of the article asked about (it is never its own related article)."""
+        if source.iri in self._extra:
+            if self._extra[source.iri].key == source.key:
+                return self._n + extra.index(self._extra[source.iri])
+            return None
+        row = self._live_row(source.iri)
+        return row if row is not None and self._keys[row] == source.key else None
+
+    def _terms(self, weights: dict[str, float], extra_postings) -> list[Term]:
+        """The query's terms in summation order, each with its base and overlay posting."""
         offsets, rows, role_w = (
             self._a["post.offsets"],
             self._a["post.rows"],
             self._a["post.weights"],
         )
+        terms = []
         for concept in sorted(weights):
             cid = self._cid(concept)
-            if cid is not None:
-                start, end = int(offsets[cid]), int(offsets[cid + 1])
-                scores[rows[start:end]] += role_w[start:end] * weights[concept]
+            start, end = (int(offsets[cid]), int(offsets[cid + 1])) if cid is not None else (0, 0)
             posting = extra_postings.get(concept)
-            if posting is not None:
-                scores[posting[0]] += posting[1] * weights[concept]
-        scores[dead] = 0.0
-        if source.iri in self._extra:
-            if self._extra[source.iri].key == source.key:
-                scores[self._n + extra.index(self._extra[source.iri])] = 0.0
-        else:
-            row = self._live_row(source.iri)
-            if row is not None and self._keys[row] == source.key:
-                scores[row] = 0.0
-        candidates = np.flatnonzero(scores > 0)
+            if posting is None:
+                terms.append(Term(weights[concept], rows[start:end], role_w[start:end]))
+            else:  # overlay rows come after every base row: the posting stays ascending
+                terms.append(
+                    Term(
+                        weights[concept],
+                        np.concatenate([rows[start:end], posting[0]]),
+                        np.concatenate([role_w[start:end], posting[1]]),
+                    )
+                )
+        return terms
+
+    def _ranked(self, terms, source: Article, k: int) -> list[tuple[float, str, str]]:
+        weights = {c: v[0] for c, v in terms.items() if v[0] > 0}
+        if k <= 0 or not weights:
+            return []
+        extra, positions, extra_postings, dead = self._overlay_scoring()
+        query = self._terms(weights, extra_postings)
+        source_row = self._source_row(source, extra)
+        excluded = dead if source_row is None else np.append(dead, source_row)
+        top_role = max(self.weights.about, self.weights.mentions)
+        found = pruned_scores(query, k, self._span(), top_role, np.sort(excluded))
+        if found is not None:
+            candidates, values = found
+        else:  # every article's score
+            scores = np.zeros(self._n + len(extra))
+            for term in query:
+                scores[term.rows] += term.role_weights * term.weight
+            scores[excluded] = 0.0
+            candidates = np.flatnonzero(scores > 0)
+            values = scores[candidates]
         if not len(candidates):
             return []
-        values = scores[candidates]
         if len(candidates) > k:  # everything that rounds to at least the k-th best score
             kth = np.partition(values, len(values) - k)[len(values) - k]
             keep = values >= kth - 1e-8
