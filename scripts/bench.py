@@ -362,6 +362,8 @@ class Config:
     brute_force_samples: int = 20
     quick: bool = False
     sparql_cache_mb: int | None = None  # hairkg's answer cache and front; None: its default
+    start_timeout_s: float = 600.0  # a first start builds the indexes: 7 min at 10M, loaded
+    keep_store: bool = False  # reuse the store loaded from the same data file by a former run
     results: dict = field(default_factory=dict)
 
 
@@ -678,6 +680,24 @@ def load_store(cfg: Config, data: Path, location: Path) -> dict:
     return {"load_s": seconds, "load_peak_rss": rss, "disk_bytes": dir_size(location)}
 
 
+def kept_or_loaded_store(cfg: Config, data: Path, location: Path) -> dict:
+    """``load_store``'s figures; with ``cfg.keep_store``, those of the former load of the same
+    data file into ``location`` (its size and modification time recorded beside it), without
+    loading again (a 10M load takes 1-4 min)."""
+    record = location.parent / "store-load.json"
+    stat = data.stat()
+    source = {"data": str(data), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    if cfg.keep_store and location.exists() and record.exists():
+        former = json.loads(record.read_text())
+        if former.get("source") == source:
+            log(f"  kept the store loaded from {data} by a former run")
+            return former["figures"]
+    record.unlink(missing_ok=True)
+    figures = load_store(cfg, data, location)
+    record.write_text(json.dumps({"source": source, "figures": figures}))
+    return figures
+
+
 def start_oxigraph(location: Path, port: int, logs: Path) -> Server:
     # No --timeout-s: Oxigraph 0.5.13 then keeps one thread per query alive for the whole
     # timeout (oxigraph/oxigraph#1874), and a few thousand queries/s exhaust the threads.
@@ -762,31 +782,35 @@ def _hairkg_session(
     port = free_port()
     server = None
     related = api_path("related", samples["related"][-1])
-    for _ in range(cfg.rounds):
-        server = start_hairkg(args, port, logs, cfg.sparql_cache_mb, env=env)
-        healthz = wait_for(port, "/healthz", 300)
-        first_related = wait_for(port, related, 600)
-        out["cold_start"].append({"healthz_s": healthz, "first_related_s": healthz + first_related})
-        log(f"  hairkg cold start: {out['cold_start'][-1]}")
-        if len(out["cold_start"]) < cfg.rounds:
+    try:
+        for _ in range(cfg.rounds):
+            server = start_hairkg(args, port, logs, cfg.sparql_cache_mb, env=env)
+            healthz = wait_for(port, "/healthz", 300)
+            first_related = wait_for(port, related, cfg.start_timeout_s)
+            start = {"healthz_s": healthz, "first_related_s": healthz + first_related}
+            out["cold_start"].append(start)
+            log(f"  hairkg cold start: {out['cold_start'][-1]}")
+            if len(out["cold_start"]) < cfg.rounds:
+                server.stop()
+        # both workers build their indexes: wait until a burst of requests all succeed fast
+        for _ in range(10):
+            wait_for(port, related, cfg.start_timeout_s)
+        peak = PeakRss([server.process.pid, *extra_pids])
+        if store_url is None:
+            store_url = managed_store_url(logs)
+        out["store_url"] = store_url
+        store = store or SparqlStore.for_server(store_url, timeout_s=300)
+        out["related_check"] = check_related(cfg, port, store, samples)
+        log(f"  related check: {out['related_check']['equal']}")
+        target = Target("hairkg", port, "/sparql", api=True)
+        out["latency"] = measure_latency(cfg, target, samples)
+        out["throughput"] = measure_throughput(cfg, target, samples, out["latency"])
+        out["rss_steady"] = tree_rss(server.process.pid) + sum(tree_rss(p) for p in extra_pids)
+        out["freshness"] = measure_freshness(cfg, port, samples)
+        out["peak_rss"] = peak.stop()
+    finally:  # also when a start times out: never leave a server behind (it would hold the
+        if server is not None:  # data dir the next run recreates)
             server.stop()
-    # both workers build their indexes: wait until a burst of requests all succeed fast
-    for _ in range(10):
-        wait_for(port, related, 600)
-    peak = PeakRss([server.process.pid, *extra_pids])
-    if store_url is None:
-        store_url = managed_store_url(logs)
-    out["store_url"] = store_url
-    store = store or SparqlStore.for_server(store_url, timeout_s=300)
-    out["related_check"] = check_related(cfg, port, store, samples)
-    log(f"  related check: {out['related_check']['equal']}")
-    target = Target("hairkg", port, "/sparql", api=True)
-    out["latency"] = measure_latency(cfg, target, samples)
-    out["throughput"] = measure_throughput(cfg, target, samples, out["latency"])
-    out["rss_steady"] = tree_rss(server.process.pid) + sum(tree_rss(p) for p in extra_pids)
-    out["freshness"] = measure_freshness(cfg, port, samples)
-    out["peak_rss"] = peak.stop()
-    server.stop()
     return out
 
 
@@ -1076,7 +1100,7 @@ def run_size(cfg: Config, size: str) -> dict:
     oxigraph_systems = {"hairkg", "hairkg-remote", "oxigraph"} & set(cfg.systems)
     if oxigraph_systems:
         log(f"{size}: oxigraph load")
-        out["store_load"] = load_store(cfg, data, store)
+        out["store_load"] = kept_or_loaded_store(cfg, data, store)
         log(f"{size}: {out['store_load']}")
     runners = {
         "hairkg-virtuoso": lambda: run_hairkg_virtuoso(cfg, size, data, samples),
@@ -1124,6 +1148,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrk-seconds", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
     parser.add_argument("--quick", action="store_true", help="few iterations (for the tests)")
+    parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=600.0,
+        help="seconds to the first related answer of hairkg's first start (it builds the indexes)",
+    )
+    parser.add_argument(
+        "--keep-store",
+        action="store_true",
+        help="reuse the store a former run loaded from the same data file (no new bulk load)",
+    )
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument(
         "--sparql-cache-mb",
@@ -1155,6 +1190,8 @@ def main(argv: list[str] | None = None) -> int:
         request_timeout_s=args.timeout,
         quick=args.quick,
         sparql_cache_mb=args.sparql_cache_mb,
+        start_timeout_s=args.start_timeout,
+        keep_store=args.keep_store,
     )
     if args.quick:
         cfg.rounds, cfg.max_reps, cfg.budget_s, cfg.min_reps = 1, 5, 0.5, 2
@@ -1199,8 +1236,8 @@ def main(argv: list[str] | None = None) -> int:
         results = previous
     for size in cfg.sizes:
         fresh = run_size(cfg, size)
-        if args.merge and size in results["sizes"]:
-            results["sizes"][size]["systems"].update(fresh["systems"])
+        if args.merge:
+            merge_size(results, size, fresh)
         else:
             results["sizes"][size] = fresh
         write_outputs(cfg, results, results_file)  # after each size: partial runs are kept
@@ -1209,6 +1246,26 @@ def main(argv: list[str] | None = None) -> int:
     (cfg.out / "tables.md").write_text(report(results))
     log(f"wrote {results_file}")
     return 0
+
+
+def merge_size(results: dict, size: str, fresh: dict) -> None:
+    """Puts a size's fresh figures into ``results``, keeping the systems not re-run if they
+    were measured on the same data; figures of other data (the generator changed since) are
+    dropped, so that no table mixes two graphs under one heading."""
+    previous = results["sizes"].get(size)
+    same_data = previous is not None and all(
+        previous.get("data", {}).get(k) == fresh["data"].get(k)
+        for k in ("triples", "articles", "concepts")
+    )
+    if not same_data:
+        if previous is not None:
+            kept = sorted(set(previous["systems"]) - set(fresh["systems"]))
+            log(f"{size}: the data changed; dropping the earlier figures of {kept}")
+        results["sizes"][size] = fresh
+        return
+    previous["systems"].update(fresh["systems"])
+    if "store_load" in fresh:
+        previous["store_load"] = fresh["store_load"]
 
 
 def write_outputs(cfg: Config, results: dict, results_file: Path) -> None:

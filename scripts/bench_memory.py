@@ -33,7 +33,8 @@ import generate_synthetic  # noqa: E402
 
 
 def smaps_rollup(pid: int) -> dict[str, int]:
-    """RSS and PSS of one process, bytes."""
+    """RSS and PSS of one process, bytes; PSS split into the process's own (anonymous) memory
+    and the pages of mapped files (the snapshot, shared through the page cache)."""
     fields = {}
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
@@ -41,7 +42,7 @@ def smaps_rollup(pid: int) -> dict[str, int]:
         return {"rss": 0, "pss": 0}
     for line in text.splitlines():
         name, _, value = line.partition(":")
-        if name in ("Rss", "Pss"):
+        if name in ("Rss", "Pss", "Pss_Anon", "Pss_File"):
             fields[name.lower()] = int(value.split()[0]) * 1024
     return fields
 
@@ -115,6 +116,7 @@ def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
             "HAIRKG_RATE_LIMIT": "off",
         },
     )
+    peak = bench.PeakRss([server.process.pid])  # the build child included (a worker's child)
     try:
         related = [bench.api_path("related", iri) for iri in samples["related"]]
         first = bench.wait_for(port, related[0], 900)
@@ -137,6 +139,7 @@ def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
         processes = tree_memory(server.process.pid)
         loaded = log_count(logs, "indexes loaded from")
     finally:
+        peak_rss = peak.stop()
         server.stop()
     by_kind: dict[str, dict[str, int]] = {}
     for process in processes:
@@ -148,6 +151,7 @@ def one_start(data_dir: Path, workers: int, samples: dict, logs: Path) -> dict:
         "first_related_s": launched_to_first,
         "first_related_after_ready_s": first,
         "workers_that_loaded_a_snapshot": loaded,
+        "peak_rss": peak_rss,
         "rss": sum(p["rss"] for p in processes),
         "pss": sum(p["pss"] for p in processes),
         "by_kind": by_kind,
@@ -161,6 +165,13 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: print)")
+    parser.add_argument(
+        "--snapshot-from",
+        type=Path,
+        help="the indexes directory of a former run's data dir on the same data (DATA_DIR/"
+        "indexes): copied into each fresh data dir, so only restarts are measured (a first "
+        "start's build is the same child whatever the number of workers)",
+    )
     args = parser.parse_args()
     data = args.work / "data" / f"{args.size}.nq"
     if not data.exists():
@@ -171,18 +182,36 @@ def main() -> int:
     config = bench.Config(sizes=[args.size], systems=["hairkg"], out=args.work, work=args.work)
     bench.load_store(config, data, store)
     results: dict = {"size": args.size, "articles": samples["articles"], "runs": {}}
+    results["loadavg_before"] = os.getloadavg()
+    snapshot_from = None
+    if args.snapshot_from:  # staged first: it may be in a data dir this run recreates
+        snapshot_from = args.work / args.size / "snapshot-from"
+        if snapshot_from.resolve() != args.snapshot_from.resolve():
+            shutil.rmtree(snapshot_from, ignore_errors=True)
+            shutil.copytree(args.snapshot_from, snapshot_from)
     for workers in [int(w) for w in args.workers.split(",")]:
         data_dir = args.work / args.size / f"memory-data-{workers}"
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
         shutil.copytree(store, data_dir / "oxigraph")
-        logs = args.work / args.size / "logs" / f"memory-{workers}.log"
-        first = one_start(data_dir, workers, samples, logs)
-        again = one_start(data_dir, workers, samples, logs)
+        logs = args.work / args.size / "logs"
+        if snapshot_from:
+            shutil.copytree(snapshot_from, data_dir / "indexes")
+            first = None
+        else:
+            first = one_start(data_dir, workers, samples, logs / f"memory-{workers}-first.log")
+        again = one_start(data_dir, workers, samples, logs / f"memory-{workers}-restart.log")
         snapshot = sum(p.stat().st_size for p in (data_dir / "indexes").rglob("*") if p.is_file())
-        results["runs"][str(workers)] = {"first_start": first, "restart": again}
+        results["runs"][str(workers)] = {"restart": again}
+        if first is not None:
+            results["runs"][str(workers)]["first_start"] = first
         results["runs"][str(workers)]["snapshot_bytes"] = snapshot
-        print(f"{workers} worker(s): first start {summary(first)}; restart {summary(again)}")
+        if first is not None:
+            print(f"{workers} worker(s): first start {summary(first)}")
+        print(f"{workers} worker(s): restart {summary(again)}")
+        print(f"{workers} worker(s): snapshot {mib(snapshot)}", flush=True)
+        if args.out:  # after each worker count: a run cut short keeps what it measured
+            args.out.write_text(json.dumps(results, indent=1))
     results["loadavg"] = os.getloadavg()
     print(table(results))
     if args.out:
@@ -199,21 +228,31 @@ def summary(run: dict) -> str:
     return f"first related {first:.2f} s, RSS {mib(run['rss'])}, PSS {mib(run['pss'])}"
 
 
+def worker_split(run: dict) -> str:
+    """The workers' PSS as their own heap + the snapshot pages they mapped (summed)."""
+    workers = [p for p in run["processes"] if p["kind"] == "worker"]
+    anon = sum(p.get("pss_anon", 0) for p in workers)
+    mapped = sum(p.get("pss_file", 0) for p in workers)
+    return f"heap {mib(anon)} + files {mib(mapped)}"
+
+
 def table(results: dict) -> str:
     lines = [
-        "| workers | start | first related answer | RSS, all processes | PSS, all processes "
-        "| PSS of each worker | PSS of master / Oxigraph / reasoner |",
-        "|---|---|---|---|---|---|---|",
+        "| workers | start | first related answer | peak RSS (sum, sampled) | RSS, all processes "
+        "| PSS, all processes | PSS of each worker | PSS of master / Oxigraph / reasoner |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for workers, runs in results["runs"].items():
         for name in ("first_start", "restart"):
-            run = runs[name]
+            run = runs.get(name)
+            if run is None:
+                continue
             kinds = run["by_kind"]
             workers_pss = [p["pss"] for p in run["processes"] if p["kind"] == "worker"]
             lines.append(
                 f"| {workers} | {name.replace('_', ' ')} | {run['first_related_s']:.2f} s "
-                f"| {mib(run['rss'])} | {mib(run['pss'])} "
-                f"| {', '.join(mib(p) for p in workers_pss)} "
+                f"| {mib(run['peak_rss'])} | {mib(run['rss'])} | {mib(run['pss'])} "
+                f"| {', '.join(mib(p) for p in workers_pss)} ({worker_split(run)}) "
                 f"| {mib(kinds.get('master', {}).get('pss', 0))} / "
                 f"{mib(kinds.get('oxigraph', {}).get('pss', 0))} / "
                 f"{mib(kinds.get('reasoner', {}).get('pss', 0))} |"

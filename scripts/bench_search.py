@@ -2,6 +2,8 @@
 (issue 14: the search index shared by the workers through memory maps).
 
     .venv/bin/python scripts/bench_search.py --size 1m [--before-commit 8729e5f] [--out FILE]
+    .venv/bin/python scripts/bench_search.py --size 10m --skip-before   # the mapped index only
+    .venv/bin/python scripts/bench_search.py --snapshot DATA_DIR/indexes/indexes-...  # as served
 
 Loads ``var/bench/data/SIZE.nq`` (scripts/bench.py's data, generated when missing; ``--data``
 to use another file) into an Oxigraph of its own and reads the search entries as the server
@@ -92,7 +94,9 @@ else:
     before, before_anonymous = rss(), anonymous()
     if trace:
         tracemalloc.start()
-    index = MappedSearchIndex(open_directory(Path(work) / "columns", 1).arrays)
+    columns = Path(work) / "columns"
+    fmt = json.loads((columns / "manifest.json").read_text())["format"]
+    index = MappedSearchIndex(open_directory(columns, fmt).arrays)
     result = {"python_objects_mapped": tracemalloc.get_traced_memory()[0]} if trace else {}
     timed(index)  # fills the per-process caches (the vocabulary's decoded length buckets)
     result["buckets_decoded"] = sum(len(b) for b in index._buckets.values())
@@ -101,7 +105,9 @@ else:
         tracemalloc.stop()
     result["rss_added"] = rss() - before
     result["anonymous_added"] = anonymous() - before_anonymous
-    result["columns_bytes"] = sum(p.stat().st_size for p in (Path(work) / "columns").iterdir())
+    result["columns_bytes"] = sum(
+        p.stat().st_size for p in columns.iterdir() if p.name.startswith("search.")
+    )
 result["latency"] = timed(index)
 print(json.dumps(result))
 """
@@ -166,6 +172,22 @@ def run_child(mode: str, work: Path, pythonpath: str) -> dict:
     return out
 
 
+def mapped_snapshot_queries(snapshot: Path, work: Path) -> None:
+    """``work/columns`` is ``snapshot``; the queries are made from its live entries."""
+    from kb.read.columnar.files import open_directory
+    from kb.read.columnar.search import MappedSearchIndex
+
+    fmt = json.loads((snapshot / "manifest.json").read_text())["format"]
+    opened = open_directory(snapshot, fmt)
+    if opened is None:
+        raise SystemExit(f"{snapshot}: no complete index snapshot there")
+    entries = MappedSearchIndex(opened.arrays).live_entries()
+    print(f"{len(entries)} entries in {snapshot.name}")
+    (work / "queries.json").write_text(json.dumps(queries(entries)))
+    (work / "columns").unlink(missing_ok=True)
+    (work / "columns").symlink_to(snapshot.resolve(), target_is_directory=True)
+
+
 def main() -> int:
     import generate_synthetic
 
@@ -176,8 +198,17 @@ def main() -> int:
     parser.add_argument("--size", default="1m", choices=sorted(generate_synthetic.SIZES))
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--before-commit", default="8729e5f")
+    parser.add_argument(
+        "--skip-before", action="store_true", help="measure the mapped index only (e.g. at 10M)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--work", type=Path, default=None, help="kept; its entries reused")
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        help="an index snapshot directory of hairkg serve (DATA_DIR/indexes/indexes-...): its "
+        "search columns are measured as they are, nothing is built (implies --skip-before)",
+    )
     args = parser.parse_args()
     data = args.data or ROOT / "var" / "bench" / "data" / f"{args.size}.nq"
     if not data.exists():
@@ -186,7 +217,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-search-") as temporary:
         work = args.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
-        if not (work / "entries.pickle").exists():
+        if args.snapshot:
+            args.skip_before = True
+            mapped_snapshot_queries(args.snapshot, work)
+        elif not (work / "entries.pickle").exists():
             started = time.perf_counter()
             entries = search_entries(data, work)
             print(f"{len(entries)} entries read in {time.perf_counter() - started:.0f} s")
@@ -199,7 +233,7 @@ def main() -> int:
             write_directory(work / "columns", search_arrays(entries), {}, {}, 1)
             del entries, rows
         before_code = work / "before"
-        if not before_code.exists():
+        if not args.skip_before and not before_code.exists():
             before_code.mkdir()
             archive = subprocess.run(
                 ["git", "-C", str(ROOT), "archive", args.before_commit, "kb", "ontology"],
@@ -208,9 +242,9 @@ def main() -> int:
             ).stdout
             subprocess.run(["tar", "-x", "-C", str(before_code)], input=archive, check=True)
         results = {
-            "size": args.size,
-            "before_commit": args.before_commit,
-            "before": run_child("before", work, str(before_code)),
+            "size": str(args.snapshot) if args.snapshot else args.size,
+            "before_commit": None if args.skip_before else args.before_commit,
+            "before": None if args.skip_before else run_child("before", work, str(before_code)),
             "now": run_child("now", work, str(ROOT)),
             "loadavg": os.getloadavg(),
         }
