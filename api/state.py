@@ -8,8 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from kb.read.indexes import DEFAULT_LINK_WEIGHTS, IndexHolder, parse_link_weights
-from kb.read.related_model import RelatedWeights
+from kb.read.indexes import IndexHolder, related_weights
 from kb.read.snapshots import SnapshotFiles
 from kb.settings import Settings
 from kb.store.client import SparqlStore
@@ -37,16 +36,7 @@ def current_index_holder() -> IndexHolder:
 def index_holder(settings: Settings, store: SparqlStore) -> IndexHolder:
     """The read indexes of this app: related-content weights from the settings, snapshots
     shared through the data dir when enabled."""
-    links = dict(DEFAULT_LINK_WEIGHTS)
-    spec = getattr(settings, "related_link_weights", "")
-    if spec:
-        links = parse_link_weights(spec)
-    weights = RelatedWeights(
-        about=getattr(settings, "related_about_weight", 1.0),
-        mentions=getattr(settings, "related_mentions_weight", 0.5),
-        links=links,
-        sibling_factor=getattr(settings, "related_sibling_factor", 0.5),
-    )
+    weights = related_weights(settings)
     snapshots = None
     if getattr(settings, "index_snapshots", False) and getattr(settings, "data_dir", None):
         # The managed store lives in the data dir (its port changes between starts); a remote

@@ -300,6 +300,19 @@ def wait_for(port: int, path: str, timeout: float, accept: str = "application/js
         time.sleep(0.02)
 
 
+def export_commit(revision: str, into: Path) -> Path:
+    """The ``kb`` and ``ontology`` packages of ``revision`` (``git archive``) in ``into``: the
+    code to put first on ``PYTHONPATH`` to measure that commit beside this checkout."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "kb", "ontology"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
 def free_port() -> int:
     import socket
 
@@ -543,8 +556,7 @@ def check_related(cfg: Config, port: int, store, samples: dict) -> dict:
     implementation of tests/unit/test_api_related_index.py) over an index built from the store."""
     import importlib.util
 
-    from kb.read.indexes import load_indexes, parse_link_weights
-    from kb.read.related_model import RelatedWeights
+    from kb.read.indexes import load_indexes, related_weights
     from kb.settings import Settings
 
     spec = importlib.util.spec_from_file_location(
@@ -553,12 +565,7 @@ def check_related(cfg: Config, port: int, store, samples: dict) -> dict:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     settings = Settings()
-    weights = RelatedWeights(
-        about=settings.related_about_weight,
-        mentions=settings.related_mentions_weight,
-        links=parse_link_weights(settings.related_link_weights),
-        sibling_factor=settings.related_sibling_factor,
-    )
+    weights = related_weights(settings)
     indexes = load_indexes(store, weights)
     client = Client(port, timeout=cfg.request_timeout_s)
     checked, mismatches = 0, []

@@ -114,14 +114,10 @@ def main() -> int:
     codes = {"now": ROOT}
     with tempfile.TemporaryDirectory(prefix="bench-related-") as work:
         if args.before_commit:
-            before = Path(work) / "before"
-            before.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", args.before_commit, "kb", "ontology"],
-                capture_output=True,
-                check=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+            sys.path.insert(0, str(ROOT / "scripts"))
+            import bench
+
+            before = bench.export_commit(args.before_commit, Path(work) / "before")
             codes = {f"before ({args.before_commit})": before, **codes}
         rows, reference = [], None
         for round_number in range(1, args.rounds + 1):

@@ -234,13 +234,9 @@ def main() -> int:
             del entries, rows
         before_code = work / "before"
         if not args.skip_before and not before_code.exists():
-            before_code.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", args.before_commit, "kb", "ontology"],
-                capture_output=True,
-                check=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(before_code)], input=archive, check=True)
+            import bench
+
+            bench.export_commit(args.before_commit, before_code)
         results = {
             "size": str(args.snapshot) if args.snapshot else args.size,
             "before_commit": None if args.skip_before else args.before_commit,

@@ -22,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.read.indexes import parse_link_weights  # noqa: E402
-from kb.read.related_model import RelatedWeights  # noqa: E402
+from kb.read.indexes import related_weights  # noqa: E402
 from kb.read.snapshots import SnapshotFiles  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 
@@ -34,12 +33,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=200)
     args = parser.parse_args()
     settings = Settings()
-    weights = RelatedWeights(
-        about=settings.related_about_weight,
-        mentions=settings.related_mentions_weight,
-        links=parse_link_weights(settings.related_link_weights),
-        sibling_factor=settings.related_sibling_factor,
-    )
+    weights = related_weights(settings)
     opening = cProfile.Profile()
     started = time.perf_counter()
     opening.enable()

@@ -95,6 +95,18 @@ def parse_link_weights(spec: str) -> dict[str, float]:
     return weights
 
 
+def related_weights(settings) -> RelatedWeights:
+    """The related-content weights a :class:`kb.settings.Settings` configures (the service's,
+    and the benchmarks' that measure it)."""
+    spec = settings.related_link_weights
+    return RelatedWeights(
+        about=settings.related_about_weight,
+        mentions=settings.related_mentions_weight,
+        links=parse_link_weights(spec) if spec else dict(DEFAULT_LINK_WEIGHTS),
+        sibling_factor=settings.related_sibling_factor,
+    )
+
+
 MAX_INCREMENTAL_CHANGES = 100
 
 
