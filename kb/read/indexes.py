@@ -51,13 +51,7 @@ from collections.abc import Iterable
 
 from kb.rdf import HK, SKOS
 from kb.read.building.parent import build_in_child
-from kb.read.building.parts import (  # noqa: F401 (the indexes' public functions, as before)
-    VERBS,
-    article_entry,
-    build_indexes,
-    load_indexes,
-    search_entries,
-)
+from kb.read.building.parts import article_entry, load_indexes
 from kb.read.entities import entity_id
 from kb.read.loading import articles_with_triples, load_articles
 from kb.read.related_model import RelatedWeights

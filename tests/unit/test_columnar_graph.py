@@ -17,13 +17,13 @@ import pyoxigraph as ox
 import pytest
 from conftest import release_engine
 
+from kb.read.building.parts import search_entries
 from kb.read.columnar.files import open_directory, write_directory
 from kb.read.columnar.graph import MappedEntityGraph
 from kb.read.columnar.graph_columns import graph_arrays
 from kb.read.description.build import describe
 from kb.read.description.card import claim_json, entity_card
 from kb.read.entities import ARTICLE, RDF_TYPE, EntityGraph, Lit, graph_term
-from kb.read.indexes import search_entries
 from kb.read.loading import load_articles, load_entity_triples
 from kb.read.successors import is_deprecated, live_successors, successor
 from kb.read.views import adverse_effects_of, mechanisms_of, treatments_for

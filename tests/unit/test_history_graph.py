@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kb.rdf import KB_GRAPH, META_GRAPH
-from kb.read.indexes import build_indexes
+from kb.read.building.parts import build_indexes
 from kb.read.loading import load_articles, load_entity_triples
 from kb.read.related_model import RelatedWeights
 from kb.store.managed import ManagedOxigraph

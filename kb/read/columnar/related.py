@@ -119,7 +119,8 @@ class MappedRelatedIndex(RelatedRanking):
         self._url_choice: dict[str, str | None] = {}
         self._normal_choice: dict[str, str | None] = {}
         self._scoring_overlay = None  # built from the overlay when first needed
-        self._base_span: int | None = None
+        self._base_max_concepts: int | None = None
+        self._extra_max_concepts: int | None = None
 
     # -- the base rows --------------------------------------------------------------------
 
@@ -219,6 +220,7 @@ class MappedRelatedIndex(RelatedRanking):
 
     def _changed(self) -> None:
         self._scoring_overlay = None
+        self._extra_max_concepts = None
         self._memo.clear()
 
     def _count(self, article: Article, step: int) -> None:
@@ -331,13 +333,17 @@ class MappedRelatedIndex(RelatedRanking):
             self._scoring_overlay = (extra, positions, arrays, dead)
         return self._scoring_overlay
 
-    def _span(self) -> int:
-        """The most concepts an article has (the bound of kb.read.columnar.topk)."""
-        if self._base_span is None:
+    def _max_concepts(self) -> int:
+        """The most concepts an article has (``max_concepts`` of the in-memory index; the
+        ``span`` of kb.read.columnar.topk)."""
+        if self._base_max_concepts is None:
             about, mentions = (np.diff(self._a[f"{n}.offsets"]) for n in ("about", "mentions"))
-            self._base_span = int((about + mentions).max()) if self._n else 0
-        extra = max((len(a.concepts()) for a in self._extra.values()), default=0)
-        return max(1, self._base_span, extra)
+            self._base_max_concepts = int((about + mentions).max()) if self._n else 0
+        if self._extra_max_concepts is None:  # until the overlay changes
+            self._extra_max_concepts = max(
+                (len(a.concepts()) for a in self._extra.values()), default=0
+            )
+        return max(1, self._base_max_concepts, self._extra_max_concepts)
 
     def _source_row(self, source: Article, extra: list[Article]) -> int | None:
         """The row of the article asked about (it is never its own related article)."""
@@ -381,7 +387,7 @@ class MappedRelatedIndex(RelatedRanking):
         source_row = self._source_row(source, extra)
         excluded = dead if source_row is None else np.append(dead, source_row)
         top_role = max(self.weights.about, self.weights.mentions)
-        found = pruned_scores(query, k, self._span(), top_role, np.sort(excluded))
+        found = pruned_scores(query, k, self._max_concepts(), top_role, np.sort(excluded))
         if found is not None:
             candidates, values = found
         else:  # every article's score
